@@ -1,0 +1,172 @@
+//! Identifiers. A `TenantId` is the first part of every stored key, so its
+//! alphabet is narrow: it can never collide with the platform partition.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use super::TenantName;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IdError {
+    #[error(
+        "a tenant id is 3 to 40 characters of a-z, 0-9 and '-', starting with a letter or digit"
+    )]
+    Tenant,
+    #[error("a contact id is a UUID")]
+    Contact,
+}
+
+/// The id of a tenant (an institute). Lower-case letters, digits and `-`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct TenantId(String);
+
+impl TenantId {
+    pub fn parse(raw: &str) -> Result<Self, IdError> {
+        let ok_len = (3..=40).contains(&raw.len());
+        let ok_chars = raw
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        let ok_start = raw
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+        if ok_len && ok_chars && ok_start {
+            Ok(Self(raw.to_owned()))
+        } else {
+            Err(IdError::Tenant)
+        }
+    }
+
+    /// A new tenant id: a readable slug of the name plus a random suffix,
+    /// e.g. `sparkasse-musterstadt-7f3k2q`.
+    pub fn generate(name: &TenantName) -> Self {
+        let mut slug = String::new();
+        for c in name.as_str().chars().flat_map(char::to_lowercase) {
+            let mapped = match c {
+                'ä' => "ae",
+                'ö' => "oe",
+                'ü' => "ue",
+                'ß' => "ss",
+                c if c.is_ascii_alphanumeric() => {
+                    slug.push(c);
+                    continue;
+                }
+                _ => "-",
+            };
+            slug.push_str(mapped);
+        }
+        let mut compact = String::new();
+        for part in slug.split('-').filter(|p| !p.is_empty()) {
+            if compact.len() + part.len() + 1 > 26 {
+                break;
+            }
+            if !compact.is_empty() {
+                compact.push('-');
+            }
+            compact.push_str(part);
+        }
+        if compact.is_empty() {
+            compact.push('t');
+        }
+        let suffix: String = uuid::Uuid::new_v4().simple().to_string()[..6].to_owned();
+        Self(format!("{compact}-{suffix}"))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for TenantId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl TryFrom<String> for TenantId {
+    type Error = IdError;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::parse(&value)
+    }
+}
+
+impl From<TenantId> for String {
+    fn from(value: TenantId) -> Self {
+        value.0
+    }
+}
+
+/// The id of a contact: a time-ordered UUID (v7), so new contacts sort last.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct ContactId(uuid::Uuid);
+
+impl ContactId {
+    pub fn generate() -> Self {
+        Self(uuid::Uuid::now_v7())
+    }
+
+    pub fn parse(raw: &str) -> Result<Self, IdError> {
+        uuid::Uuid::parse_str(raw)
+            .map(Self)
+            .map_err(|_| IdError::Contact)
+    }
+}
+
+impl fmt::Display for ContactId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0.hyphenated())
+    }
+}
+
+impl TryFrom<String> for ContactId {
+    type Error = IdError;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::parse(&value)
+    }
+}
+
+impl From<ContactId> for String {
+    fn from(value: ContactId) -> Self {
+        value.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_tenant_id_refuses_characters_that_could_build_another_key() {
+        for bad in [
+            "",
+            "ab",
+            "Sparkasse",
+            "a#b",
+            "a/b",
+            "-abc",
+            "a b",
+            "#platform",
+        ] {
+            assert_eq!(TenantId::parse(bad), Err(IdError::Tenant), "{bad:?}");
+        }
+        assert!(TenantId::parse("sparkasse-musterstadt-1a2b3c").is_ok());
+    }
+
+    #[test]
+    fn a_generated_tenant_id_is_a_readable_slug_that_parses() {
+        let name = TenantName::parse("Sparkasse Köln/Bonn & Umgebung").unwrap();
+        let id = TenantId::generate(&name);
+        assert!(id.as_str().starts_with("sparkasse-koeln-bonn-"), "{id}");
+        assert_eq!(TenantId::parse(id.as_str()), Ok(id.clone()));
+    }
+
+    #[test]
+    fn a_contact_id_round_trips_through_text() {
+        let id = ContactId::generate();
+        assert_eq!(ContactId::parse(&id.to_string()), Ok(id));
+        assert_eq!(ContactId::parse("not-a-uuid"), Err(IdError::Contact));
+    }
+}

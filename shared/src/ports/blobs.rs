@@ -1,0 +1,158 @@
+//! The blob port: files such as images and uploads, under tenant-first keys,
+//! with presigned URLs so browsers upload and download directly.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use crate::domain::TenantId;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BlobError {
+    #[error("invalid blob path: {0}")]
+    InvalidKey(String),
+    #[error("invalid blob request: {0}")]
+    InvalidRequest(String),
+    #[error("the blob store is unavailable: {0}")]
+    Unavailable(String),
+    #[error("the blob store failed: {0}")]
+    Backend(String),
+}
+
+/// `<tenant id>/<path>`, where the path is 1 to 8 segments of
+/// `A-Za-z0-9._-` (no segment of only dots), at most 512 characters in all.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct BlobKey(String);
+
+impl BlobKey {
+    pub fn new(tenant: &TenantId, path: &str) -> Result<Self, BlobError> {
+        validate_path(path)?;
+        Ok(Self(format!("{tenant}/{path}")))
+    }
+
+    /// Rebuilds a key read back from a listing or a presigned URL; checks it
+    /// has the shape `new` gives.
+    pub(crate) fn from_storage(raw: &str) -> Result<Self, BlobError> {
+        let (tenant, path) = raw
+            .split_once('/')
+            .ok_or_else(|| BlobError::InvalidKey(raw.to_owned()))?;
+        let tenant = TenantId::parse(tenant).map_err(|_| BlobError::InvalidKey(raw.to_owned()))?;
+        Self::new(&tenant, path)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn tenant(&self) -> TenantId {
+        let tenant = self.0.split_once('/').map(|(t, _)| t).unwrap_or_default();
+        TenantId::parse(tenant).expect("a blob key starts with a valid tenant id")
+    }
+}
+
+fn validate_path(path: &str) -> Result<(), BlobError> {
+    let bad = || BlobError::InvalidKey(path.to_owned());
+    if path.is_empty() || path.len() > 512 {
+        return Err(bad());
+    }
+    let segments: Vec<&str> = path.split('/').collect();
+    if segments.len() > 8 {
+        return Err(bad());
+    }
+    for segment in segments {
+        let ok_chars = segment
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+        if segment.is_empty() || !ok_chars || segment.bytes().all(|b| b == b'.') {
+            return Err(bad());
+        }
+    }
+    Ok(())
+}
+
+/// A path prefix inside one tenant's blobs, for listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlobPrefix(String);
+
+impl BlobPrefix {
+    /// All blobs of the tenant whose path starts with `path_prefix` ("" for all).
+    pub fn new(tenant: &TenantId, path_prefix: &str) -> Result<Self, BlobError> {
+        if !path_prefix.is_empty() {
+            let trimmed = path_prefix.trim_end_matches('/');
+            validate_path(trimmed)?;
+        }
+        Ok(Self(format!("{tenant}/{path_prefix}")))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Blob {
+    pub bytes: Vec<u8>,
+    pub content_type: String,
+}
+
+/// A request a client can make without credentials until it expires.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PresignedRequest {
+    pub method: http::Method,
+    pub url: String,
+    /// Headers the client must send with the request (e.g. Content-Type on PUT).
+    pub headers: Vec<(String, String)>,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[async_trait]
+pub trait BlobStore: Send + Sync + 'static {
+    fn backend(&self) -> &'static str;
+
+    /// Stores the bytes, replacing any blob under the key.
+    async fn put(&self, key: &BlobKey, bytes: Vec<u8>, content_type: &str)
+    -> Result<(), BlobError>;
+
+    async fn get(&self, key: &BlobKey) -> Result<Option<Blob>, BlobError>;
+
+    /// Removes the blob; removing an absent blob is not an error.
+    async fn delete(&self, key: &BlobKey) -> Result<(), BlobError>;
+
+    /// Keys under the prefix, in key order.
+    async fn list(&self, prefix: &BlobPrefix) -> Result<Vec<BlobKey>, BlobError>;
+
+    /// A GET that downloads the blob.
+    async fn presign_get(
+        &self,
+        key: &BlobKey,
+        expires_in: Duration,
+    ) -> Result<PresignedRequest, BlobError>;
+
+    /// A PUT that uploads a blob of the given content type.
+    async fn presign_put(
+        &self,
+        key: &BlobKey,
+        content_type: &str,
+        expires_in: Duration,
+    ) -> Result<PresignedRequest, BlobError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_blob_path_cannot_climb_out_of_its_tenant() {
+        let t = TenantId::parse("sparkasse-a").unwrap();
+        for bad in [
+            "", "../x", "a/../b", "/abs", "a//b", "a/b/", "sp ace", "..", "ä.png",
+        ] {
+            assert!(BlobKey::new(&t, bad).is_err(), "{bad:?}");
+        }
+        let key = BlobKey::new(&t, "assets/logo-2026.png").unwrap();
+        assert_eq!(key.as_str(), "sparkasse-a/assets/logo-2026.png");
+        assert_eq!(key.tenant(), t);
+        assert_eq!(BlobKey::from_storage(key.as_str()).unwrap(), key);
+    }
+}

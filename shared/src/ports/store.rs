@@ -1,0 +1,343 @@
+//! The item store port: a DynamoDB-shaped store of items under a partition
+//! key and a sort key, with conditional writes, atomic counters, prefix
+//! queries, one secondary index, small transactions and a TTL.
+//!
+//! Keys cannot be built outside [`keys`]: every key starts with a tenant id
+//! (or the one platform partition), so no use case can reach another tenant's
+//! items by constructing a key by hand.
+
+pub mod keys;
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::{Serialize, de::DeserializeOwned};
+
+/// The most operations one transaction may carry (as in DynamoDB).
+pub const MAX_TRANSACTION_OPS: usize = 25;
+/// The most items one query page may return.
+pub const MAX_PAGE_SIZE: u32 = 1000;
+/// The largest item the store accepts, in bytes of its JSON data (DynamoDB's limit is 400 KB).
+pub const MAX_ITEM_BYTES: usize = 350 * 1024;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    #[error("the write's condition did not hold")]
+    ConditionFailed,
+    #[error("a transaction takes 1 to {MAX_TRANSACTION_OPS} operations, got {0}")]
+    TransactionSize(usize),
+    #[error("a transaction names the same item more than once")]
+    DuplicateInTransaction,
+    #[error("the cursor does not belong to this query")]
+    InvalidCursor,
+    #[error("invalid item: {0}")]
+    InvalidItem(String),
+    #[error("the store is throttling requests")]
+    Throttled,
+    #[error("the store is unavailable: {0}")]
+    Unavailable(String),
+    #[error("the store failed: {0}")]
+    Backend(String),
+}
+
+impl StoreError {
+    /// Whether trying the same call again later may succeed.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, Self::Throttled | Self::Unavailable(_))
+    }
+}
+
+/// The primary key of an item: partition key and sort key. Built only by
+/// the functions in [`keys`]; adapters read it through the accessors.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Key {
+    pk: String,
+    sk: String,
+}
+
+impl Key {
+    pub fn pk(&self) -> &str {
+        &self.pk
+    }
+
+    pub fn sk(&self) -> &str {
+        &self.sk
+    }
+
+    /// Rebuilds a key read back from storage. Only adapters call this, on
+    /// keys that `keys` built when the item was written.
+    pub(crate) fn from_storage(pk: String, sk: String) -> Self {
+        Self { pk, sk }
+    }
+}
+
+/// A key in the secondary index ("gsi1"): its own partition and sort key.
+/// Several items may share one index key.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct IndexKey {
+    pk: String,
+    sk: String,
+}
+
+impl IndexKey {
+    pub fn pk(&self) -> &str {
+        &self.pk
+    }
+
+    pub fn sk(&self) -> &str {
+        &self.sk
+    }
+
+    pub(crate) fn from_storage(pk: String, sk: String) -> Self {
+        Self { pk, sk }
+    }
+}
+
+/// One partition and a sort-key prefix: what a query reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyPrefix {
+    pk: String,
+    sk_prefix: String,
+}
+
+impl KeyPrefix {
+    pub fn pk(&self) -> &str {
+        &self.pk
+    }
+
+    pub fn sk_prefix(&self) -> &str {
+        &self.sk_prefix
+    }
+}
+
+/// An opaque version of a stored item, new on every put. Compare it, never
+/// compute with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Version(pub(crate) u64);
+
+impl Version {
+    /// A fresh version for a write (random, never zero).
+    pub(crate) fn fresh() -> Self {
+        let n = u64::from_le_bytes(
+            uuid::Uuid::new_v4().as_bytes()[..8]
+                .try_into()
+                .expect("eight bytes"),
+        );
+        Self(n.max(1))
+    }
+
+    pub fn as_u64(self) -> u64 {
+        self.0
+    }
+}
+
+/// An item to write: data as JSON, named counters, an optional expiry and an
+/// optional secondary-index key.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Item {
+    pub key: Key,
+    pub data: serde_json::Value,
+    pub counters: BTreeMap<String, i64>,
+    /// After this instant the item is invisible to every read; the backend
+    /// deletes it some time later. Whole seconds.
+    pub expires_at: Option<DateTime<Utc>>,
+    pub index: Option<IndexKey>,
+}
+
+impl Item {
+    pub fn new<T: Serialize>(key: Key, data: &T) -> Result<Self, StoreError> {
+        let data =
+            serde_json::to_value(data).map_err(|e| StoreError::InvalidItem(e.to_string()))?;
+        Ok(Self {
+            key,
+            data,
+            counters: BTreeMap::new(),
+            expires_at: None,
+            index: None,
+        })
+    }
+
+    pub fn with_index(mut self, index: IndexKey) -> Self {
+        self.index = Some(index);
+        self
+    }
+
+    pub fn expiring_at(mut self, at: DateTime<Utc>) -> Self {
+        self.expires_at = Some(at);
+        self
+    }
+
+    pub fn with_counter(mut self, name: &str, value: i64) -> Self {
+        self.counters.insert(name.to_owned(), value);
+        self
+    }
+
+    /// The data, read back into a domain type.
+    pub fn parse<T: DeserializeOwned>(&self) -> Result<T, StoreError> {
+        serde_json::from_value(self.data.clone())
+            .map_err(|e| StoreError::InvalidItem(format!("{}: {e}", self.key.sk)))
+    }
+}
+
+/// An item as read back, with its current version.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stored {
+    pub item: Item,
+    pub version: Version,
+}
+
+/// The condition a write needs to hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PutCondition {
+    /// No condition.
+    Always,
+    /// No visible item has this key (an expired item counts as absent).
+    NotExists,
+    /// The visible item has exactly this version.
+    Version(Version),
+}
+
+/// An opaque position in a query's results, handed back to read the next page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cursor(String);
+
+impl Cursor {
+    /// Accepts a cursor handed back by a client; the adapter checks it
+    /// belongs to the query it is used with.
+    pub fn from_client(raw: impl Into<String>) -> Self {
+        Self(raw.into())
+    }
+
+    pub(crate) fn from_adapter(raw: String) -> Self {
+        Self(raw)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A read of one partition (of the table or of the index), by sort-key prefix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Query {
+    pub prefix: KeyPrefix,
+    /// Read the secondary index instead of the table.
+    pub on_index: bool,
+    pub descending: bool,
+    /// 1 to [`MAX_PAGE_SIZE`]; adapters clamp other values into that range.
+    pub limit: u32,
+    pub cursor: Option<Cursor>,
+}
+
+impl Query {
+    pub fn table(prefix: KeyPrefix) -> Self {
+        Self {
+            prefix,
+            on_index: false,
+            descending: false,
+            limit: 100,
+            cursor: None,
+        }
+    }
+
+    pub fn index(prefix: KeyPrefix) -> Self {
+        Self {
+            on_index: true,
+            ..Self::table(prefix)
+        }
+    }
+
+    pub fn descending(mut self) -> Self {
+        self.descending = true;
+        self
+    }
+
+    pub fn limit(mut self, limit: u32) -> Self {
+        self.limit = limit;
+        self
+    }
+
+    pub fn after(mut self, cursor: Option<Cursor>) -> Self {
+        self.cursor = cursor;
+        self
+    }
+}
+
+/// One page of results: sorted by sort key (index sort key on the index,
+/// then table key), and a cursor exactly when another visible item follows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page {
+    pub items: Vec<Stored>,
+    pub next: Option<Cursor>,
+}
+
+/// One operation of a transaction.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TxOp {
+    Put {
+        item: Item,
+        condition: PutCondition,
+    },
+    Delete {
+        key: Key,
+        condition: PutCondition,
+    },
+    /// Writes nothing; the transaction fails unless the condition holds.
+    Check {
+        key: Key,
+        condition: PutCondition,
+    },
+}
+
+impl TxOp {
+    pub fn key(&self) -> &Key {
+        match self {
+            Self::Put { item, .. } => &item.key,
+            Self::Delete { key, .. } | Self::Check { key, .. } => key,
+        }
+    }
+}
+
+#[async_trait]
+pub trait ItemStore: Send + Sync + 'static {
+    /// A short name of the backend, e.g. "sqlite" or "dynamodb".
+    fn backend(&self) -> &'static str;
+
+    /// The visible item under `key`, if any.
+    async fn get(&self, key: &Key) -> Result<Option<Stored>, StoreError>;
+
+    /// Writes the whole item (data, counters, expiry, index key) if the
+    /// condition holds; returns the new version.
+    async fn put(&self, item: Item, condition: PutCondition) -> Result<Version, StoreError>;
+
+    /// Adds each delta to its counter atomically and returns the new values
+    /// of the named counters. An absent (or expired) item is created with
+    /// data `{}`, no expiry and no index key, and a fresh version; otherwise
+    /// the version does not change. Deltas naming one counter twice are summed.
+    async fn add(
+        &self,
+        key: &Key,
+        deltas: &[(&str, i64)],
+    ) -> Result<BTreeMap<String, i64>, StoreError>;
+
+    /// Removes the item; removing an absent item is not an error.
+    async fn delete(&self, key: &Key) -> Result<(), StoreError>;
+
+    /// One page of visible items whose sort key starts with the prefix.
+    async fn query(&self, query: Query) -> Result<Page, StoreError>;
+
+    /// All operations or none. 1 to [`MAX_TRANSACTION_OPS`] operations, each
+    /// on a different item; fails with `ConditionFailed` when any condition
+    /// does not hold.
+    async fn transact(&self, ops: Vec<TxOp>) -> Result<(), StoreError>;
+}
+
+/// Checks a counter name: 1 to 64 characters of a-z, 0-9 and '_', starting with a letter.
+pub fn valid_counter_name(name: &str) -> bool {
+    (1..=64).contains(&name.len())
+        && name.bytes().next().is_some_and(|b| b.is_ascii_lowercase())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+}

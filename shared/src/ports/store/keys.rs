@@ -1,0 +1,148 @@
+//! Every key EMMA stores is built here, and only here. Tenant data lives in
+//! partitions that start with the tenant id; the tenant registry and other
+//! platform records live in the one platform partition, whose name cannot
+//! be a tenant id (it contains '#').
+
+use super::{IndexKey, Key, KeyPrefix};
+use crate::domain::{ContactId, EmailAddress, TenantId};
+
+const PLATFORM: &str = "#platform";
+
+fn tenant_key(tenant: &TenantId, sk: String) -> Key {
+    Key {
+        pk: tenant.to_string(),
+        sk,
+    }
+}
+
+fn tenant_prefix(tenant: &TenantId, sk_prefix: &str) -> KeyPrefix {
+    KeyPrefix {
+        pk: tenant.to_string(),
+        sk_prefix: sk_prefix.to_owned(),
+    }
+}
+
+fn platform_key(sk: String) -> Key {
+    Key {
+        pk: PLATFORM.to_owned(),
+        sk,
+    }
+}
+
+/// The registry entry of a tenant (platform partition).
+pub fn tenant(id: &TenantId) -> Key {
+    platform_key(format!("tenant#{id}"))
+}
+
+/// All tenants in the registry.
+pub fn tenants() -> KeyPrefix {
+    KeyPrefix {
+        pk: PLATFORM.to_owned(),
+        sk_prefix: "tenant#".to_owned(),
+    }
+}
+
+/// The scheduler's last tick (platform partition).
+pub fn scheduler_heartbeat() -> Key {
+    platform_key("scheduler#heartbeat".to_owned())
+}
+
+pub fn contact(tenant: &TenantId, id: &ContactId) -> Key {
+    tenant_key(tenant, format!("contact#{id}"))
+}
+
+pub fn contacts(tenant: &TenantId) -> KeyPrefix {
+    tenant_prefix(tenant, "contact#")
+}
+
+/// The guard that keeps an address unique among a tenant's contacts.
+pub fn contact_email_guard(tenant: &TenantId, email: &EmailAddress) -> Key {
+    tenant_key(tenant, format!("contact-email#{}", email.normalized()))
+}
+
+/// The index entry that lists a tenant's contacts by address.
+pub fn contact_by_email(tenant: &TenantId, email: &EmailAddress) -> IndexKey {
+    IndexKey {
+        pk: format!("{tenant}#contact-by-email"),
+        sk: email.normalized(),
+    }
+}
+
+/// A tenant's contacts in address order, optionally from an address prefix.
+pub fn contacts_by_email(tenant: &TenantId, email_prefix: &str) -> KeyPrefix {
+    KeyPrefix {
+        pk: format!("{tenant}#contact-by-email"),
+        sk_prefix: email_prefix.to_lowercase(),
+    }
+}
+
+/// A delivery event the mail service reported (bounce, complaint, ...).
+/// The same event delivered twice lands on the same key.
+pub fn delivery_event(
+    tenant: &TenantId,
+    at: &chrono::DateTime<chrono::Utc>,
+    provider_message_id: &str,
+    kind: &str,
+) -> Key {
+    tenant_key(
+        tenant,
+        format!(
+            "delivery-event#{}#{provider_message_id}#{kind}",
+            at.format("%Y-%m-%dT%H:%M:%S%.3fZ")
+        ),
+    )
+}
+
+/// A tenant's delivery events, oldest first.
+pub fn delivery_events(tenant: &TenantId) -> KeyPrefix {
+    tenant_prefix(tenant, "delivery-event#")
+}
+
+/// Free-form keys inside a tenant's partition, for the port conformance
+/// suite and diagnostics. Still tenant-first, so still isolated.
+pub mod scratch {
+    use super::*;
+
+    pub fn key(tenant: &TenantId, name: &str) -> Key {
+        tenant_key(tenant, format!("scratch#{name}"))
+    }
+
+    pub fn prefix(tenant: &TenantId, name_prefix: &str) -> KeyPrefix {
+        tenant_prefix(tenant, &format!("scratch#{name_prefix}"))
+    }
+
+    pub fn index(tenant: &TenantId, group: &str, sort: &str) -> IndexKey {
+        IndexKey {
+            pk: format!("{tenant}#scratch#{group}"),
+            sk: sort.to_owned(),
+        }
+    }
+
+    pub fn index_prefix(tenant: &TenantId, group: &str, sort_prefix: &str) -> KeyPrefix {
+        KeyPrefix {
+            pk: format!("{tenant}#scratch#{group}"),
+            sk_prefix: sort_prefix.to_owned(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_tenant_key_starts_with_the_tenant_id() {
+        let t = TenantId::parse("sparkasse-a").unwrap();
+        let c = ContactId::generate();
+        let e = EmailAddress::parse("a@example.de").unwrap();
+        assert!(contact(&t, &c).pk().starts_with("sparkasse-a"));
+        assert!(contact_email_guard(&t, &e).pk().starts_with("sparkasse-a"));
+        assert!(contact_by_email(&t, &e).pk().starts_with("sparkasse-a#"));
+        assert!(contacts(&t).pk().starts_with("sparkasse-a"));
+    }
+
+    #[test]
+    fn the_platform_partition_cannot_be_named_by_a_tenant() {
+        assert!(TenantId::parse(tenant(&TenantId::parse("abc").unwrap()).pk()).is_err());
+    }
+}
