@@ -1,0 +1,968 @@
+//! The cloud item store on DynamoDB: one table with `pk`/`sk`, the `gsi1`
+//! index on `gsi1pk`/`gsi1sk`, TTL on `ttl`. Expired items are hidden from
+//! every read and count as absent in conditions, before DynamoDB's TTL
+//! sweeper removes them.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::client::Waiters;
+use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue, BillingMode, ConditionCheck, Delete, GlobalSecondaryIndex,
+    KeySchemaElement, KeyType, Projection, ProjectionType, Put, ReturnValue, ScalarAttributeType,
+    TimeToLiveSpecification, TimeToLiveStatus, TransactWriteItem,
+};
+use serde_json::Value;
+
+use super::store_cursor::{
+    CursorKeys, check_item, check_key, check_transaction, expiry_from_secs, expiry_secs,
+    merge_deltas, page_size, visible,
+};
+use crate::ports::Clock;
+use crate::ports::store::{
+    IndexKey, Item, ItemStore, Key, Page, PutCondition, Query, StoreError, Stored, TxOp, Version,
+};
+
+const PK: &str = "pk";
+const SK: &str = "sk";
+const VERSION: &str = "v";
+const DATA: &str = "d";
+const TTL: &str = "ttl";
+const GSI1: &str = "gsi1";
+const GSI1_PK: &str = "gsi1pk";
+const GSI1_SK: &str = "gsi1sk";
+const COUNTER_PREFIX: &str = "c_";
+/// A DynamoDB item, or key, as its attributes.
+type Attributes = HashMap<String, AttributeValue>;
+/// How often `add` retries when an expired item changes under it.
+const ADD_ATTEMPTS: usize = 5;
+
+/// The item store on one DynamoDB table.
+#[derive(Clone)]
+pub struct DynamoStore {
+    client: Client,
+    table: String,
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for DynamoStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DynamoStore")
+            .field("table", &self.table)
+            .finish_non_exhaustive()
+    }
+}
+
+impl DynamoStore {
+    pub fn new(client: Client, table: impl Into<String>, clock: Arc<dyn Clock>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+            clock,
+        }
+    }
+
+    /// Creates the table as the SAM template declares it (on-demand, `pk`/`sk`,
+    /// index `gsi1`, TTL on `ttl`) and waits until it is active. A table
+    /// that exists already is left as it is, with TTL switched on.
+    pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError> {
+        let attribute = |name: &str| {
+            AttributeDefinition::builder()
+                .attribute_name(name)
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .map_err(build_err)
+        };
+        let key = |name: &str, kind: KeyType| {
+            KeySchemaElement::builder()
+                .attribute_name(name)
+                .key_type(kind)
+                .build()
+                .map_err(build_err)
+        };
+        let gsi1 = GlobalSecondaryIndex::builder()
+            .index_name(GSI1)
+            .key_schema(key(GSI1_PK, KeyType::Hash)?)
+            .key_schema(key(GSI1_SK, KeyType::Range)?)
+            .projection(
+                Projection::builder()
+                    .projection_type(ProjectionType::All)
+                    .build(),
+            )
+            .build()
+            .map_err(build_err)?;
+        let created = client
+            .create_table()
+            .table_name(table)
+            .billing_mode(BillingMode::PayPerRequest)
+            .attribute_definitions(attribute(PK)?)
+            .attribute_definitions(attribute(SK)?)
+            .attribute_definitions(attribute(GSI1_PK)?)
+            .attribute_definitions(attribute(GSI1_SK)?)
+            .key_schema(key(PK, KeyType::Hash)?)
+            .key_schema(key(SK, KeyType::Range)?)
+            .global_secondary_indexes(gsi1)
+            .send()
+            .await;
+        match created {
+            Ok(_) => {}
+            Err(e) if e.code() == Some("ResourceInUseException") => {}
+            Err(e) => return Err(sdk_err(e)),
+        }
+        client
+            .wait_until_table_exists()
+            .table_name(table)
+            .wait(std::time::Duration::from_secs(120))
+            .await
+            .map_err(|e| StoreError::Unavailable(DisplayErrorContext(&e).to_string()))?;
+
+        let ttl = client
+            .describe_time_to_live()
+            .table_name(table)
+            .send()
+            .await
+            .map_err(sdk_err)?;
+        let status = ttl
+            .time_to_live_description()
+            .and_then(|d| d.time_to_live_status());
+        if !matches!(
+            status,
+            Some(TimeToLiveStatus::Enabled | TimeToLiveStatus::Enabling)
+        ) {
+            client
+                .update_time_to_live()
+                .table_name(table)
+                .time_to_live_specification(
+                    TimeToLiveSpecification::builder()
+                        .enabled(true)
+                        .attribute_name(TTL)
+                        .build()
+                        .map_err(build_err)?,
+                )
+                .send()
+                .await
+                .map_err(sdk_err)?;
+        }
+        Ok(())
+    }
+
+    fn now(&self) -> i64 {
+        self.clock.now().timestamp()
+    }
+
+    fn put_request(&self, item: &Item, version: Version, condition: Option<Condition>) -> Put {
+        let mut put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(item_attributes(item, version)));
+        if let Some(cond) = condition {
+            put = put
+                .condition_expression(cond.text)
+                .set_expression_attribute_names(Some(cond.names))
+                .set_expression_attribute_values(non_empty(cond.values));
+        }
+        put.build().expect("table, item given")
+    }
+
+    async fn read_page(
+        &self,
+        query: &Query,
+        start: Option<Attributes>,
+        limit: usize,
+        now: i64,
+    ) -> Result<(Vec<Attributes>, Option<Attributes>), StoreError> {
+        let (part, sort) = if query.on_index {
+            (GSI1_PK, GSI1_SK)
+        } else {
+            (PK, SK)
+        };
+        let mut expr = Expr::default();
+        let mut key_condition = format!(
+            "{} = {}",
+            expr.name(part),
+            expr.value(text(query.prefix.pk()))
+        );
+        if !query.prefix.sk_prefix().is_empty() {
+            key_condition = format!(
+                "{key_condition} AND begins_with({}, {})",
+                expr.name(sort),
+                expr.value(text(query.prefix.sk_prefix()))
+            );
+        }
+        let filter = visible_condition(&mut expr, now);
+        let limit = i32::try_from(limit).unwrap_or(i32::MAX);
+        let mut request = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression(key_condition)
+            .filter_expression(filter)
+            .set_expression_attribute_names(Some(expr.names))
+            .set_expression_attribute_values(Some(expr.values))
+            .scan_index_forward(!query.descending)
+            .limit(limit)
+            .set_exclusive_start_key(start);
+        request = if query.on_index {
+            request.index_name(GSI1)
+        } else {
+            request.consistent_read(true)
+        };
+        let out = request.send().await.map_err(sdk_err)?;
+        Ok((out.items.unwrap_or_default(), out.last_evaluated_key))
+    }
+
+    async fn add_to_visible(
+        &self,
+        key: &Key,
+        deltas: &BTreeMap<String, i64>,
+        now: i64,
+    ) -> Result<Attributes, StoreError> {
+        let mut expr = Expr::default();
+        let mut update = format!(
+            "SET {v} = if_not_exists({v}, {fresh}), {d} = if_not_exists({d}, {empty})",
+            v = expr.name(VERSION),
+            fresh = expr.value(version_value(Version::fresh())),
+            d = expr.name(DATA),
+            empty = expr.value(AttributeValue::M(HashMap::new())),
+        );
+        let adds: Vec<String> = deltas
+            .iter()
+            .map(|(name, delta)| {
+                format!(
+                    "{} {}",
+                    expr.name(&counter_attribute(name)),
+                    expr.value(AttributeValue::N(delta.to_string()))
+                )
+            })
+            .collect();
+        if !adds.is_empty() {
+            update = format!("{update} ADD {}", adds.join(", "));
+        }
+        let condition = format!(
+            "attribute_not_exists({}) OR {}",
+            expr.name(PK),
+            visible_condition(&mut expr, now)
+        );
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key_attributes(key)))
+            .update_expression(update)
+            .condition_expression(condition)
+            .set_expression_attribute_names(Some(expr.names))
+            .set_expression_attribute_values(Some(expr.values))
+            .return_values(ReturnValue::AllNew)
+            .send()
+            .await
+            .map_err(sdk_err)?;
+        Ok(out.attributes.unwrap_or_default())
+    }
+
+    /// Replaces an expired item by a fresh one holding only the deltas, if
+    /// it is still expired.
+    async fn replace_expired(
+        &self,
+        key: &Key,
+        deltas: &BTreeMap<String, i64>,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let item = Item {
+            key: key.clone(),
+            data: serde_json::json!({}),
+            counters: deltas.clone(),
+            expires_at: None,
+            index: None,
+        };
+        let mut expr = Expr::default();
+        let condition = format!("{} <= {}", expr.name(TTL), expr.value(number(now)));
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item_attributes(&item, Version::fresh())))
+            .condition_expression(condition)
+            .set_expression_attribute_names(Some(expr.names))
+            .set_expression_attribute_values(Some(expr.values))
+            .send()
+            .await
+            .map_err(sdk_err)?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl ItemStore for DynamoStore {
+    fn backend(&self) -> &'static str {
+        "dynamodb"
+    }
+
+    async fn get(&self, key: &Key) -> Result<Option<Stored>, StoreError> {
+        let now = self.now();
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key_attributes(key)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(sdk_err)?;
+        match out.item {
+            Some(attributes) => visible_stored(attributes, now),
+            None => Ok(None),
+        }
+    }
+
+    async fn put(&self, item: Item, condition: PutCondition) -> Result<Version, StoreError> {
+        check_item(&item)?;
+        let version = Version::fresh();
+        let put = self.put_request(&item, version, put_condition(condition, self.now()));
+        self.client
+            .put_item()
+            .table_name(put.table_name)
+            .set_item(Some(put.item))
+            .set_condition_expression(put.condition_expression)
+            .set_expression_attribute_names(put.expression_attribute_names)
+            .set_expression_attribute_values(put.expression_attribute_values)
+            .send()
+            .await
+            .map_err(sdk_err)?;
+        Ok(version)
+    }
+
+    async fn add(
+        &self,
+        key: &Key,
+        deltas: &[(&str, i64)],
+    ) -> Result<BTreeMap<String, i64>, StoreError> {
+        check_key(key)?;
+        let deltas = merge_deltas(deltas)?;
+        let now = self.now();
+        for _ in 0..ADD_ATTEMPTS {
+            match self.add_to_visible(key, &deltas, now).await {
+                Ok(attributes) => {
+                    return deltas
+                        .keys()
+                        .map(|name| {
+                            let value = attributes
+                                .get(&counter_attribute(name))
+                                .map(counter_value)
+                                .transpose()?
+                                .unwrap_or_default();
+                            Ok((name.clone(), value))
+                        })
+                        .collect();
+                }
+                // The item is there but expired: it counts as absent.
+                Err(StoreError::ConditionFailed) => {
+                    match self.replace_expired(key, &deltas, now).await {
+                        Ok(()) => return Ok(deltas),
+                        // Someone replaced or removed it meanwhile: start over.
+                        Err(StoreError::ConditionFailed) => continue,
+                        Err(e) => return Err(e),
+                    }
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Err(StoreError::Unavailable(
+            "the item kept changing during an add".to_owned(),
+        ))
+    }
+
+    async fn delete(&self, key: &Key) -> Result<(), StoreError> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key_attributes(key)))
+            .send()
+            .await
+            .map_err(sdk_err)?;
+        Ok(())
+    }
+
+    async fn query(&self, query: Query) -> Result<Page, StoreError> {
+        let mut start = query
+            .cursor
+            .as_ref()
+            .map(|c| CursorKeys::decode_for(c, &query))
+            .transpose()?
+            .map(|keys| cursor_attributes(&keys));
+        let limit = page_size(&query);
+        let now = self.now();
+        let mut items: Vec<Stored> = Vec::new();
+        // Read until one visible item more than the page is seen (so the
+        // page knows whether another follows) or the partition ends.
+        loop {
+            let wanted = limit + 1 - items.len();
+            let (found, last) = self.read_page(&query, start, wanted, now).await?;
+            for attributes in found {
+                if let Some(stored) = visible_stored(attributes, now)? {
+                    items.push(stored);
+                }
+            }
+            if items.len() > limit {
+                items.truncate(limit);
+                let last = items.last().expect("a full page");
+                let index = query.on_index.then_some(last.item.index.as_ref()).flatten();
+                let next = Some(CursorKeys::after(&last.item.key, index).encode());
+                return Ok(Page { items, next });
+            }
+            match last {
+                Some(last) => start = Some(last),
+                None => return Ok(Page { items, next: None }),
+            }
+        }
+    }
+
+    async fn transact(&self, ops: Vec<TxOp>) -> Result<(), StoreError> {
+        check_transaction(&ops)?;
+        let now = self.now();
+        let items = ops
+            .iter()
+            .map(|op| self.transact_item(op, now))
+            .collect::<Vec<_>>();
+        let result = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) => Err(transaction_err(e)),
+        }
+    }
+}
+
+impl DynamoStore {
+    fn transact_item(&self, op: &TxOp, now: i64) -> TransactWriteItem {
+        match op {
+            TxOp::Put { item, condition } => TransactWriteItem::builder()
+                .put(self.put_request(item, Version::fresh(), put_condition(*condition, now)))
+                .build(),
+            TxOp::Delete { key, condition } => {
+                let mut delete = Delete::builder()
+                    .table_name(&self.table)
+                    .set_key(Some(key_attributes(key)));
+                if let Some(cond) = put_condition(*condition, now) {
+                    delete = delete
+                        .condition_expression(cond.text)
+                        .set_expression_attribute_names(Some(cond.names))
+                        .set_expression_attribute_values(non_empty(cond.values));
+                }
+                TransactWriteItem::builder()
+                    .delete(delete.build().expect("table, key given"))
+                    .build()
+            }
+            TxOp::Check { key, condition } => {
+                let cond = put_condition(*condition, now).unwrap_or_else(|| {
+                    let mut expr = Expr::default();
+                    let pk = expr.name(PK);
+                    expr.finish(format!(
+                        "attribute_exists({pk}) OR attribute_not_exists({pk})"
+                    ))
+                });
+                let check = ConditionCheck::builder()
+                    .table_name(&self.table)
+                    .set_key(Some(key_attributes(key)))
+                    .condition_expression(cond.text)
+                    .set_expression_attribute_names(Some(cond.names))
+                    .set_expression_attribute_values(non_empty(cond.values))
+                    .build()
+                    .expect("table, key, condition given");
+                TransactWriteItem::builder().condition_check(check).build()
+            }
+        }
+    }
+}
+
+/// An expression with its attribute names (`#n0`...) and values (`:v0`...),
+/// so that every placeholder is used exactly once declared.
+#[derive(Default)]
+struct Expr {
+    names: HashMap<String, String>,
+    values: Attributes,
+}
+
+struct Condition {
+    text: String,
+    names: HashMap<String, String>,
+    values: Attributes,
+}
+
+/// None for an empty map: DynamoDB refuses an empty map of expression values.
+fn non_empty(values: Attributes) -> Option<Attributes> {
+    (!values.is_empty()).then_some(values)
+}
+
+impl Expr {
+    fn name(&mut self, attribute: &str) -> String {
+        if let Some((placeholder, _)) = self.names.iter().find(|(_, a)| *a == attribute) {
+            return placeholder.clone();
+        }
+        let placeholder = format!("#n{}", self.names.len());
+        self.names.insert(placeholder.clone(), attribute.to_owned());
+        placeholder
+    }
+
+    fn value(&mut self, value: AttributeValue) -> String {
+        let placeholder = format!(":v{}", self.values.len());
+        self.values.insert(placeholder.clone(), value);
+        placeholder
+    }
+
+    fn finish(self, text: String) -> Condition {
+        Condition {
+            text,
+            names: self.names,
+            values: self.values,
+        }
+    }
+}
+
+fn text(s: &str) -> AttributeValue {
+    AttributeValue::S(s.to_owned())
+}
+
+fn number(n: i64) -> AttributeValue {
+    AttributeValue::N(n.to_string())
+}
+
+fn version_value(version: Version) -> AttributeValue {
+    AttributeValue::N(version.0.to_string())
+}
+
+/// "The item has no expiry, or it has not come yet."
+fn visible_condition(expr: &mut Expr, now: i64) -> String {
+    let ttl = expr.name(TTL);
+    let now = expr.value(number(now));
+    format!("(attribute_not_exists({ttl}) OR {ttl} > {now})")
+}
+
+/// The DynamoDB condition for a port condition; expired items count as absent.
+fn put_condition(condition: PutCondition, now: i64) -> Option<Condition> {
+    let mut expr = Expr::default();
+    let text = match condition {
+        PutCondition::Always => return None,
+        PutCondition::NotExists => format!(
+            "attribute_not_exists({}) OR {} <= {}",
+            expr.name(PK),
+            expr.name(TTL),
+            expr.value(number(now))
+        ),
+        PutCondition::Version(version) => {
+            let v = format!(
+                "{} = {}",
+                expr.name(VERSION),
+                expr.value(version_value(version))
+            );
+            format!("{v} AND {}", visible_condition(&mut expr, now))
+        }
+    };
+    Some(expr.finish(text))
+}
+
+fn counter_attribute(name: &str) -> String {
+    format!("{COUNTER_PREFIX}{name}")
+}
+
+fn key_attributes(key: &Key) -> Attributes {
+    HashMap::from([
+        (PK.to_owned(), text(key.pk())),
+        (SK.to_owned(), text(key.sk())),
+    ])
+}
+
+fn cursor_attributes(keys: &CursorKeys) -> Attributes {
+    let mut map = HashMap::from([
+        (PK.to_owned(), text(&keys.pk)),
+        (SK.to_owned(), text(&keys.sk)),
+    ]);
+    if let (Some(ipk), Some(isk)) = (&keys.ipk, &keys.isk) {
+        map.insert(GSI1_PK.to_owned(), text(ipk));
+        map.insert(GSI1_SK.to_owned(), text(isk));
+    }
+    map
+}
+
+fn item_attributes(item: &Item, version: Version) -> Attributes {
+    let mut map = key_attributes(&item.key);
+    map.insert(VERSION.to_owned(), version_value(version));
+    map.insert(DATA.to_owned(), to_attribute(&item.data));
+    for (name, value) in &item.counters {
+        map.insert(counter_attribute(name), number(*value));
+    }
+    if let Some(ttl) = expiry_secs(item.expires_at) {
+        map.insert(TTL.to_owned(), number(ttl));
+    }
+    if let Some(index) = &item.index {
+        map.insert(GSI1_PK.to_owned(), text(index.pk()));
+        map.insert(GSI1_SK.to_owned(), text(index.sk()));
+    }
+    map
+}
+
+fn corrupt(what: &str) -> StoreError {
+    StoreError::Backend(format!("stored item: {what}"))
+}
+
+fn string_attribute(map: &mut Attributes, name: &str) -> Option<String> {
+    match map.remove(name) {
+        Some(AttributeValue::S(s)) => Some(s),
+        _ => None,
+    }
+}
+
+fn number_text(value: &AttributeValue) -> Option<&str> {
+    match value {
+        AttributeValue::N(n) => Some(n.as_str()),
+        _ => None,
+    }
+}
+
+fn counter_value(value: &AttributeValue) -> Result<i64, StoreError> {
+    number_text(value)
+        .and_then(|n| n.parse().ok())
+        .ok_or_else(|| corrupt("a counter is not a 64-bit integer"))
+}
+
+/// The stored item, or none if it has expired.
+fn visible_stored(mut map: Attributes, now: i64) -> Result<Option<Stored>, StoreError> {
+    let ttl = match map.remove(TTL) {
+        Some(value) => Some(
+            number_text(&value)
+                .and_then(|n| n.parse::<i64>().ok())
+                .ok_or_else(|| corrupt("ttl is not an integer"))?,
+        ),
+        None => None,
+    };
+    if !visible(ttl, now) {
+        return Ok(None);
+    }
+    let pk = string_attribute(&mut map, PK).ok_or_else(|| corrupt("no pk"))?;
+    let sk = string_attribute(&mut map, SK).ok_or_else(|| corrupt("no sk"))?;
+    let version = map
+        .get(VERSION)
+        .and_then(number_text)
+        .and_then(|n| n.parse::<u64>().ok())
+        .ok_or_else(|| corrupt("no version"))?;
+    let data = match map.get(DATA) {
+        Some(value) => from_attribute(value)?,
+        None => Value::Object(serde_json::Map::new()),
+    };
+    let index = match (
+        string_attribute(&mut map, GSI1_PK),
+        string_attribute(&mut map, GSI1_SK),
+    ) {
+        (Some(pk), Some(sk)) => Some(IndexKey::from_storage(pk, sk)),
+        _ => None,
+    };
+    let counters = map
+        .iter()
+        .filter_map(|(name, value)| {
+            name.strip_prefix(COUNTER_PREFIX)
+                .map(|counter| Ok((counter.to_owned(), counter_value(value)?)))
+        })
+        .collect::<Result<BTreeMap<_, _>, StoreError>>()?;
+    Ok(Some(Stored {
+        item: Item {
+            key: Key::from_storage(pk, sk),
+            data,
+            counters,
+            expires_at: expiry_from_secs(ttl)?,
+            index,
+        },
+        version: Version(version),
+    }))
+}
+
+/// JSON as a DynamoDB attribute: objects as maps, arrays as lists, numbers
+/// as numbers (kept as their decimal text), null as NULL.
+pub(crate) fn to_attribute(value: &Value) -> AttributeValue {
+    match value {
+        Value::Null => AttributeValue::Null(true),
+        Value::Bool(b) => AttributeValue::Bool(*b),
+        Value::Number(n) => AttributeValue::N(n.to_string()),
+        Value::String(s) => AttributeValue::S(s.clone()),
+        Value::Array(values) => AttributeValue::L(values.iter().map(to_attribute).collect()),
+        Value::Object(map) => AttributeValue::M(
+            map.iter()
+                .map(|(k, v)| (k.clone(), to_attribute(v)))
+                .collect(),
+        ),
+    }
+}
+
+/// A DynamoDB attribute back as JSON. Sets (never written by this adapter)
+/// read as arrays; binary values are refused.
+pub(crate) fn from_attribute(value: &AttributeValue) -> Result<Value, StoreError> {
+    Ok(match value {
+        AttributeValue::Null(_) => Value::Null,
+        AttributeValue::Bool(b) => Value::Bool(*b),
+        AttributeValue::N(n) => Value::Number(parse_number(n)?),
+        AttributeValue::S(s) => Value::String(s.clone()),
+        AttributeValue::L(values) => Value::Array(
+            values
+                .iter()
+                .map(from_attribute)
+                .collect::<Result<_, _>>()?,
+        ),
+        AttributeValue::M(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| Ok((k.clone(), from_attribute(v)?)))
+                .collect::<Result<_, StoreError>>()?,
+        ),
+        AttributeValue::Ss(values) => {
+            Value::Array(values.iter().cloned().map(Value::String).collect())
+        }
+        AttributeValue::Ns(values) => Value::Array(
+            values
+                .iter()
+                .map(|n| parse_number(n).map(Value::Number))
+                .collect::<Result<_, _>>()?,
+        ),
+        _ => return Err(corrupt("an attribute type EMMA does not store")),
+    })
+}
+
+fn parse_number(n: &str) -> Result<serde_json::Number, StoreError> {
+    if let Ok(number) = n.parse::<serde_json::Number>() {
+        return Ok(number);
+    }
+    n.parse::<f64>()
+        .ok()
+        .and_then(serde_json::Number::from_f64)
+        .ok_or_else(|| corrupt("a number out of range"))
+}
+
+fn build_err(e: aws_sdk_dynamodb::error::BuildError) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+/// Maps an SDK error: throttling, conditions, and the network each to their
+/// port error; the rest is a backend failure.
+fn sdk_err<E, R>(err: SdkError<E, R>) -> StoreError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug + 'static,
+{
+    match &err {
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
+            StoreError::Unavailable(DisplayErrorContext(&err).to_string())
+        }
+        SdkError::ServiceError(_) => by_code(err.code(), err.message().unwrap_or_default()),
+        _ => StoreError::Backend(DisplayErrorContext(&err).to_string()),
+    }
+}
+
+fn by_code(code: Option<&str>, message: &str) -> StoreError {
+    match code.unwrap_or_default() {
+        "ConditionalCheckFailedException" | "ConditionalCheckFailed" => StoreError::ConditionFailed,
+        "ProvisionedThroughputExceededException"
+        | "ProvisionedThroughputExceeded"
+        | "ThrottlingException"
+        | "ThrottlingError"
+        | "RequestLimitExceeded" => StoreError::Throttled,
+        "InternalServerError"
+        | "ServiceUnavailable"
+        | "TransactionConflictException"
+        | "TransactionConflict"
+        | "TransactionInProgressException" => {
+            StoreError::Unavailable(format!("{}: {message}", code.unwrap_or_default()))
+        }
+        "ValidationException" if message.contains("size") => {
+            StoreError::InvalidItem(message.to_owned())
+        }
+        other => StoreError::Backend(format!("{other}: {message}")),
+    }
+}
+
+/// A cancelled transaction fails on its first telling reason: a condition
+/// beats throttling, which beats anything else.
+fn transaction_err<R: std::fmt::Debug + 'static>(
+    err: SdkError<TransactWriteItemsError, R>,
+) -> StoreError {
+    let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) =
+        err.as_service_error()
+    else {
+        return sdk_err(err);
+    };
+    let mut codes: Vec<&str> = cancelled
+        .cancellation_reasons()
+        .iter()
+        .filter_map(|r| r.code())
+        .filter(|c| *c != "None")
+        .collect();
+    if codes.is_empty() {
+        // No reasons given: read them from the message, as a last resort.
+        let message = cancelled.message().unwrap_or_default();
+        if message.contains("ConditionalCheckFailed") {
+            codes.push("ConditionalCheckFailed");
+        }
+    }
+    let errors: Vec<StoreError> = codes.iter().map(|c| by_code(Some(c), "")).collect();
+    errors
+        .iter()
+        .find(|e| **e == StoreError::ConditionFailed)
+        .or_else(|| errors.iter().find(|e| e.is_retryable()))
+        .cloned()
+        .unwrap_or_else(|| {
+            StoreError::Backend(format!(
+                "transaction cancelled: {}",
+                cancelled.message().unwrap_or_default()
+            ))
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use aws_sdk_dynamodb::types::CancellationReason;
+    use aws_sdk_dynamodb::types::error::TransactionCanceledException;
+
+    use super::*;
+    use crate::domain::TenantId;
+    use crate::ports::store::keys::scratch;
+
+    #[test]
+    fn json_round_trips_through_attribute_values() {
+        let value = json!({
+            "name": "Zoë",
+            "empty": "",
+            "n": 42,
+            "neg": -7,
+            "big": u64::MAX,
+            "f": 1.5,
+            "tiny": 2.5e-12,
+            "yes": true,
+            "none": null,
+            "list": [1, "two", [3], {"four": 4}],
+            "nested": {"deeper": {"deepest": []}},
+            "obj": {}
+        });
+        assert_eq!(from_attribute(&to_attribute(&value)).unwrap(), value);
+    }
+
+    #[test]
+    fn json_maps_to_the_natural_attribute_types() {
+        assert_eq!(to_attribute(&json!(null)), AttributeValue::Null(true));
+        assert_eq!(to_attribute(&json!(12)), AttributeValue::N("12".into()));
+        assert_eq!(to_attribute(&json!("x")), AttributeValue::S("x".into()));
+        assert_eq!(
+            to_attribute(&json!([true])),
+            AttributeValue::L(vec![AttributeValue::Bool(true)])
+        );
+        assert_eq!(
+            to_attribute(&json!({"a": 1})),
+            AttributeValue::M(HashMap::from([("a".into(), AttributeValue::N("1".into()))]))
+        );
+    }
+
+    #[test]
+    fn numbers_read_back_in_the_forms_dynamodb_returns() {
+        for (stored, expected) in [
+            ("1", json!(1)),
+            ("-0.25", json!(-0.25)),
+            ("1E+3", json!(1000.0)),
+            ("18446744073709551615", json!(u64::MAX)),
+        ] {
+            assert_eq!(
+                from_attribute(&AttributeValue::N(stored.into())).unwrap(),
+                expected
+            );
+        }
+        assert!(from_attribute(&AttributeValue::N("abc".into())).is_err());
+        assert!(from_attribute(&AttributeValue::B(vec![1].into())).is_err());
+    }
+
+    #[test]
+    fn an_item_maps_to_the_table_attributes() {
+        let t = TenantId::parse("tenant-a").unwrap();
+        let expiry = chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+        let item = Item::new(scratch::key(&t, "x"), &json!({"a": 1}))
+            .unwrap()
+            .with_counter("sent", 3)
+            .with_index(scratch::index(&t, "g", "s"))
+            .expiring_at(expiry);
+        let map = item_attributes(&item, Version(9));
+        assert_eq!(map["pk"], text("tenant-a"));
+        assert_eq!(map["sk"], text("scratch#x"));
+        assert_eq!(map["v"], AttributeValue::N("9".into()));
+        assert_eq!(map["c_sent"], AttributeValue::N("3".into()));
+        assert_eq!(map["ttl"], AttributeValue::N("1800000000".into()));
+        assert_eq!(map["gsi1pk"], text("tenant-a#scratch#g"));
+        assert_eq!(map["gsi1sk"], text("s"));
+        let stored = visible_stored(map.clone(), 1_799_999_999).unwrap().unwrap();
+        assert_eq!(stored.item, item);
+        assert_eq!(stored.version, Version(9));
+        assert_eq!(visible_stored(map, 1_800_000_000).unwrap(), None);
+    }
+
+    #[test]
+    fn service_error_codes_map_to_port_errors() {
+        assert_eq!(
+            by_code(Some("ConditionalCheckFailedException"), ""),
+            StoreError::ConditionFailed
+        );
+        for code in [
+            "ProvisionedThroughputExceededException",
+            "ThrottlingException",
+            "RequestLimitExceeded",
+        ] {
+            assert_eq!(by_code(Some(code), ""), StoreError::Throttled);
+        }
+        assert!(by_code(Some("InternalServerError"), "").is_retryable());
+        assert!(matches!(
+            by_code(Some("ValidationException"), "bad expression"),
+            StoreError::Backend(_)
+        ));
+    }
+
+    fn cancelled(codes: &[&str]) -> SdkError<TransactWriteItemsError, ()> {
+        let mut error = TransactionCanceledException::builder().message("cancelled");
+        for code in codes {
+            error = error.cancellation_reasons(CancellationReason::builder().code(*code).build());
+        }
+        let error = TransactWriteItemsError::TransactionCanceledException(error.build());
+        SdkError::service_error(error, ())
+    }
+
+    #[test]
+    fn a_cancelled_transaction_fails_on_its_most_telling_reason() {
+        assert_eq!(
+            transaction_err(cancelled(&[
+                "None",
+                "ThrottlingError",
+                "ConditionalCheckFailed"
+            ])),
+            StoreError::ConditionFailed
+        );
+        assert_eq!(
+            transaction_err(cancelled(&["None", "ThrottlingError"])),
+            StoreError::Throttled
+        );
+        assert!(transaction_err(cancelled(&["TransactionConflict", "None"])).is_retryable());
+        assert!(matches!(
+            transaction_err(cancelled(&["ValidationError"])),
+            StoreError::Backend(_)
+        ));
+    }
+
+    #[test]
+    fn expressions_declare_each_name_once() {
+        let mut expr = Expr::default();
+        let a = expr.name("ttl");
+        let b = expr.name("ttl");
+        assert_eq!(a, b);
+        assert_eq!(expr.names.len(), 1);
+        let c = put_condition(PutCondition::Version(Version(5)), 10).unwrap();
+        assert_eq!(c.names.len(), 2);
+        assert_eq!(c.values.len(), 2);
+        assert!(put_condition(PutCondition::Always, 10).is_none());
+    }
+}

@@ -1,0 +1,241 @@
+//! The cloud blob adapter: one S3 bucket, keys as the blob keys (tenant id
+//! first), presigned GET and PUT through the SDK's presigning.
+
+use std::time::{Duration, SystemTime};
+
+use async_trait::async_trait;
+use aws_sdk_s3::Client;
+use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::presigning::PresigningConfig;
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::{BucketLocationConstraint, CreateBucketConfiguration};
+use chrono::{DateTime, Utc};
+
+use crate::ports::{Blob, BlobError, BlobKey, BlobPrefix, BlobStore, PresignedRequest};
+
+/// The content type S3 answers for objects stored without one.
+const DEFAULT_CONTENT_TYPE: &str = "binary/octet-stream";
+
+#[derive(Debug, Clone)]
+pub struct S3BlobStore {
+    client: Client,
+    bucket: String,
+}
+
+impl S3BlobStore {
+    pub fn new(client: Client, bucket: impl Into<String>) -> Self {
+        Self {
+            client,
+            bucket: bucket.into(),
+        }
+    }
+
+    /// Creates the bucket in the client's region (for tests and local runs
+    /// against an emulator; deployed buckets come from the SAM template).
+    /// A bucket we already own is fine.
+    pub async fn create_bucket(client: &Client, bucket: &str) -> Result<(), BlobError> {
+        let mut request = client.create_bucket().bucket(bucket);
+        let region = client
+            .config()
+            .region()
+            .map(|r| r.as_ref().to_owned())
+            .unwrap_or_else(|| "us-east-1".to_owned());
+        // us-east-1 is the one region that must not be named.
+        if region != "us-east-1" {
+            request = request.create_bucket_configuration(
+                CreateBucketConfiguration::builder()
+                    .location_constraint(BucketLocationConstraint::from(region.as_str()))
+                    .build(),
+            );
+        }
+        match request.send().await {
+            Ok(_) => Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_bucket_already_owned_by_you()) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(sdk_error(e)),
+        }
+    }
+
+    fn presigning(expires_in: Duration) -> Result<(PresigningConfig, SystemTime), BlobError> {
+        let start = SystemTime::now();
+        let config = PresigningConfig::builder()
+            .start_time(start)
+            .expires_in(expires_in)
+            .build()
+            .map_err(|e| BlobError::InvalidRequest(e.to_string()))?;
+        Ok((config, start + expires_in))
+    }
+}
+
+/// Maps an SDK failure: no answer, or S3 saying it is overloaded, is
+/// `Unavailable` (worth retrying); any other answer is `Backend`.
+fn sdk_error<E, R>(err: SdkError<E, R>) -> BlobError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    match &err {
+        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) | SdkError::ResponseError(_) => {
+            BlobError::Unavailable(DisplayErrorContext(&err).to_string())
+        }
+        SdkError::ServiceError(service) => {
+            let code = service.err().code().unwrap_or("Unknown");
+            let message = service.err().message().unwrap_or_default();
+            if matches!(code, "SlowDown" | "ServiceUnavailable" | "InternalError") {
+                BlobError::Unavailable(format!("{code}: {message}"))
+            } else {
+                BlobError::Backend(format!("{code}: {message}"))
+            }
+        }
+        _ => BlobError::Backend(DisplayErrorContext(&err).to_string()),
+    }
+}
+
+fn presigned(
+    request: aws_sdk_s3::presigning::PresignedRequest,
+    expires_at: SystemTime,
+) -> Result<PresignedRequest, BlobError> {
+    let method = http::Method::from_bytes(request.method().as_bytes())
+        .map_err(|e| BlobError::Backend(e.to_string()))?;
+    Ok(PresignedRequest {
+        method,
+        url: request.uri().to_owned(),
+        headers: request
+            .headers()
+            .map(|(name, value)| (name.to_owned(), value.to_owned()))
+            .collect(),
+        expires_at: DateTime::<Utc>::from(expires_at),
+    })
+}
+
+#[async_trait]
+impl BlobStore for S3BlobStore {
+    fn backend(&self) -> &'static str {
+        "s3"
+    }
+
+    async fn put(
+        &self,
+        key: &BlobKey,
+        bytes: Vec<u8>,
+        content_type: &str,
+    ) -> Result<(), BlobError> {
+        self.client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key.as_str())
+            .content_type(content_type)
+            .body(ByteStream::from(bytes))
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        Ok(())
+    }
+
+    async fn get(&self, key: &BlobKey) -> Result<Option<Blob>, BlobError> {
+        let output = match self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key.as_str())
+            .send()
+            .await
+        {
+            Ok(output) => output,
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_no_such_key()) => {
+                return Ok(None);
+            }
+            Err(e) => return Err(sdk_error(e)),
+        };
+        let content_type = output
+            .content_type()
+            .unwrap_or(DEFAULT_CONTENT_TYPE)
+            .to_owned();
+        let bytes = output
+            .body
+            .collect()
+            .await
+            .map_err(|e| BlobError::Unavailable(e.to_string()))?
+            .into_bytes()
+            .to_vec();
+        Ok(Some(Blob {
+            bytes,
+            content_type,
+        }))
+    }
+
+    async fn delete(&self, key: &BlobKey) -> Result<(), BlobError> {
+        self.client
+            .delete_object()
+            .bucket(&self.bucket)
+            .key(key.as_str())
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        Ok(())
+    }
+
+    async fn list(&self, prefix: &BlobPrefix) -> Result<Vec<BlobKey>, BlobError> {
+        let mut pages = self
+            .client
+            .list_objects_v2()
+            .bucket(&self.bucket)
+            .prefix(prefix.as_str())
+            .into_paginator()
+            .send();
+        let mut keys = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(sdk_error)?;
+            for object in page.contents() {
+                let Some(raw) = object.key() else { continue };
+                match BlobKey::from_storage(raw) {
+                    Ok(key) => keys.push(key),
+                    Err(_) => tracing::warn!("skipping an object that is not a blob key"),
+                }
+            }
+        }
+        // S3 lists in UTF-8 byte order already; the port promises it.
+        keys.sort_unstable();
+        Ok(keys)
+    }
+
+    async fn presign_get(
+        &self,
+        key: &BlobKey,
+        expires_in: Duration,
+    ) -> Result<PresignedRequest, BlobError> {
+        let (config, expires_at) = Self::presigning(expires_in)?;
+        let request = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key.as_str())
+            .presigned(config)
+            .await
+            .map_err(sdk_error)?;
+        presigned(request, expires_at)
+    }
+
+    async fn presign_put(
+        &self,
+        key: &BlobKey,
+        content_type: &str,
+        expires_in: Duration,
+    ) -> Result<PresignedRequest, BlobError> {
+        let (config, expires_at) = Self::presigning(expires_in)?;
+        let request = self
+            .client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key.as_str())
+            .content_type(content_type)
+            .presigned(config)
+            .await
+            .map_err(sdk_error)?;
+        presigned(request, expires_at)
+    }
+}
