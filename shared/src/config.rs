@@ -1,0 +1,202 @@
+//! Configuration: read once from the environment at start-up, typed, and
+//! checked, so that a missing or malformed variable stops the process with a
+//! message that names it.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use secrecy::SecretString;
+use url::Url;
+
+use crate::domain::EmailAddress;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{0} is not set (it is required when EMMA_BACKEND=aws)")]
+    Missing(&'static str),
+    #[error("{name} is not valid: {reason}")]
+    Invalid { name: &'static str, reason: String },
+}
+
+/// Where EMMA keeps its data and sends its mail.
+#[derive(Debug, Clone)]
+pub enum Backend {
+    /// Everything on this machine, in one folder: SQLite, files, an outbox.
+    Local { data_dir: PathBuf },
+    /// DynamoDB, S3, SESv2 and SQS (or an emulator of them).
+    Aws(AwsSettings),
+}
+
+#[derive(Debug, Clone)]
+pub struct AwsSettings {
+    pub table: String,
+    pub bucket: String,
+    pub jobs_queue_url: String,
+    pub ses_configuration_set: Option<String>,
+    /// AWS_ENDPOINT_URL: an emulator (moto, LocalStack) instead of AWS.
+    pub endpoint: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub backend: Backend,
+    /// Where the local server listens (EMMA_LISTEN).
+    pub listen: SocketAddr,
+    /// The public base URL of the HTTP API, for links in mails and presigned
+    /// local blob URLs (EMMA_PUBLIC_URL).
+    pub public_url: Url,
+    /// The sender of test mails until tenants have their own (EMMA_MAIL_FROM).
+    pub mail_from: EmailAddress,
+    /// The key for keyed hashes of personal data in logs (EMMA_PSEUDONYM_KEY).
+    /// Required on AWS; generated and kept in the data folder locally.
+    pub pseudonym_key: Option<SecretString>,
+    /// "test", "prod" or "local" (EMMA_ENVIRONMENT).
+    pub environment: String,
+}
+
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+pub const DEFAULT_DATA_DIR: &str = ".emma";
+pub const DEFAULT_MAIL_FROM: &str = "newsletter@emma.localhost.example";
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads configuration through `lookup` (the environment, or a map in tests).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        let required = |name: &'static str| get(name).ok_or(ConfigError::Missing(name));
+
+        let backend = match get("EMMA_BACKEND").as_deref().unwrap_or("local") {
+            "local" => Backend::Local {
+                data_dir: PathBuf::from(
+                    get("EMMA_DATA_DIR").unwrap_or_else(|| DEFAULT_DATA_DIR.to_owned()),
+                ),
+            },
+            "aws" => Backend::Aws(AwsSettings {
+                table: required("EMMA_TABLE")?,
+                bucket: required("EMMA_BUCKET")?,
+                jobs_queue_url: required("EMMA_JOBS_QUEUE_URL")?,
+                ses_configuration_set: get("EMMA_SES_CONFIGURATION_SET"),
+                endpoint: get("AWS_ENDPOINT_URL"),
+            }),
+            other => {
+                return Err(ConfigError::Invalid {
+                    name: "EMMA_BACKEND",
+                    reason: format!("'{other}' is neither 'local' nor 'aws'"),
+                });
+            }
+        };
+
+        let listen_raw = get("EMMA_LISTEN").unwrap_or_else(|| DEFAULT_LISTEN.to_owned());
+        let listen: SocketAddr = listen_raw.parse().map_err(|e| ConfigError::Invalid {
+            name: "EMMA_LISTEN",
+            reason: format!("'{listen_raw}' is not an address like 127.0.0.1:8080 ({e})"),
+        })?;
+
+        let public_raw = get("EMMA_PUBLIC_URL").unwrap_or_else(|| format!("http://{listen}"));
+        let public_url = Url::parse(&public_raw).map_err(|e| ConfigError::Invalid {
+            name: "EMMA_PUBLIC_URL",
+            reason: format!("'{public_raw}' is not a URL ({e})"),
+        })?;
+        if !matches!(public_url.scheme(), "http" | "https") {
+            return Err(ConfigError::Invalid {
+                name: "EMMA_PUBLIC_URL",
+                reason: "must be an http or https URL".to_owned(),
+            });
+        }
+
+        let from_raw = get("EMMA_MAIL_FROM").unwrap_or_else(|| DEFAULT_MAIL_FROM.to_owned());
+        let mail_from = EmailAddress::parse(&from_raw).map_err(|e| ConfigError::Invalid {
+            name: "EMMA_MAIL_FROM",
+            reason: e.to_string(),
+        })?;
+
+        let pseudonym_key = get("EMMA_PSEUDONYM_KEY").map(SecretString::from);
+        if let Some(key) = &pseudonym_key {
+            use secrecy::ExposeSecret;
+            if key.expose_secret().len() < 32 {
+                return Err(ConfigError::Invalid {
+                    name: "EMMA_PSEUDONYM_KEY",
+                    reason: "must be at least 32 characters".to_owned(),
+                });
+            }
+        }
+        if matches!(backend, Backend::Aws(_)) && pseudonym_key.is_none() {
+            return Err(ConfigError::Missing("EMMA_PSEUDONYM_KEY"));
+        }
+
+        let environment = get("EMMA_ENVIRONMENT").unwrap_or_else(|| "local".to_owned());
+
+        Ok(Self {
+            backend,
+            listen,
+            public_url,
+            mail_from,
+            pseudonym_key,
+            environment,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn with_nothing_set_emma_runs_locally_on_port_8080() {
+        let c = config(&[]).unwrap();
+        assert!(
+            matches!(c.backend, Backend::Local { ref data_dir } if data_dir.ends_with(".emma"))
+        );
+        assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.public_url.as_str(), "http://127.0.0.1:8080/");
+    }
+
+    #[test]
+    fn the_aws_backend_names_the_first_missing_variable() {
+        let err = config(&[("EMMA_BACKEND", "aws"), ("EMMA_TABLE", "t")]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "EMMA_BUCKET is not set (it is required when EMMA_BACKEND=aws)"
+        );
+    }
+
+    #[test]
+    fn a_malformed_value_is_named_with_its_variable() {
+        let err = config(&[("EMMA_LISTEN", "eighty-eighty")]).unwrap_err();
+        assert!(
+            err.to_string().starts_with("EMMA_LISTEN is not valid"),
+            "{err}"
+        );
+        let err = config(&[("EMMA_BACKEND", "cloud")]).unwrap_err();
+        assert!(
+            err.to_string().starts_with("EMMA_BACKEND is not valid"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn the_aws_backend_needs_a_pseudonym_key() {
+        let err = config(&[
+            ("EMMA_BACKEND", "aws"),
+            ("EMMA_TABLE", "t"),
+            ("EMMA_BUCKET", "b"),
+            ("EMMA_JOBS_QUEUE_URL", "http://127.0.0.1:1/q"),
+        ])
+        .unwrap_err();
+        assert!(matches!(err, ConfigError::Missing("EMMA_PSEUDONYM_KEY")));
+    }
+}

@@ -1,0 +1,180 @@
+//! Contact routes of a tenant: create, list, read, and send a test mail.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::{ApiError, ApiJson};
+use crate::App;
+use crate::domain::{Contact, ContactDraft, ContactId, EmailAddress, PersonName, TenantId};
+use crate::ports::store::Cursor;
+use crate::services::contacts;
+use crate::services::test_mail::{self, TestMailReceipt};
+
+pub fn routes() -> OpenApiRouter<App> {
+    OpenApiRouter::new()
+        .routes(routes!(create_contact, list_contacts))
+        .routes(routes!(get_contact))
+        .routes(routes!(send_test_mail))
+}
+
+/// Ids in paths: an id that cannot exist is simply not found.
+fn tenant_id(raw: &str) -> Result<TenantId, ApiError> {
+    TenantId::parse(raw).map_err(|_| ApiError::NotFound("tenant"))
+}
+
+fn contact_id(raw: &str) -> Result<ContactId, ApiError> {
+    ContactId::parse(raw).map_err(|_| ApiError::NotFound("contact"))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewContact {
+    #[schema(value_type = String, format = "email", example = "erika.mustermann@example.de")]
+    pub email: EmailAddress,
+    #[schema(value_type = Option<String>, example = "Erika")]
+    pub first_name: Option<PersonName>,
+    #[schema(value_type = Option<String>, example = "Mustermann")]
+    pub last_name: Option<PersonName>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ContactView {
+    pub id: String,
+    pub email: String,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<Contact> for ContactView {
+    fn from(c: Contact) -> Self {
+        Self {
+            id: c.id.to_string(),
+            email: c.email.to_string(),
+            first_name: c.first_name.map(String::from),
+            last_name: c.last_name.map(String::from),
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ContactPage {
+    pub contacts: Vec<ContactView>,
+    /// Pass as `cursor` to read the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct ListParams {
+    /// 1 to 200; 50 when absent.
+    pub limit: Option<String>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// Stores a new contact for the tenant.
+#[utoipa::path(post, path = "/api/tenants/{tenant_id}/contacts", tag = "contacts",
+    params(("tenant_id" = String, Path, description = "The tenant")),
+    request_body = NewContact,
+    responses(
+        (status = 201, description = "Created", body = ContactView),
+        (status = 400, description = "A field is invalid", body = super::Problem),
+        (status = 404, description = "No such tenant", body = super::Problem),
+        (status = 409, description = "The address exists already", body = super::Problem),
+        (status = 413, description = "Body over 1 MiB", body = super::Problem),
+    ))]
+async fn create_contact(
+    State(app): State<App>,
+    Path(tenant): Path<String>,
+    ApiJson(body): ApiJson<NewContact>,
+) -> Result<(StatusCode, Json<ContactView>), ApiError> {
+    let tenant = tenant_id(&tenant)?;
+    let draft = ContactDraft {
+        email: body.email,
+        first_name: body.first_name,
+        last_name: body.last_name,
+    };
+    let contact = contacts::create(&app, &tenant, draft).await?;
+    Ok((StatusCode::CREATED, Json(contact.into())))
+}
+
+/// One page of the tenant's contacts, newest first.
+#[utoipa::path(get, path = "/api/tenants/{tenant_id}/contacts", tag = "contacts",
+    params(("tenant_id" = String, Path, description = "The tenant"), ListParams),
+    responses(
+        (status = 200, description = "A page of contacts", body = ContactPage),
+        (status = 400, description = "A parameter is invalid", body = super::Problem),
+        (status = 404, description = "No such tenant", body = super::Problem),
+    ))]
+async fn list_contacts(
+    State(app): State<App>,
+    Path(tenant): Path<String>,
+    Query(params): Query<ListParams>,
+) -> Result<Json<ContactPage>, ApiError> {
+    let tenant = tenant_id(&tenant)?;
+    let limit = match params.limit.as_deref() {
+        None => 50,
+        Some(raw) => raw
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=200).contains(n))
+            .ok_or_else(|| {
+                ApiError::bad_request("limit", "must be a whole number from 1 to 200")
+            })?,
+    };
+    let cursor = params.cursor.map(Cursor::from_client);
+    let (page, next) = contacts::list(&app, &tenant, limit, cursor).await?;
+    Ok(Json(ContactPage {
+        contacts: page.into_iter().map(ContactView::from).collect(),
+        next_cursor: next.map(|c| c.as_str().to_owned()),
+    }))
+}
+
+/// One contact of the tenant.
+#[utoipa::path(get, path = "/api/tenants/{tenant_id}/contacts/{contact_id}", tag = "contacts",
+    params(
+        ("tenant_id" = String, Path, description = "The tenant"),
+        ("contact_id" = String, Path, description = "The contact"),
+    ),
+    responses(
+        (status = 200, description = "The contact", body = ContactView),
+        (status = 404, description = "No such tenant or contact", body = super::Problem),
+    ))]
+async fn get_contact(
+    State(app): State<App>,
+    Path((tenant, contact)): Path<(String, String)>,
+) -> Result<Json<ContactView>, ApiError> {
+    let tenant = tenant_id(&tenant)?;
+    let contact = contact_id(&contact)?;
+    Ok(Json(contacts::get(&app, &tenant, &contact).await?.into()))
+}
+
+/// Sends one test mail to the contact, now.
+#[utoipa::path(post, path = "/api/tenants/{tenant_id}/contacts/{contact_id}/test-mail", tag = "contacts",
+    params(
+        ("tenant_id" = String, Path, description = "The tenant"),
+        ("contact_id" = String, Path, description = "The contact"),
+    ),
+    responses(
+        (status = 200, description = "Sent", body = TestMailReceipt),
+        (status = 404, description = "No such tenant or contact", body = super::Problem),
+        (status = 422, description = "The mail service refused the message", body = super::Problem),
+        (status = 503, description = "The mail service is busy", body = super::Problem),
+    ))]
+async fn send_test_mail(
+    State(app): State<App>,
+    Path((tenant, contact)): Path<(String, String)>,
+) -> Result<Json<TestMailReceipt>, ApiError> {
+    let tenant = tenant_id(&tenant)?;
+    let contact = contact_id(&contact)?;
+    Ok(Json(test_mail::send(&app, &tenant, &contact).await?))
+}

@@ -1,0 +1,228 @@
+//! The API's error type: every failure a route can answer, mapped to a
+//! status code and an RFC 9457 problem body. Internals (store or mail
+//! failures) are logged and hidden behind a generic message.
+
+use axum::Json;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use crate::ports::{MailError, StoreError};
+use crate::services::contacts::ContactError;
+use crate::services::tenants::TenantError;
+use crate::services::test_mail::TestMailError;
+
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("no route for {0}")]
+    NoRoute(String),
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("{field}: {detail}")]
+    BadRequest { field: String, detail: String },
+    #[error("{0}")]
+    Conflict(String),
+    #[error("the request body is larger than {limit} bytes")]
+    PayloadTooLarge { limit: usize },
+    #[error("the request body must be JSON (Content-Type: application/json)")]
+    UnsupportedMediaType,
+    #[error("the tenant is suspended")]
+    TenantSuspended,
+    #[error("{0}")]
+    Unprocessable(String),
+    #[error("a service EMMA depends on is busy; try again shortly")]
+    Unavailable(String),
+    #[error("internal error")]
+    Internal(String),
+}
+
+/// An RFC 9457 problem document.
+#[derive(Debug, Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct Problem {
+    /// A URI naming the kind of problem, e.g. `urn:emma:problem:not-found`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// The request field the problem is about, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+impl ApiError {
+    pub fn bad_request(field: impl Into<String>, detail: impl ToString) -> Self {
+        Self::BadRequest {
+            field: field.into(),
+            detail: detail.to_string(),
+        }
+    }
+
+    fn parts(&self) -> (StatusCode, &'static str, &'static str) {
+        match self {
+            Self::NoRoute(_) => (StatusCode::NOT_FOUND, "no-route", "No such route"),
+            Self::NotFound(_) => (StatusCode::NOT_FOUND, "not-found", "Not found"),
+            Self::BadRequest { .. } => (
+                StatusCode::BAD_REQUEST,
+                "invalid-request",
+                "Invalid request",
+            ),
+            Self::Conflict(_) => (StatusCode::CONFLICT, "conflict", "Conflict"),
+            Self::PayloadTooLarge { .. } => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload-too-large",
+                "Request body too large",
+            ),
+            Self::UnsupportedMediaType => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported-media-type",
+                "Unsupported media type",
+            ),
+            Self::TenantSuspended => (
+                StatusCode::FORBIDDEN,
+                "tenant-suspended",
+                "Tenant suspended",
+            ),
+            Self::Unprocessable(_) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "unprocessable",
+                "Request cannot be carried out",
+            ),
+            Self::Unavailable(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "Service unavailable",
+            ),
+            Self::Internal(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "Internal error",
+            ),
+        }
+    }
+
+    pub fn problem(&self) -> Problem {
+        let (status, slug, title) = self.parts();
+        let (detail, field) = match self {
+            Self::BadRequest { field, detail } => (detail.clone(), Some(field.clone())),
+            // What went wrong inside stays in the log.
+            Self::Internal(_) => ("An internal error occurred.".to_owned(), None),
+            other => (other.to_string(), None),
+        };
+        Problem {
+            kind: format!("urn:emma:problem:{slug}"),
+            title: title.to_owned(),
+            status: status.as_u16(),
+            detail,
+            field,
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        match &self {
+            Self::Internal(cause) => tracing::error!(%cause, "request failed"),
+            Self::Unavailable(cause) => tracing::warn!(%cause, "dependency unavailable"),
+            _ => {}
+        }
+        let problem = self.problem();
+        let status =
+            StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        (
+            status,
+            [(header::CONTENT_TYPE, PROBLEM_JSON)],
+            Json(problem),
+        )
+            .into_response()
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::InvalidCursor => Self::bad_request("cursor", e),
+            e if e.is_retryable() => Self::Unavailable(e.to_string()),
+            e => Self::Internal(e.to_string()),
+        }
+    }
+}
+
+impl From<TenantError> for ApiError {
+    fn from(e: TenantError) -> Self {
+        match e {
+            TenantError::NotFound => Self::NotFound("tenant"),
+            TenantError::Suspended => Self::TenantSuspended,
+            TenantError::Store(s) => s.into(),
+        }
+    }
+}
+
+impl From<ContactError> for ApiError {
+    fn from(e: ContactError) -> Self {
+        match e {
+            ContactError::Tenant(t) => t.into(),
+            ContactError::NotFound => Self::NotFound("contact"),
+            ContactError::DuplicateEmail => Self::Conflict(e.to_string()),
+            ContactError::InvalidCursor => Self::bad_request("cursor", e),
+            ContactError::Store(s) => s.into(),
+        }
+    }
+}
+
+impl From<MailError> for ApiError {
+    fn from(e: MailError) -> Self {
+        match e {
+            MailError::SenderNotVerified(_) | MailError::Rejected(_) => {
+                Self::Unprocessable(e.to_string())
+            }
+            MailError::DailyQuotaExceeded | MailError::Throttled | MailError::Unavailable(_) => {
+                Self::Unavailable(e.to_string())
+            }
+        }
+    }
+}
+
+impl From<TestMailError> for ApiError {
+    fn from(e: TestMailError) -> Self {
+        match e {
+            TestMailError::Contact(c) => c.into(),
+            TestMailError::Mail(m) => m.into(),
+            TestMailError::Mime(m) => Self::Unprocessable(m.to_string()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_internal_error_hides_its_cause_from_the_client() {
+        let problem = ApiError::Internal("sqlite: disk I/O error at /secret/path".into()).problem();
+        assert_eq!(problem.status, 500);
+        assert!(!problem.detail.contains("sqlite"));
+    }
+
+    #[test]
+    fn a_bad_request_names_the_field() {
+        let problem =
+            ApiError::bad_request("email", "this is not a valid e-mail address").problem();
+        assert_eq!(problem.status, 400);
+        assert_eq!(problem.field.as_deref(), Some("email"));
+        assert_eq!(problem.kind, "urn:emma:problem:invalid-request");
+    }
+
+    #[test]
+    fn a_throttled_store_is_a_503_and_a_broken_one_a_500() {
+        assert_eq!(ApiError::from(StoreError::Throttled).problem().status, 503);
+        assert_eq!(
+            ApiError::from(StoreError::Backend("x".into()))
+                .problem()
+                .status,
+            500
+        );
+    }
+}

@@ -1,0 +1,85 @@
+//! The HTTP layer: one router per route group, each documented in OpenAPI
+//! by the same registration that routes it (utoipa-axum), and the common
+//! finish every router gets: problem-body fallback, body limit, tracing.
+//! A Lambda function serves one group; the local server serves them all.
+
+pub mod contacts;
+pub mod error;
+pub mod json;
+pub mod system;
+
+use std::sync::OnceLock;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::Uri;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+
+pub use error::{ApiError, Problem};
+pub use json::{ApiJson, MAX_JSON_BODY};
+
+use crate::App;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "EMMA API",
+        description = "The JSON API of EMMA, the e-mail marketing manager for savings banks."
+    ),
+    components(schemas(Problem))
+)]
+struct ApiDoc;
+
+/// A route group: its routes together with their OpenAPI description.
+pub type Group = fn() -> OpenApiRouter<App>;
+
+/// Every route group, by the function that serves it on AWS.
+pub const GROUPS: &[(&str, Group)] = &[("system", system::routes), ("contacts", contacts::routes)];
+
+/// The OpenAPI 3.1 document of every route group.
+pub fn openapi() -> &'static utoipa::openapi::OpenApi {
+    static DOC: OnceLock<utoipa::openapi::OpenApi> = OnceLock::new();
+    DOC.get_or_init(|| {
+        let mut doc = ApiDoc::openapi();
+        for (_, group) in GROUPS {
+            let (_, part) = group().split_for_parts();
+            doc.merge(part);
+        }
+        doc
+    })
+}
+
+/// A router that serves the given groups, finished with the common layers.
+pub fn router(app: App, groups: &[Group]) -> Router {
+    let mut merged = OpenApiRouter::new();
+    for group in groups {
+        merged = merged.merge(group());
+    }
+    let (router, _) = merged.split_for_parts();
+    finish(router.with_state(app))
+}
+
+/// A router of every group: what the local server serves.
+pub fn full_router(app: App) -> Router {
+    let groups: Vec<Group> = GROUPS.iter().map(|(_, g)| *g).collect();
+    router(app, &groups)
+}
+
+fn finish(router: Router) -> Router {
+    router
+        .fallback(no_route)
+        .layer(DefaultBodyLimit::max(MAX_JSON_BODY))
+        .layer(TraceLayer::new_for_http())
+        .layer(CatchPanicLayer::custom(|_| {
+            axum::response::IntoResponse::into_response(ApiError::Internal(
+                "a handler panicked".into(),
+            ))
+        }))
+}
+
+async fn no_route(uri: Uri) -> ApiError {
+    ApiError::NoRoute(uri.path().to_owned())
+}

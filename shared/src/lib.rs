@@ -1,0 +1,20 @@
+//! EMMA's shared library: the domain, the ports and their adapters, the use
+//! cases, and the HTTP and event layers every function is built from.
+
+pub mod adapters;
+pub mod app;
+pub mod bootstrap;
+pub mod cli;
+pub mod config;
+pub mod domain;
+pub mod feedback;
+pub mod http;
+pub mod lambda;
+pub mod local;
+pub mod mime;
+pub mod ports;
+pub mod services;
+pub mod telemetry;
+pub mod workers;
+
+pub use app::App;

@@ -1,0 +1,134 @@
+//! Local mode: every route group in one server, and the background steps as
+//! tasks that feed the same handlers the Lambda functions run — the send
+//! worker from the in-process queue, the scheduler from a timer.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use aws_lambda_events::event::eventbridge::EventBridgeEvent;
+use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
+use lambda_runtime::{Context, LambdaEvent};
+
+use crate::App;
+use crate::bootstrap::Runtime;
+use crate::ports::ReceivedMessage;
+use crate::{http, workers};
+
+/// How long a received job stays hidden while the worker runs it.
+const JOB_VISIBILITY: Duration = Duration::from_secs(60);
+
+/// The router of the local server: all route groups, plus the presigned
+/// blob URLs of the file blob store.
+pub fn router(runtime: &Runtime) -> axum::Router {
+    let router = http::full_router(runtime.app.clone());
+    match &runtime.local_blobs {
+        Some(blobs) => router.merge(crate::adapters::fs_blobs::router(blobs.clone())),
+        None => router,
+    }
+}
+
+/// Serves EMMA on `listen` until `shutdown` completes.
+pub async fn serve(
+    runtime: Runtime,
+    listen: SocketAddr,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let listener = tokio::net::TcpListener::bind(listen).await?;
+    let address = listener.local_addr()?;
+    tracing::info!(%address, adapters = ?runtime.app.adapters(), "EMMA is listening");
+    let router = router(&runtime);
+    let workers = [
+        tokio::spawn(send_loop(runtime.app.clone())),
+        tokio::spawn(scheduler_loop(runtime.app.clone(), Duration::from_secs(60))),
+    ];
+    let result = axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown)
+        .await;
+    for worker in workers {
+        worker.abort();
+    }
+    result
+}
+
+/// Takes jobs from the queue and hands them to the `send` handler in
+/// SQS-shaped batches; acknowledges what succeeded and lets the rest come
+/// back after a backoff.
+pub async fn send_loop(app: App) {
+    loop {
+        if let Err(e) = send_once(&app, Duration::from_secs(1)).await {
+            tracing::warn!(error = %e, "local send worker: queue error");
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    }
+}
+
+/// One round of the local send worker: receives up to 10 jobs (waiting up to
+/// `wait`) and runs them. Returns how many messages it handled.
+pub async fn send_once(app: &App, wait: Duration) -> Result<usize, crate::ports::QueueError> {
+    let messages = app.jobs.receive(10, JOB_VISIBILITY, wait).await?;
+    if messages.is_empty() {
+        return Ok(0);
+    }
+    let event = sqs_event(&messages);
+    let response =
+        match workers::send::handle(app, LambdaEvent::new(event, Context::default())).await {
+            Ok(response) => response,
+            Err(e) => {
+                tracing::error!(error = %e, "local send worker: handler failed");
+                return Ok(messages.len());
+            }
+        };
+    let failed: Vec<&str> = response
+        .batch_item_failures
+        .iter()
+        .map(|f| f.item_identifier.as_str())
+        .collect();
+    for message in &messages {
+        if failed.contains(&message.message_id.as_str()) {
+            let backoff = Duration::from_secs(2u64.saturating_pow(message.receive_count.min(8)));
+            app.jobs.release(&message.receipt, backoff).await?;
+        } else {
+            app.jobs.ack(&message.receipt).await?;
+        }
+    }
+    Ok(messages.len())
+}
+
+/// The SQS event Lambda would deliver for these messages.
+pub fn sqs_event(messages: &[ReceivedMessage]) -> SqsEvent {
+    let mut event = SqsEvent::default();
+    event.records = messages
+        .iter()
+        .map(|m| {
+            let mut record = SqsMessage::default();
+            record.message_id = Some(m.message_id.clone());
+            record.receipt_handle = Some(m.receipt.clone());
+            record.body = Some(m.body.clone());
+            record.attributes = HashMap::from([(
+                "ApproximateReceiveCount".to_owned(),
+                m.receive_count.to_string(),
+            )]);
+            record.event_source = Some("emma:local-queue".to_owned());
+            record
+        })
+        .collect();
+    event
+}
+
+/// Ticks the scheduler every `period`, as EventBridge would.
+pub async fn scheduler_loop(app: App, period: Duration) {
+    let mut interval = tokio::time::interval(period);
+    loop {
+        interval.tick().await;
+        let mut event: EventBridgeEvent<serde_json::Value> = EventBridgeEvent::default();
+        event.detail_type = "Scheduled Event".to_owned();
+        event.source = "emma.local".to_owned();
+        event.time = Some(app.clock.now());
+        let invocation = LambdaEvent::new(event, Context::default());
+        if let Err(e) = workers::scheduler::handle(&app, invocation).await {
+            tracing::warn!(error = %e, "local scheduler tick failed");
+        }
+    }
+}

@@ -1,0 +1,78 @@
+//! Jobs: the messages on the jobs queue, and what each one does. The `send`
+//! worker (SQS on AWS, a task locally) runs them; a failure says whether a
+//! retry may help.
+
+use serde::{Deserialize, Serialize};
+
+use crate::App;
+use crate::domain::{ContactId, TenantId};
+use crate::services::contacts::ContactError;
+use crate::services::tenants::TenantError;
+use crate::services::test_mail::{self, TestMailError};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Job {
+    /// Send a test mail to one contact.
+    TestMail {
+        tenant_id: TenantId,
+        contact_id: ContactId,
+    },
+}
+
+impl Job {
+    pub fn to_body(&self) -> String {
+        serde_json::to_string(self).expect("a job always serializes")
+    }
+
+    pub fn from_body(body: &str) -> Result<Self, JobError> {
+        serde_json::from_str(body).map_err(|e| JobError::Malformed(e.to_string()))
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    #[error("the job message is malformed: {0}")]
+    Malformed(String),
+    #[error("the job failed and may succeed later: {0}")]
+    Retryable(String),
+    #[error("the job failed for good: {0}")]
+    Permanent(String),
+}
+
+impl JobError {
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, Self::Retryable(_))
+    }
+}
+
+impl From<TestMailError> for JobError {
+    fn from(e: TestMailError) -> Self {
+        let retryable = match &e {
+            TestMailError::Mail(mail) => mail.is_retryable(),
+            TestMailError::Contact(ContactError::Store(store))
+            | TestMailError::Contact(ContactError::Tenant(TenantError::Store(store))) => {
+                store.is_retryable()
+            }
+            _ => false,
+        };
+        if retryable {
+            Self::Retryable(e.to_string())
+        } else {
+            Self::Permanent(e.to_string())
+        }
+    }
+}
+
+/// Runs one job.
+pub async fn run(app: &App, job: &Job) -> Result<(), JobError> {
+    match job {
+        Job::TestMail {
+            tenant_id,
+            contact_id,
+        } => {
+            test_mail::send(app, tenant_id, contact_id).await?;
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,10 @@
+//! Use cases: what EMMA does, written against the ports in [`crate::App`].
+//! Each area has its own error type; callers map them to HTTP or to queue
+//! outcomes.
+
+pub mod contacts;
+pub mod feedback;
+pub mod jobs;
+pub mod scheduler;
+pub mod tenants;
+pub mod test_mail;

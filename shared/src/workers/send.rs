@@ -1,0 +1,43 @@
+//! The `send` worker: runs the jobs of an SQS batch and reports the ones
+//! that should be delivered again (partial batch failures), so one bad
+//! message never makes the whole batch repeat.
+
+use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
+use lambda_runtime::LambdaEvent;
+
+use crate::App;
+use crate::services::jobs::{self, Job, JobError};
+
+/// Handles one SQS batch. A retryable failure, or a message that is not a
+/// job at all, is reported back, so SQS delivers it again and finally moves
+/// it to the dead-letter queue where it is seen. A permanent failure (the
+/// contact was deleted meanwhile) is logged and not retried.
+pub async fn handle(
+    app: &App,
+    event: LambdaEvent<SqsEvent>,
+) -> Result<SqsBatchResponse, lambda_runtime::Error> {
+    let mut response = SqsBatchResponse::default();
+    for record in event.payload.records {
+        let message_id = record.message_id.unwrap_or_default();
+        let outcome = match record.body.as_deref() {
+            Some(body) => match Job::from_body(body) {
+                Ok(job) => jobs::run(app, &job).await,
+                Err(e) => Err(e),
+            },
+            None => Err(JobError::Malformed("the message has no body".to_owned())),
+        };
+        match outcome {
+            Ok(()) => {}
+            Err(e @ JobError::Permanent(_)) => {
+                tracing::error!(%message_id, error = %e, "job failed for good; not retried");
+            }
+            Err(e) => {
+                tracing::warn!(%message_id, error = %e, "job failed; it will be delivered again");
+                let mut failure = BatchItemFailure::default();
+                failure.item_identifier = message_id;
+                response.batch_item_failures.push(failure);
+            }
+        }
+    }
+    Ok(response)
+}
