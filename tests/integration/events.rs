@@ -1,0 +1,185 @@
+//! The sample events in events/ fed to the functions exactly as Lambda
+//! would: API Gateway requests through `lambda_http::request::from_str` into
+//! the function's router, and SQS and EventBridge events as `LambdaEvent`s
+//! into the function's handler.
+
+use aws_lambda_events::event::eventbridge::EventBridgeEvent;
+use aws_lambda_events::event::sns::SnsEvent;
+use aws_lambda_events::event::sqs::SqsEvent;
+use emma::http::{contacts, system};
+use emma_tests::app::{Adapters, spawn};
+use emma_tests::http::{call, get};
+use emma_tests::sent;
+use http::StatusCode;
+use lambda_runtime::{Context, LambdaEvent};
+
+use crate::skeleton::{create_contact, create_tenant};
+
+/// The sample tenant id the events carry; tests put a real one in its place.
+const SAMPLE_TENANT: &str = "sparkasse-musterstadt-a1b2c3";
+const SAMPLE_CONTACT: &str = "0192f0c8-7b1e-7cc3-9a55-3e1f2b4c5d6e";
+
+fn sample(name: &str) -> String {
+    let path = format!("{}/../events/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// An API Gateway event as the Lambda runtime turns it into a request.
+fn api_request(json: &str) -> http::Request<axum::body::Body> {
+    let request = lambda_http::request::from_str(json).expect("an API Gateway event");
+    request.map(|body| axum::body::Body::from(body.to_vec()))
+}
+
+async fn the_health_event_answers_through_the_system_function(adapters: Adapters) {
+    let app = spawn(adapters).await;
+    let function = emma::http::router(app.app().clone(), &[system::routes]);
+    let reply = call(&function, api_request(&sample("apigw-health.json"))).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(reply.json["status"], "ok");
+    assert_eq!(reply.json["version"], env!("CARGO_PKG_VERSION"));
+    let expected_store = match adapters {
+        Adapters::Local => "sqlite",
+        Adapters::Cloud => "dynamodb",
+    };
+    assert_eq!(reply.json["adapters"]["store"], expected_store);
+}
+
+async fn the_create_contact_event_stores_a_contact_through_the_contacts_function(
+    adapters: Adapters,
+) {
+    let app = spawn(adapters).await;
+    let tenant = create_tenant(&app, "Sparkasse Musterstadt").await;
+    let event = sample("apigw-create-contact.json").replace(SAMPLE_TENANT, &tenant);
+    let function = emma::http::router(app.app().clone(), &[contacts::routes]);
+    let reply = call(&function, api_request(&event)).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.json);
+    let id = reply.json["id"].as_str().unwrap();
+    let read = get(
+        &app.router(),
+        &format!("/api/tenants/{tenant}/contacts/{id}"),
+    )
+    .await;
+    assert_eq!(read.json["email"], "erika.mustermann@example.de");
+    // The contacts function serves only its own group.
+    let health = get(&function, "/health").await;
+    assert_eq!(health.status, StatusCode::NOT_FOUND);
+}
+
+async fn the_sqs_batch_event_sends_and_reports_only_retryable_failures(adapters: Adapters) {
+    let app = spawn(adapters).await;
+    let tenant = create_tenant(&app, "Sparkasse Musterstadt").await;
+    let contact = create_contact(&app, &tenant, "jobs@example.de", "Jana").await;
+    let json = sample("sqs-send-batch.json").replace(SAMPLE_TENANT, &tenant);
+    let mut event: SqsEvent = serde_json::from_str(&json).expect("an SQS event");
+    assert_eq!(event.records.len(), 2);
+    // First record: a contact that exists. Second: one that does not (a
+    // permanent failure: logged, not retried). Third, added: not a job at
+    // all, which must come back as a batch item failure.
+    event.records[0].body = event.records[0]
+        .body
+        .as_ref()
+        .map(|b| b.replace(SAMPLE_CONTACT, &contact));
+    let mut broken = event.records[1].clone();
+    broken.message_id = Some("broken-1".to_owned());
+    broken.body = Some("{\"kind\":\"no_such_job\"}".to_owned());
+    event.records.push(broken);
+
+    let response = emma::lambda::send(
+        app.app().clone(),
+        LambdaEvent::new(event, Context::default()),
+    )
+    .await
+    .expect("the handler answers");
+    let failed: Vec<&str> = response
+        .batch_item_failures
+        .iter()
+        .map(|f| f.item_identifier.as_str())
+        .collect();
+    assert_eq!(failed, vec!["broken-1"]);
+
+    let mails = sent::messages_containing(&app, "jobs@example.de").await;
+    assert_eq!(mails.len(), 1);
+}
+
+async fn the_schedule_event_ticks_the_scheduler_and_health_shows_it(adapters: Adapters) {
+    let app = spawn(adapters).await;
+    let before = get(&app.router(), "/health").await;
+    assert_eq!(before.json["scheduler_last_tick"], serde_json::Value::Null);
+    let event: EventBridgeEvent<serde_json::Value> =
+        serde_json::from_str(&sample("eventbridge-schedule.json")).expect("an EventBridge event");
+    let heartbeat = emma::lambda::scheduler(
+        app.app().clone(),
+        LambdaEvent::new(event, Context::default()),
+    )
+    .await
+    .expect("the tick runs");
+    let after = get(&app.router(), "/health").await;
+    let shown: chrono::DateTime<chrono::Utc> =
+        serde_json::from_value(after.json["scheduler_last_tick"].clone()).expect("a time");
+    assert_eq!(shown, heartbeat.last_tick);
+}
+
+async fn the_ses_events_through_sns_are_stored_once_and_without_addresses(adapters: Adapters) {
+    let app = spawn(adapters).await;
+    let tenant = create_tenant(&app, "Sparkasse Musterstadt").await;
+    let tenant_id = emma::domain::TenantId::parse(&tenant).unwrap();
+    for name in ["sns-ses-bounce.json", "sns-ses-complaint.json"] {
+        let json = sample(name).replace(SAMPLE_TENANT, &tenant);
+        // SNS may deliver the same notification twice.
+        for _ in 0..2 {
+            let event: SnsEvent = serde_json::from_str(&json).expect("an SNS event");
+            let outcome = emma::lambda::webhook(
+                app.app().clone(),
+                LambdaEvent::new(event, Context::default()),
+            )
+            .await
+            .expect("the webhook stores the event");
+            assert_eq!(outcome.stored, 1);
+        }
+    }
+    let events = emma::services::feedback::list(app.app(), &tenant_id, 100)
+        .await
+        .unwrap();
+    assert_eq!(events.len(), 2, "{events:?}");
+    let bounce = events
+        .iter()
+        .find(|e| e.kind == "Bounce")
+        .expect("the bounce");
+    assert!(bounce.hard_bounce);
+    let complaint = events
+        .iter()
+        .find(|e| e.kind == "Complaint")
+        .expect("the complaint");
+    assert!(complaint.complaint);
+    for event in &events {
+        assert!(!event.recipients.is_empty());
+        assert!(
+            event.recipients.iter().all(|r| !r.contains('@')),
+            "{event:?}"
+        );
+    }
+}
+
+async fn an_sns_record_that_is_not_an_ses_event_fails_the_invocation(adapters: Adapters) {
+    let app = spawn(adapters).await;
+    let mut event: SnsEvent = serde_json::from_str(&sample("sns-ses-bounce.json")).unwrap();
+    event.records[0].sns.message = "{\"hello\": \"world\"}".to_owned();
+    let result = emma::lambda::webhook(
+        app.app().clone(),
+        LambdaEvent::new(event, Context::default()),
+    )
+    .await;
+    assert!(
+        result.is_err(),
+        "SNS must retry it and park it in the dead-letter queue"
+    );
+}
+
+emma_tests::on_both_adapter_sets!(
+    the_health_event_answers_through_the_system_function,
+    the_create_contact_event_stores_a_contact_through_the_contacts_function,
+    the_sqs_batch_event_sends_and_reports_only_retryable_failures,
+    the_schedule_event_ticks_the_scheduler_and_health_shows_it,
+    the_ses_events_through_sns_are_stored_once_and_without_addresses,
+    an_sns_record_that_is_not_an_ses_event_fails_the_invocation,
+);

@@ -1,0 +1,198 @@
+//! The API's answers to bad input, and its OpenAPI document kept in step
+//! with the routes.
+
+use emma_tests::app::{Adapters, spawn};
+use emma_tests::http::{get, post_json, post_raw};
+use http::StatusCode;
+use serde_json::json;
+
+use crate::skeleton::{create_contact, create_tenant};
+
+fn assert_problem(reply: &emma_tests::http::Reply, status: StatusCode, kind: &str) {
+    assert_eq!(reply.status, status, "{:?}", reply.json);
+    assert_eq!(reply.content_type, "application/problem+json");
+    assert_eq!(reply.json["type"], format!("urn:emma:problem:{kind}"));
+    assert_eq!(reply.json["status"], status.as_u16());
+}
+
+async fn contact_count(app: &emma_tests::app::TestApp, tenant: &str) -> usize {
+    let list = get(&app.router(), &format!("/api/tenants/{tenant}/contacts")).await;
+    list.json["contacts"].as_array().expect("a list").len()
+}
+
+async fn bad_input_is_refused_with_a_problem_and_changes_nothing(adapters: Adapters) {
+    let app = spawn(adapters).await;
+    let tenant = create_tenant(&app, "Sparkasse Prüfstadt").await;
+    create_contact(&app, &tenant, "bleibt@example.de", "Bernd").await;
+    let contacts = format!("/api/tenants/{tenant}/contacts");
+
+    let unknown = get(&app.router(), "/api/no/such/route").await;
+    assert_problem(&unknown, StatusCode::NOT_FOUND, "no-route");
+
+    let malformed = post_raw(
+        &app.router(),
+        &contacts,
+        "application/json",
+        b"{\"email\": ".to_vec(),
+    )
+    .await;
+    assert_problem(&malformed, StatusCode::BAD_REQUEST, "invalid-request");
+    assert_eq!(malformed.json["field"], "body");
+
+    let bad_field = post_json(
+        &app.router(),
+        &contacts,
+        &json!({ "email": "keine-adresse" }),
+    )
+    .await;
+    assert_problem(&bad_field, StatusCode::BAD_REQUEST, "invalid-request");
+    assert_eq!(bad_field.json["field"], "email");
+    assert_eq!(
+        bad_field.json["detail"],
+        "this is not a valid e-mail address"
+    );
+
+    let wrong_type = post_json(
+        &app.router(),
+        &contacts,
+        &json!({ "email": "neu@example.de", "first_name": ["Anna"] }),
+    )
+    .await;
+    assert_problem(&wrong_type, StatusCode::BAD_REQUEST, "invalid-request");
+    assert_eq!(wrong_type.json["field"], "first_name");
+
+    let padding = "x".repeat(emma::http::MAX_JSON_BODY + 1);
+    let huge = post_json(
+        &app.router(),
+        &contacts,
+        &json!({ "email": "gross@example.de", "first_name": padding }),
+    )
+    .await;
+    assert_problem(&huge, StatusCode::PAYLOAD_TOO_LARGE, "payload-too-large");
+
+    let not_json = post_raw(
+        &app.router(),
+        &contacts,
+        "text/plain",
+        b"email=a@example.de".to_vec(),
+    )
+    .await;
+    assert_problem(
+        &not_json,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported-media-type",
+    );
+
+    let bad_limit = get(&app.router(), &format!("{contacts}?limit=100000")).await;
+    assert_problem(&bad_limit, StatusCode::BAD_REQUEST, "invalid-request");
+    assert_eq!(bad_limit.json["field"], "limit");
+
+    let forged_cursor = get(
+        &app.router(),
+        &format!("{contacts}?cursor=bm90LWEtY3Vyc29y"),
+    )
+    .await;
+    assert_problem(&forged_cursor, StatusCode::BAD_REQUEST, "invalid-request");
+    assert_eq!(forged_cursor.json["field"], "cursor");
+
+    let no_tenant = post_json(
+        &app.router(),
+        "/api/tenants/no-such-tenant/contacts",
+        &json!({ "email": "a@example.de" }),
+    )
+    .await;
+    assert_problem(&no_tenant, StatusCode::NOT_FOUND, "not-found");
+
+    assert_eq!(contact_count(&app, &tenant).await, 1);
+}
+
+async fn contacts_are_listed_newest_first_across_pages(adapters: Adapters) {
+    let app = spawn(adapters).await;
+    let tenant = create_tenant(&app, "Sparkasse Blätterstadt").await;
+    let mut created = Vec::new();
+    for i in 0..5 {
+        created.push(create_contact(&app, &tenant, &format!("p{i}@example.de"), "Paula").await);
+    }
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/api/tenants/{tenant}/contacts?limit=2&cursor={c}"),
+            None => format!("/api/tenants/{tenant}/contacts?limit=2"),
+        };
+        let page = get(&app.router(), &path).await;
+        assert_eq!(page.status, StatusCode::OK, "{:?}", page.json);
+        for c in page.json["contacts"].as_array().unwrap() {
+            seen.push(c["id"].as_str().unwrap().to_owned());
+        }
+        match page.json["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => break,
+        }
+    }
+    created.reverse();
+    assert_eq!(seen, created);
+}
+
+emma_tests::on_both_adapter_sets!(
+    bad_input_is_refused_with_a_problem_and_changes_nothing,
+    contacts_are_listed_newest_first_across_pages,
+);
+
+/// Every operation in the OpenAPI document reaches a handler (no "no-route"
+/// answer), and the document is the one served at /api/openapi.json.
+#[tokio::test]
+async fn the_openapi_document_describes_exactly_the_served_routes() {
+    let app = spawn(Adapters::Local).await;
+    let served = get(&app.router(), "/api/openapi.json").await;
+    assert_eq!(served.status, StatusCode::OK);
+    assert!(served.json["openapi"].as_str().unwrap().starts_with("3.1"));
+    let document = serde_json::to_value(emma::http::openapi()).unwrap();
+    assert_eq!(served.json, document);
+
+    let paths = document["paths"].as_object().expect("paths");
+    let mut operations = 0;
+    for (path, item) in paths {
+        let concrete = path
+            .replace("{tenant_id}", "sparkasse-a-000000")
+            .replace("{contact_id}", "0192f0c8-7b1e-7cc3-9a55-3e1f2b4c5d6e");
+        for method in item.as_object().unwrap().keys() {
+            let request = http::Request::builder()
+                .method(method.to_uppercase().as_str())
+                .uri(&concrete)
+                .header("content-type", "application/json")
+                .body(axum::body::Body::from("{}"))
+                .unwrap();
+            let reply = emma_tests::http::call(&app.router(), request).await;
+            assert_ne!(
+                reply.status,
+                StatusCode::METHOD_NOT_ALLOWED,
+                "{method} {path}"
+            );
+            assert_ne!(
+                reply.json["type"], "urn:emma:problem:no-route",
+                "{method} {path}"
+            );
+            operations += 1;
+        }
+    }
+    assert!(operations >= 6, "{operations} operations documented");
+
+    // And the other way round: routes that exist are documented.
+    for (method, path) in [
+        ("get", "/health"),
+        ("get", "/api/openapi.json"),
+        ("post", "/api/tenants/{tenant_id}/contacts"),
+        ("get", "/api/tenants/{tenant_id}/contacts"),
+        ("get", "/api/tenants/{tenant_id}/contacts/{contact_id}"),
+        (
+            "post",
+            "/api/tenants/{tenant_id}/contacts/{contact_id}/test-mail",
+        ),
+    ] {
+        assert!(
+            document["paths"][path][method].is_object(),
+            "{method} {path} undocumented"
+        );
+    }
+}

@@ -1,0 +1,12 @@
+//! EMMA's integration tests, in one binary: the port conformance suites
+//! (each run against the local and the cloud adapter), the sample events fed
+//! to the functions as Lambda would, the API's answers to bad input, and the
+//! walking skeleton end to end.
+
+mod blob_conformance;
+mod events;
+mod http_api;
+mod mail_conformance;
+mod queue_conformance;
+mod skeleton;
+mod store_conformance;

@@ -1,0 +1,113 @@
+//! EMMA built for a test, on either adapter set: the local one in a fresh
+//! temporary data folder, or the cloud one on fresh resources in the
+//! emulator. Both go through the same bootstrap as the binaries.
+
+use std::sync::Arc;
+
+use emma::bootstrap::{self, Runtime};
+use emma::config::Config;
+use emma::ports::SystemClock;
+
+/// Which adapters a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Adapters {
+    Local,
+    Cloud,
+}
+
+/// A running EMMA for one test. Keeps its temporary folder alive.
+pub struct TestApp {
+    pub runtime: Runtime,
+    pub adapters: Adapters,
+    pub data_dir: Option<tempfile::TempDir>,
+}
+
+impl TestApp {
+    pub fn app(&self) -> &emma::App {
+        &self.runtime.app
+    }
+
+    /// The router the local server serves (every route group).
+    pub fn router(&self) -> axum::Router {
+        emma::local::router(&self.runtime)
+    }
+}
+
+pub const MAIL_FROM: &str = "newsletter@sparkasse-musterstadt.example";
+
+pub async fn spawn(adapters: Adapters) -> TestApp {
+    match adapters {
+        Adapters::Local => spawn_local().await,
+        Adapters::Cloud => spawn_cloud().await,
+    }
+}
+
+pub async fn spawn_local() -> TestApp {
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let data_dir = dir.path().to_string_lossy().into_owned();
+    let config = Config::from_lookup(|name| match name {
+        "EMMA_DATA_DIR" => Some(data_dir.clone()),
+        "EMMA_MAIL_FROM" => Some(MAIL_FROM.to_owned()),
+        "EMMA_LISTEN" => Some("127.0.0.1:0".to_owned()),
+        _ => None,
+    })
+    .expect("local configuration");
+    let runtime = bootstrap::build(config, Arc::new(SystemClock))
+        .await
+        .expect("local runtime");
+    TestApp {
+        runtime,
+        adapters: Adapters::Local,
+        data_dir: Some(dir),
+    }
+}
+
+pub async fn spawn_cloud() -> TestApp {
+    let sdk = crate::aws::config().await;
+    let table = crate::aws::unique_name("emma-table");
+    let bucket = crate::aws::unique_name("emma-bucket");
+    let queue = crate::aws::unique_name("emma-jobs");
+    emma::adapters::dynamo::DynamoStore::create_table(
+        &emma::adapters::aws::dynamodb_client(&sdk),
+        &table,
+    )
+    .await
+    .expect("table in the emulator");
+    emma::adapters::s3::S3BlobStore::create_bucket(&emma::adapters::aws::s3_client(&sdk), &bucket)
+        .await
+        .expect("bucket in the emulator");
+    let (queue_url, _dead_letter_url) = emma::adapters::sqs::SqsQueue::create_with_dead_letter(
+        &emma::adapters::aws::sqs_client(&sdk),
+        &queue,
+        5,
+    )
+    .await
+    .expect("queue in the emulator");
+    let endpoint = crate::aws::endpoint();
+    let config = Config::from_lookup(|name| match name {
+        "EMMA_BACKEND" => Some("aws".to_owned()),
+        "EMMA_TABLE" => Some(table.clone()),
+        "EMMA_BUCKET" => Some(bucket.clone()),
+        "EMMA_JOBS_QUEUE_URL" => Some(queue_url.clone()),
+        "EMMA_MAIL_FROM" => Some(MAIL_FROM.to_owned()),
+        "EMMA_PSEUDONYM_KEY" => Some("a-test-key-that-is-long-enough-1234567890".to_owned()),
+        "AWS_ENDPOINT_URL" => Some(endpoint.clone()),
+        _ => None,
+    })
+    .expect("cloud configuration");
+    let runtime = bootstrap::build(config, Arc::new(SystemClock))
+        .await
+        .expect("cloud runtime");
+    // SES in the emulator verifies identities at once; on AWS this is DNS work.
+    runtime
+        .app
+        .mailer
+        .register_identity("sparkasse-musterstadt.example")
+        .await
+        .expect("sender identity");
+    TestApp {
+        runtime,
+        adapters: Adapters::Cloud,
+        data_dir: None,
+    }
+}

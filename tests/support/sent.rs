@@ -1,0 +1,72 @@
+//! Reading back the messages EMMA sent: the outbox folder locally, moto's
+//! record of SESv2 raw messages in the cloud.
+
+use std::path::Path;
+
+use crate::app::{Adapters, TestApp};
+
+/// The raw MIME of every message sent so far whose text contains `marker`
+/// (e.g. its Message-ID).
+pub async fn messages_containing(app: &TestApp, marker: &str) -> Vec<Vec<u8>> {
+    let all = match app.adapters {
+        Adapters::Local => outbox_messages(
+            &app.data_dir
+                .as_ref()
+                .expect("data folder")
+                .path()
+                .join("outbox"),
+        ),
+        Adapters::Cloud => emulator_messages().await,
+    };
+    all.into_iter()
+        .filter(|raw| String::from_utf8_lossy(raw).contains(marker))
+        .collect()
+}
+
+fn outbox_messages(dir: &Path) -> Vec<Vec<u8>> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "eml") {
+                found.push(std::fs::read(&path).expect("readable .eml"));
+            }
+        }
+    }
+    found
+}
+
+async fn emulator_messages() -> Vec<Vec<u8>> {
+    let url = format!("{}/moto-api/data.json", crate::aws::endpoint());
+    let data: serde_json::Value = reqwest::get(&url)
+        .await
+        .expect("moto answers")
+        .json()
+        .await
+        .expect("moto's data is JSON");
+    let mut found = Vec::new();
+    collect_raw(&data["ses"]["RawMessage"], &mut found);
+    found
+}
+
+/// moto nests its records by account and region; take every `raw_data`.
+fn collect_raw(value: &serde_json::Value, found: &mut Vec<Vec<u8>>) {
+    match value {
+        serde_json::Value::Object(map) => {
+            if let Some(raw) = map.get("raw_data").and_then(|r| r.as_str()) {
+                found.push(raw.as_bytes().to_vec());
+            }
+            for v in map.values() {
+                collect_raw(v, found);
+            }
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|v| collect_raw(v, found)),
+        _ => {}
+    }
+}
