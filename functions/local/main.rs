@@ -3,20 +3,39 @@
 //! the platform commands (`emma tenant create "Sparkasse Musterstadt"`).
 
 use clap::Parser;
-use emma::cli::{Cli, Command};
+use emma::cli::{Cli, Command, EmulatorCommand};
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    let cli = Cli::parse();
-    let runtime = match emma::bootstrap::from_env().await {
-        Ok(runtime) => runtime,
+    let command = Cli::parse().command.unwrap_or(Command::Serve);
+    let result = match command {
+        // Creates what start-up needs, so it runs without the app.
+        Command::Emulator(EmulatorCommand::Provision { prefix }) => {
+            emma::telemetry::init_logging();
+            emma::cli::provision_emulator(&prefix, &mut std::io::stdout())
+                .await
+                .map_err(|e| e.to_string())
+        }
+        command => with_app(command).await,
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("emma: {e}");
-            return std::process::ExitCode::from(2);
+            std::process::ExitCode::FAILURE
         }
-    };
-    let result = match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => {
+    }
+}
+
+async fn with_app(command: Command) -> Result<(), String> {
+    let runtime = emma::bootstrap::from_env()
+        .await
+        .map_err(|e| e.to_string())?;
+    match command {
+        Command::Tenant(command) => emma::cli::run(&runtime.app, command, &mut std::io::stdout())
+            .await
+            .map_err(|e| e.to_string()),
+        _ => {
             let listen = runtime.config.listen;
             let shutdown = async {
                 let _ = tokio::signal::ctrl_c().await;
@@ -24,16 +43,6 @@ async fn main() -> std::process::ExitCode {
             emma::local::serve(runtime, listen, shutdown)
                 .await
                 .map_err(|e| e.to_string())
-        }
-        Command::Tenant(command) => emma::cli::run(&runtime.app, command, &mut std::io::stdout())
-            .await
-            .map_err(|e| e.to_string()),
-    };
-    match result {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("emma: {e}");
-            std::process::ExitCode::FAILURE
         }
     }
 }

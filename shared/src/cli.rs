@@ -23,6 +23,20 @@ pub enum Command {
     /// Manage tenants (institutes).
     #[command(subcommand)]
     Tenant(TenantCommand),
+    /// Work with a local AWS emulator (moto, LocalStack).
+    #[command(subcommand)]
+    Emulator(EmulatorCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EmulatorCommand {
+    /// Create the table, bucket and queues in the emulator at AWS_ENDPOINT_URL
+    /// and print the variables that run EMMA on them.
+    Provision {
+        /// Names start with this, e.g. `emma-table`.
+        #[arg(long, default_value = "emma")]
+        prefix: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -39,6 +53,10 @@ pub enum CliError {
     TenantName(#[from] crate::domain::TenantNameError),
     #[error(transparent)]
     Tenant(#[from] tenants::TenantError),
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    #[error(transparent)]
+    Provision(#[from] crate::adapters::emulator::ProvisionError),
     #[error("cannot write output: {0}")]
     Output(#[from] std::io::Error),
 }
@@ -68,5 +86,32 @@ pub async fn run(app: &App, command: TenantCommand, out: &mut impl Write) -> Res
             }
         }
     }
+    Ok(())
+}
+
+/// Provisions EMMA's resources in the emulator and prints how to use them.
+/// Runs before (and without) the app: the app needs these resources.
+pub async fn provision_emulator(prefix: &str, out: &mut impl Write) -> Result<(), CliError> {
+    let endpoint = std::env::var("AWS_ENDPOINT_URL")
+        .ok()
+        .filter(|e| !e.is_empty());
+    let sdk = crate::adapters::aws::sdk_config(endpoint.as_deref()).await;
+    let sender = std::env::var("EMMA_MAIL_FROM")
+        .unwrap_or_else(|_| crate::config::DEFAULT_MAIL_FROM.to_owned());
+    let sender = crate::domain::EmailAddress::parse(&sender).map_err(|e| {
+        crate::config::ConfigError::Invalid {
+            name: "EMMA_MAIL_FROM",
+            reason: e.to_string(),
+        }
+    })?;
+    let resources = crate::adapters::emulator::provision(&sdk, prefix, sender.domain()).await?;
+    writeln!(out, "export EMMA_BACKEND=aws")?;
+    writeln!(out, "export EMMA_TABLE={}", resources.table)?;
+    writeln!(out, "export EMMA_BUCKET={}", resources.bucket)?;
+    writeln!(
+        out,
+        "export EMMA_JOBS_QUEUE_URL={}",
+        resources.jobs_queue_url
+    )?;
     Ok(())
 }

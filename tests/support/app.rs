@@ -64,25 +64,14 @@ pub async fn spawn_local() -> TestApp {
 
 pub async fn spawn_cloud() -> TestApp {
     let sdk = crate::aws::config().await;
-    let table = crate::aws::unique_name("emma-table");
-    let bucket = crate::aws::unique_name("emma-bucket");
-    let queue = crate::aws::unique_name("emma-jobs");
-    emma::adapters::dynamo::DynamoStore::create_table(
-        &emma::adapters::aws::dynamodb_client(&sdk),
-        &table,
+    let resources = emma::adapters::emulator::provision(
+        &sdk,
+        &crate::aws::unique_name("emma"),
+        "sparkasse-musterstadt.example",
     )
     .await
-    .expect("table in the emulator");
-    emma::adapters::s3::S3BlobStore::create_bucket(&emma::adapters::aws::s3_client(&sdk), &bucket)
-        .await
-        .expect("bucket in the emulator");
-    let (queue_url, _dead_letter_url) = emma::adapters::sqs::SqsQueue::create_with_dead_letter(
-        &emma::adapters::aws::sqs_client(&sdk),
-        &queue,
-        5,
-    )
-    .await
-    .expect("queue in the emulator");
+    .expect("resources in the emulator");
+    let (table, bucket, queue_url) = (resources.table, resources.bucket, resources.jobs_queue_url);
     let endpoint = crate::aws::endpoint();
     let config = Config::from_lookup(|name| match name {
         "EMMA_BACKEND" => Some("aws".to_owned()),
@@ -98,13 +87,6 @@ pub async fn spawn_cloud() -> TestApp {
     let runtime = bootstrap::build(config, Arc::new(SystemClock))
         .await
         .expect("cloud runtime");
-    // SES in the emulator verifies identities at once; on AWS this is DNS work.
-    runtime
-        .app
-        .mailer
-        .register_identity("sparkasse-musterstadt.example")
-        .await
-        .expect("sender identity");
     TestApp {
         runtime,
         adapters: Adapters::Cloud,

@@ -4,6 +4,7 @@
 
 pub mod aws;
 pub mod dynamo;
+pub mod emulator;
 pub mod fs_blobs;
 pub mod local_queue;
 pub mod outbox;
