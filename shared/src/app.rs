@@ -14,6 +14,8 @@ pub struct Settings {
     pub mail_from: EmailAddress,
     pub public_url: url::Url,
     pub environment: String,
+    /// The only SNS topic the webhook takes delivery events from, when set.
+    pub ses_events_topic_arn: Option<String>,
 }
 
 #[derive(Clone)]

@@ -13,7 +13,7 @@ use crate::adapters::{
     s3::S3BlobStore, ses::SesMailer, sqlite::SqliteStore, sqs::SqsQueue,
 };
 use crate::app::{App, Settings};
-use crate::config::{Backend, Config, ConfigError};
+use crate::config::{self, Backend, Config, ConfigError, PseudonymKey};
 use crate::ports::{Clock, Mailer, SystemClock};
 use crate::telemetry::Pseudonymizer;
 
@@ -34,6 +34,9 @@ pub struct Runtime {
     pub config: Config,
     pub local_blobs: Option<Arc<FsBlobStore>>,
     pub local_dead_letters: Option<Arc<LocalQueue>>,
+    /// Locally, the SQLite store, whose expired items the local server
+    /// sweeps (DynamoDB's TTL does this on AWS).
+    pub local_store: Option<Arc<SqliteStore>>,
 }
 
 /// Reads the environment and builds the runtime; logs as JSON from here on.
@@ -49,17 +52,29 @@ pub async fn build(config: Config, clock: Arc<dyn Clock>) -> Result<Runtime, Boo
         mail_from: config.mail_from.clone(),
         public_url: config.public_url.clone(),
         environment: config.environment.clone(),
+        ses_events_topic_arn: match &config.backend {
+            Backend::Aws(aws) => aws.ses_events_topic_arn.clone(),
+            Backend::Local { .. } => None,
+        },
     });
     match &config.backend {
         Backend::Local { data_dir } => {
             std::fs::create_dir_all(data_dir).map_err(|e| data_dir_error(data_dir, e))?;
             let secret = local_secret(data_dir)?;
             let pseudonym_key = match &config.pseudonym_key {
-                Some(key) => key.expose_secret().as_bytes().to_vec(),
+                Some(PseudonymKey::Value(key)) => key.expose_secret().as_bytes().to_vec(),
+                Some(PseudonymKey::SecretArn(_)) => {
+                    return Err(adapter_error(
+                        "pseudonyms",
+                        "a Secrets Manager key needs EMMA_BACKEND=aws",
+                    ));
+                }
                 None => derive(&secret, "pseudonyms"),
             };
-            let store = SqliteStore::open(&data_dir.join("emma.sqlite3"), clock.clone())
-                .map_err(|e| adapter_error("store", e))?;
+            let store = Arc::new(
+                SqliteStore::open(&data_dir.join("emma.sqlite3"), clock.clone())
+                    .map_err(|e| adapter_error("store", e))?,
+            );
             let blobs = Arc::new(FsBlobStore::new(
                 data_dir.join("blobs"),
                 config.public_url.clone(),
@@ -74,7 +89,7 @@ pub async fn build(config: Config, clock: Arc<dyn Clock>) -> Result<Runtime, Boo
             let dead_letters = Arc::new(LocalQueue::new(None, None));
             let jobs = LocalQueue::new(Some(5), Some(dead_letters.clone()));
             let app = App {
-                store: Arc::new(store),
+                store: store.clone(),
                 blobs: blobs.clone(),
                 mailer: Arc::new(mailer),
                 jobs: Arc::new(jobs),
@@ -87,14 +102,18 @@ pub async fn build(config: Config, clock: Arc<dyn Clock>) -> Result<Runtime, Boo
                 config,
                 local_blobs: Some(blobs),
                 local_dead_letters: Some(dead_letters),
+                local_store: Some(store),
             })
         }
         Backend::Aws(aws_settings) => {
             let sdk = aws::sdk_config(aws_settings.endpoint.as_deref()).await;
-            let key = config
-                .pseudonym_key
-                .as_ref()
-                .ok_or(ConfigError::Missing("EMMA_PSEUDONYM_KEY"))?;
+            let key = match &config.pseudonym_key {
+                Some(PseudonymKey::Value(key)) => key.expose_secret().as_bytes().to_vec(),
+                Some(PseudonymKey::SecretArn(arn)) => read_secret(&sdk, arn).await?,
+                None => {
+                    return Err(ConfigError::Missing("EMMA_PSEUDONYM_KEY_SECRET_ARN").into());
+                }
+            };
             let app = App {
                 store: Arc::new(DynamoStore::new(
                     aws::dynamodb_client(&sdk),
@@ -114,7 +133,7 @@ pub async fn build(config: Config, clock: Arc<dyn Clock>) -> Result<Runtime, Boo
                     aws_settings.jobs_queue_url.clone(),
                 )),
                 clock,
-                pseudonyms: Pseudonymizer::new(key.expose_secret().as_bytes()),
+                pseudonyms: Pseudonymizer::new(&key),
                 settings,
             };
             Ok(Runtime {
@@ -122,9 +141,31 @@ pub async fn build(config: Config, clock: Arc<dyn Clock>) -> Result<Runtime, Boo
                 config,
                 local_blobs: None,
                 local_dead_letters: None,
+                local_store: None,
             })
         }
     }
+}
+
+/// Reads a secret string from Secrets Manager (once, at start-up).
+async fn read_secret(sdk: &aws_config::SdkConfig, arn: &str) -> Result<Vec<u8>, BootError> {
+    let client = aws_sdk_secretsmanager::Client::new(sdk);
+    let output = client
+        .get_secret_value()
+        .secret_id(arn)
+        .send()
+        .await
+        .map_err(|e| {
+            adapter_error(
+                "pseudonyms",
+                aws_sdk_secretsmanager::error::DisplayErrorContext(e),
+            )
+        })?;
+    let value = output
+        .secret_string()
+        .ok_or_else(|| adapter_error("pseudonyms", "the secret holds no string"))?;
+    config::check_pseudonym_key("EMMA_PSEUDONYM_KEY_SECRET_ARN", value)?;
+    Ok(value.as_bytes().to_vec())
 }
 
 fn data_dir_error(path: &Path, e: impl ToString) -> BootError {
@@ -142,19 +183,36 @@ fn adapter_error(port: &'static str, e: impl ToString) -> BootError {
 }
 
 /// The local installation's secret: 32 random bytes, made on first start
-/// and kept in the data folder, readable by the owner only.
+/// and kept in the data folder, readable by the owner only. A file that does
+/// not hold exactly 32 bytes stops start-up rather than weakening the keys
+/// derived from it.
 fn local_secret(data_dir: &Path) -> Result<Vec<u8>, BootError> {
+    const LEN: usize = 32;
     let path = data_dir.join("secret.key");
-    match std::fs::read_to_string(&path) {
-        Ok(text) => hex::decode(text.trim()).map_err(|e| data_dir_error(&path, e)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let mut secret = uuid::Uuid::new_v4().as_bytes().to_vec();
-            secret.extend_from_slice(uuid::Uuid::new_v4().as_bytes());
-            write_private(&path, hex::encode(&secret).as_bytes())
-                .map_err(|e| data_dir_error(&path, e))?;
-            Ok(secret)
+    if !path.exists() {
+        let mut secret = uuid::Uuid::new_v4().as_bytes().to_vec();
+        secret.extend_from_slice(uuid::Uuid::new_v4().as_bytes());
+        // Written completely under another name, then linked into place:
+        // two processes starting at once never read a half-written file,
+        // and the first one's secret wins.
+        let staging = data_dir.join(format!("secret.key.{}", uuid::Uuid::new_v4().simple()));
+        write_private(&staging, hex::encode(&secret).as_bytes())
+            .map_err(|e| data_dir_error(&staging, e))?;
+        let linked = std::fs::hard_link(&staging, &path);
+        let _ = std::fs::remove_file(&staging);
+        match linked {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(data_dir_error(&path, e)),
         }
-        Err(e) => Err(data_dir_error(&path, e)),
+    }
+    let text = std::fs::read_to_string(&path).map_err(|e| data_dir_error(&path, e))?;
+    match hex::decode(text.trim()) {
+        Ok(secret) if secret.len() == LEN => Ok(secret),
+        _ => Err(data_dir_error(
+            &path,
+            format!("it must hold {LEN} bytes as hex; delete it to make a new one"),
+        )),
     }
 }
 
@@ -167,7 +225,9 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    options.open(path)?.write_all(bytes)
+    let mut file = options.open(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
 }
 
 /// A subkey for one purpose, so one secret never serves two.
@@ -175,4 +235,29 @@ fn derive(secret: &[u8], purpose: &str) -> Vec<u8> {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes any key");
     mac.update(purpose.as_bytes());
     mac.finalize().into_bytes().to_vec()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_local_secret_is_made_once_and_read_back_the_same() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = local_secret(dir.path()).unwrap();
+        assert_eq!(first.len(), 32);
+        assert_eq!(local_secret(dir.path()).unwrap(), first);
+        let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(leftovers.len(), 1, "only secret.key remains");
+    }
+
+    #[test]
+    fn an_empty_or_short_secret_file_stops_start_up() {
+        let dir = tempfile::tempdir().unwrap();
+        for content in ["", "abcd", "not hex at all"] {
+            std::fs::write(dir.path().join("secret.key"), content).unwrap();
+            let err = local_secret(dir.path()).unwrap_err();
+            assert!(err.to_string().contains("must hold 32 bytes"), "{err}");
+        }
+    }
 }

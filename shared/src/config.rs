@@ -33,9 +33,25 @@ pub struct AwsSettings {
     pub bucket: String,
     pub jobs_queue_url: String,
     pub ses_configuration_set: Option<String>,
+    /// The SNS topic SES publishes delivery events to; the webhook refuses
+    /// events from any other topic (EMMA_SES_EVENTS_TOPIC_ARN).
+    pub ses_events_topic_arn: Option<String>,
     /// AWS_ENDPOINT_URL: an emulator (moto, LocalStack) instead of AWS.
     pub endpoint: Option<String>,
 }
+
+/// Where the pseudonym key comes from.
+#[derive(Debug, Clone)]
+pub enum PseudonymKey {
+    /// EMMA_PSEUDONYM_KEY: the key itself (local runs, tests).
+    Value(SecretString),
+    /// EMMA_PSEUDONYM_KEY_SECRET_ARN: a Secrets Manager secret read at
+    /// start-up, so the key never sits in the function's configuration.
+    SecretArn(String),
+}
+
+/// The shortest pseudonym key accepted, in characters.
+pub const MIN_PSEUDONYM_KEY_LEN: usize = 32;
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -47,9 +63,10 @@ pub struct Config {
     pub public_url: Url,
     /// The sender of test mails until tenants have their own (EMMA_MAIL_FROM).
     pub mail_from: EmailAddress,
-    /// The key for keyed hashes of personal data in logs (EMMA_PSEUDONYM_KEY).
-    /// Required on AWS; generated and kept in the data folder locally.
-    pub pseudonym_key: Option<SecretString>,
+    /// The key for keyed hashes of personal data. Required on AWS (as a
+    /// Secrets Manager secret, or a value); generated and kept in the data
+    /// folder locally.
+    pub pseudonym_key: Option<PseudonymKey>,
     /// "test", "prod" or "local" (EMMA_ENVIRONMENT).
     pub environment: String,
 }
@@ -80,6 +97,7 @@ impl Config {
                 bucket: required("EMMA_BUCKET")?,
                 jobs_queue_url: required("EMMA_JOBS_QUEUE_URL")?,
                 ses_configuration_set: get("EMMA_SES_CONFIGURATION_SET"),
+                ses_events_topic_arn: get("EMMA_SES_EVENTS_TOPIC_ARN"),
                 endpoint: get("AWS_ENDPOINT_URL"),
             }),
             other => {
@@ -114,18 +132,21 @@ impl Config {
             reason: e.to_string(),
         })?;
 
-        let pseudonym_key = get("EMMA_PSEUDONYM_KEY").map(SecretString::from);
-        if let Some(key) = &pseudonym_key {
-            use secrecy::ExposeSecret;
-            if key.expose_secret().len() < 32 {
-                return Err(ConfigError::Invalid {
-                    name: "EMMA_PSEUDONYM_KEY",
-                    reason: "must be at least 32 characters".to_owned(),
-                });
+        let pseudonym_key = match (
+            get("EMMA_PSEUDONYM_KEY_SECRET_ARN"),
+            get("EMMA_PSEUDONYM_KEY"),
+        ) {
+            (Some(arn), _) => Some(PseudonymKey::SecretArn(arn)),
+            (None, Some(value)) => {
+                check_pseudonym_key("EMMA_PSEUDONYM_KEY", &value)?;
+                Some(PseudonymKey::Value(SecretString::from(value)))
             }
-        }
+            (None, None) => None,
+        };
         if matches!(backend, Backend::Aws(_)) && pseudonym_key.is_none() {
-            return Err(ConfigError::Missing("EMMA_PSEUDONYM_KEY"));
+            return Err(ConfigError::Missing(
+                "EMMA_PSEUDONYM_KEY_SECRET_ARN (or EMMA_PSEUDONYM_KEY)",
+            ));
         }
 
         let environment = get("EMMA_ENVIRONMENT").unwrap_or_else(|| "local".to_owned());
@@ -139,6 +160,17 @@ impl Config {
             environment,
         })
     }
+}
+
+/// Refuses a pseudonym key too short to resist guessing.
+pub fn check_pseudonym_key(name: &'static str, value: &str) -> Result<(), ConfigError> {
+    if value.chars().count() < MIN_PSEUDONYM_KEY_LEN {
+        return Err(ConfigError::Invalid {
+            name,
+            reason: format!("must be at least {MIN_PSEUDONYM_KEY_LEN} characters"),
+        });
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -197,6 +229,10 @@ mod tests {
             ("EMMA_JOBS_QUEUE_URL", "http://127.0.0.1:1/q"),
         ])
         .unwrap_err();
-        assert!(matches!(err, ConfigError::Missing("EMMA_PSEUDONYM_KEY")));
+        assert!(
+            err.to_string()
+                .starts_with("EMMA_PSEUDONYM_KEY_SECRET_ARN (or EMMA_PSEUDONYM_KEY) is not set"),
+            "{err}"
+        );
     }
 }

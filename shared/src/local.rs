@@ -39,10 +39,13 @@ pub async fn serve(
     let address = listener.local_addr()?;
     tracing::info!(%address, adapters = ?runtime.app.adapters(), "EMMA is listening");
     let router = router(&runtime);
-    let workers = [
+    let mut workers = vec![
         tokio::spawn(send_loop(runtime.app.clone())),
         tokio::spawn(scheduler_loop(runtime.app.clone(), Duration::from_secs(60))),
     ];
+    if let Some(store) = runtime.local_store.clone() {
+        workers.push(tokio::spawn(sweep_loop(store, Duration::from_secs(3600))));
+    }
     let result = axum::serve(listener, router)
         .with_graceful_shutdown(shutdown)
         .await;
@@ -86,11 +89,16 @@ pub async fn send_once(app: &App, wait: Duration) -> Result<usize, crate::ports:
         .map(|f| f.item_identifier.as_str())
         .collect();
     for message in &messages {
-        if failed.contains(&message.message_id.as_str()) {
+        // One message's failed ack or release must not hold back the rest:
+        // the message just comes back after its visibility timeout.
+        let settled = if failed.contains(&message.message_id.as_str()) {
             let backoff = Duration::from_secs(2u64.saturating_pow(message.receive_count.min(8)));
-            app.jobs.release(&message.receipt, backoff).await?;
+            app.jobs.release(&message.receipt, backoff).await
         } else {
-            app.jobs.ack(&message.receipt).await?;
+            app.jobs.ack(&message.receipt).await
+        };
+        if let Err(e) = settled {
+            tracing::warn!(message_id = %message.message_id, error = %e, "local send worker: could not settle a message");
         }
     }
     Ok(messages.len())
@@ -129,6 +137,23 @@ pub async fn scheduler_loop(app: App, period: Duration) {
         let invocation = LambdaEvent::new(event, Context::default());
         if let Err(e) = workers::scheduler::handle(&app, invocation).await {
             tracing::warn!(error = %e, "local scheduler tick failed");
+        }
+    }
+}
+
+/// Deletes expired items from the local store every `period`, as DynamoDB's
+/// TTL sweeper does on AWS (reads hide them before that either way).
+pub async fn sweep_loop(
+    store: std::sync::Arc<crate::adapters::sqlite::SqliteStore>,
+    period: Duration,
+) {
+    let mut interval = tokio::time::interval(period);
+    loop {
+        interval.tick().await;
+        match store.purge_expired().await {
+            Ok(0) => {}
+            Ok(deleted) => tracing::info!(deleted, "expired items deleted"),
+            Err(e) => tracing::warn!(error = %e, "sweeping expired items failed"),
         }
     }
 }

@@ -8,7 +8,7 @@ use aws_lambda_events::event::sns::SnsEvent;
 use aws_lambda_events::event::sqs::SqsEvent;
 use emma::http::{contacts, system};
 use emma_tests::app::{Adapters, spawn};
-use emma_tests::http::{call, get};
+use emma_tests::http::get;
 use emma_tests::sent;
 use http::StatusCode;
 use lambda_runtime::{Context, LambdaEvent};
@@ -24,24 +24,41 @@ fn sample(name: &str) -> String {
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
-/// An API Gateway event as the Lambda runtime turns it into a request.
-fn api_request(json: &str) -> http::Request<axum::body::Body> {
-    let request = lambda_http::request::from_str(json).expect("an API Gateway event");
-    request.map(|body| axum::body::Body::from(body.to_vec()))
+/// Invokes an HTTP function with an API Gateway (HTTP API v2) event exactly
+/// as the Lambda runtime does: the event through `lambda_http`'s adapter
+/// into the function's router, and the answer back into the API Gateway
+/// response shape. Returns the status and the body as JSON.
+async fn invoke_http(function: axum::Router, event_json: &str) -> (u16, serde_json::Value) {
+    use lambda_http::request::LambdaRequest;
+    use lambda_http::tower::ServiceExt;
+    let request: LambdaRequest = serde_json::from_str(event_json).expect("an API Gateway event");
+    let response = lambda_http::Adapter::from(function)
+        .oneshot(LambdaEvent::new(request, Context::default()))
+        .await
+        .expect("the function answers");
+    // What the runtime hands back to API Gateway.
+    let response = serde_json::to_value(&response).expect("a serializable response");
+    let status = response["statusCode"].as_u64().expect("a status code") as u16;
+    assert_eq!(response["isBase64Encoded"], false);
+    let body = response["body"]
+        .as_str()
+        .map(|text| serde_json::from_str(text).expect("a JSON body"))
+        .unwrap_or(serde_json::Value::Null);
+    (status, body)
 }
 
 async fn the_health_event_answers_through_the_system_function(adapters: Adapters) {
     let app = spawn(adapters).await;
     let function = emma::http::router(app.app().clone(), &[system::routes]);
-    let reply = call(&function, api_request(&sample("apigw-health.json"))).await;
-    assert_eq!(reply.status, StatusCode::OK);
-    assert_eq!(reply.json["status"], "ok");
-    assert_eq!(reply.json["version"], env!("CARGO_PKG_VERSION"));
+    let (status, body) = invoke_http(function, &sample("apigw-health.json")).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["status"], "ok");
+    assert_eq!(body["version"], env!("CARGO_PKG_VERSION"));
     let expected_store = match adapters {
         Adapters::Local => "sqlite",
         Adapters::Cloud => "dynamodb",
     };
-    assert_eq!(reply.json["adapters"]["store"], expected_store);
+    assert_eq!(body["adapters"]["store"], expected_store);
 }
 
 async fn the_create_contact_event_stores_a_contact_through_the_contacts_function(
@@ -51,9 +68,9 @@ async fn the_create_contact_event_stores_a_contact_through_the_contacts_function
     let tenant = create_tenant(&app, "Sparkasse Musterstadt").await;
     let event = sample("apigw-create-contact.json").replace(SAMPLE_TENANT, &tenant);
     let function = emma::http::router(app.app().clone(), &[contacts::routes]);
-    let reply = call(&function, api_request(&event)).await;
-    assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.json);
-    let id = reply.json["id"].as_str().unwrap();
+    let (status, body) = invoke_http(function.clone(), &event).await;
+    assert_eq!(status, 201, "{body}");
+    let id = body["id"].as_str().unwrap();
     let read = get(
         &app.router(),
         &format!("/api/tenants/{tenant}/contacts/{id}"),
@@ -183,3 +200,26 @@ emma_tests::on_both_adapter_sets!(
     the_ses_events_through_sns_are_stored_once_and_without_addresses,
     an_sns_record_that_is_not_an_ses_event_fails_the_invocation,
 );
+
+/// On AWS the webhook takes delivery events only from the configured topic.
+#[tokio::test]
+async fn an_sns_record_from_another_topic_is_refused_and_nothing_is_stored() {
+    let app = spawn(Adapters::Cloud).await;
+    let tenant = create_tenant(&app, "Sparkasse Musterstadt").await;
+    let json = sample("sns-ses-bounce.json").replace(SAMPLE_TENANT, &tenant);
+    let mut event: SnsEvent = serde_json::from_str(&json).unwrap();
+    event.records[0].sns.topic_arn =
+        "arn:aws:sns:eu-central-1:999999999999:someone-else".to_owned();
+    let result = emma::lambda::webhook(
+        app.app().clone(),
+        LambdaEvent::new(event, Context::default()),
+    )
+    .await;
+    let error = result.expect_err("a foreign topic is refused");
+    assert!(error.to_string().contains("someone-else"), "{error}");
+    let tenant_id = emma::domain::TenantId::parse(&tenant).unwrap();
+    let stored = emma::services::feedback::list(app.app(), &tenant_id, 10)
+        .await
+        .unwrap();
+    assert!(stored.is_empty());
+}

@@ -87,6 +87,23 @@ async fn bad_input_is_refused_with_a_problem_and_changes_nothing(adapters: Adapt
     assert_problem(&bad_limit, StatusCode::BAD_REQUEST, "invalid-request");
     assert_eq!(bad_limit.json["field"], "limit");
 
+    let twice = get(&app.router(), &format!("{contacts}?limit=1&limit=2")).await;
+    assert_problem(&twice, StatusCode::BAD_REQUEST, "invalid-request");
+    assert_eq!(twice.json["field"], "query");
+
+    let wrong_method = emma_tests::http::call(
+        &app.router(),
+        http::Request::delete(&contacts)
+            .body(axum::body::Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_problem(
+        &wrong_method,
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method-not-allowed",
+    );
+
     let forged_cursor = get(
         &app.router(),
         &format!("{contacts}?cursor=bm90LWEtY3Vyc29y"),

@@ -35,6 +35,11 @@ impl TestApp {
 
 pub const MAIL_FROM: &str = "newsletter@sparkasse-musterstadt.example";
 
+/// The SES events topic the cloud test app is configured with: the one the
+/// sample SNS events in events/ come from.
+pub const SES_EVENTS_TOPIC: &str =
+    "arn:aws:sns:eu-central-1:123456789012:emma-test-SesEventsTopic-mB4vK9xT2wQe";
+
 pub async fn spawn(adapters: Adapters) -> TestApp {
     match adapters {
         Adapters::Local => spawn_local().await,
@@ -72,6 +77,17 @@ pub async fn spawn_cloud() -> TestApp {
     .await
     .expect("resources in the emulator");
     let (table, bucket, queue_url) = (resources.table, resources.bucket, resources.jobs_queue_url);
+    // The pseudonym key comes from Secrets Manager, as on AWS.
+    let secret_arn = aws_sdk_secretsmanager::Client::new(&sdk)
+        .create_secret()
+        .name(crate::aws::unique_name("emma-pseudonym-key"))
+        .secret_string(uuid::Uuid::new_v4().simple().to_string())
+        .send()
+        .await
+        .expect("a secret in the emulator")
+        .arn()
+        .expect("the secret's ARN")
+        .to_owned();
     let endpoint = crate::aws::endpoint();
     let config = Config::from_lookup(|name| match name {
         "EMMA_BACKEND" => Some("aws".to_owned()),
@@ -79,7 +95,8 @@ pub async fn spawn_cloud() -> TestApp {
         "EMMA_BUCKET" => Some(bucket.clone()),
         "EMMA_JOBS_QUEUE_URL" => Some(queue_url.clone()),
         "EMMA_MAIL_FROM" => Some(MAIL_FROM.to_owned()),
-        "EMMA_PSEUDONYM_KEY" => Some("a-test-key-that-is-long-enough-1234567890".to_owned()),
+        "EMMA_PSEUDONYM_KEY_SECRET_ARN" => Some(secret_arn.clone()),
+        "EMMA_SES_EVENTS_TOPIC_ARN" => Some(SES_EVENTS_TOPIC.to_owned()),
         "AWS_ENDPOINT_URL" => Some(endpoint.clone()),
         _ => None,
     })

@@ -1,7 +1,7 @@
 //! Contact routes of a tenant: create, list, read, and send a test mail.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -9,7 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{ApiError, ApiJson};
+use super::{ApiError, ApiJson, ApiQuery};
 use crate::App;
 use crate::domain::{Contact, ContactDraft, ContactId, EmailAddress, PersonName, TenantId};
 use crate::ports::store::Cursor;
@@ -118,7 +118,7 @@ async fn create_contact(
 async fn list_contacts(
     State(app): State<App>,
     Path(tenant): Path<String>,
-    Query(params): Query<ListParams>,
+    ApiQuery(params): ApiQuery<ListParams>,
 ) -> Result<Json<ContactPage>, ApiError> {
     let tenant = tenant_id(&tenant)?;
     let limit = match params.limit.as_deref() {

@@ -18,6 +18,8 @@ pub const PROBLEM_JSON: &str = "application/problem+json";
 pub enum ApiError {
     #[error("no route for {0}")]
     NoRoute(String),
+    #[error("the method is not allowed here: {0}")]
+    MethodNotAllowed(String),
     #[error("{0} not found")]
     NotFound(&'static str),
     #[error("{field}: {detail}")]
@@ -63,6 +65,11 @@ impl ApiError {
     fn parts(&self) -> (StatusCode, &'static str, &'static str) {
         match self {
             Self::NoRoute(_) => (StatusCode::NOT_FOUND, "no-route", "No such route"),
+            Self::MethodNotAllowed(_) => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method-not-allowed",
+                "Method not allowed",
+            ),
             Self::NotFound(_) => (StatusCode::NOT_FOUND, "not-found", "Not found"),
             Self::BadRequest { .. } => (
                 StatusCode::BAD_REQUEST,

@@ -1,9 +1,11 @@
-//! The JSON body extractor of the API: a malformed body is a 400 that names
-//! the field (through serde_path_to_error), a body over the limit a 413, and
-//! anything but `application/json` a 415 — all as problem documents.
+//! The request extractors of the API. A malformed JSON body is a 400 that
+//! names the field (through serde_path_to_error), a body over the limit a
+//! 413, anything but `application/json` a 415, and a malformed query string
+//! a 400 — all as problem documents.
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, Request};
+use axum::extract::{FromRequest, FromRequestParts, Query, Request};
+use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use serde::de::DeserializeOwned;
 
@@ -45,6 +47,23 @@ where
             }
         })?;
         parse(&bytes).map(ApiJson)
+    }
+}
+
+/// A query string, parsed into `T`.
+pub struct ApiQuery<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for ApiQuery<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Query::try_from_uri(&parts.uri)
+            .map(|Query(value)| ApiQuery(value))
+            .map_err(|rejection| ApiError::bad_request("query", rejection.body_text()))
     }
 }
 

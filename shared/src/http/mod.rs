@@ -19,7 +19,7 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
 pub use error::{ApiError, Problem};
-pub use json::{ApiJson, MAX_JSON_BODY};
+pub use json::{ApiJson, ApiQuery, MAX_JSON_BODY};
 
 use crate::App;
 
@@ -71,6 +71,7 @@ pub fn full_router(app: App) -> Router {
 fn finish(router: Router) -> Router {
     router
         .fallback(no_route)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_JSON_BODY))
         .layer(TraceLayer::new_for_http())
         .layer(CatchPanicLayer::custom(|_| {
@@ -82,4 +83,8 @@ fn finish(router: Router) -> Router {
 
 async fn no_route(uri: Uri) -> ApiError {
     ApiError::NoRoute(uri.path().to_owned())
+}
+
+async fn method_not_allowed(method: axum::http::Method, uri: Uri) -> ApiError {
+    ApiError::MethodNotAllowed(format!("{method} {}", uri.path()))
 }

@@ -41,7 +41,7 @@ pub async fn create(
     let record = Item::new(keys::contact(tenant, &contact.id), &contact)?
         .with_index(keys::contact_by_email(tenant, &contact.email));
     let guard = Item::new(
-        keys::contact_email_guard(tenant, &contact.email),
+        keys::contact_email_guard(tenant, &app.pseudonyms.email(&contact.email)),
         &serde_json::json!({ "contact_id": contact.id }),
     )?;
     let result = app

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::App;
 use crate::domain::{ContactId, TenantId};
+use crate::ports::MailError;
 use crate::services::contacts::ContactError;
 use crate::services::tenants::TenantError;
 use crate::services::test_mail::{self, TestMailError};
@@ -49,6 +50,8 @@ impl JobError {
 impl From<TestMailError> for JobError {
     fn from(e: TestMailError) -> Self {
         let retryable = match &e {
+            // The quota renews: the job waits for it rather than being dropped.
+            TestMailError::Mail(MailError::DailyQuotaExceeded) => true,
             TestMailError::Mail(mail) => mail.is_retryable(),
             TestMailError::Contact(ContactError::Store(store))
             | TestMailError::Contact(ContactError::Tenant(TenantError::Store(store))) => {

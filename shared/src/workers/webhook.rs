@@ -1,8 +1,8 @@
 //! The `webhook` worker: SES delivery events, published to an SNS topic
-//! that invokes this function. Lambda invocations by SNS are authenticated
-//! by AWS (only the topic may invoke the function), so here the topic is
-//! checked against the configured one; signature checks (`feedback::sns`)
-//! guard the public HTTPS endpoint that SNS can also post to.
+//! that invokes this function. AWS authenticates SNS's invocations of a
+//! function (its resource policy names the topic), and this handler also
+//! refuses records from any topic but the configured one. The signature
+//! checks in `feedback::sns` are for an HTTPS endpoint, where anyone can post.
 
 use aws_lambda_events::event::sns::SnsEvent;
 use lambda_runtime::LambdaEvent;
@@ -11,6 +11,12 @@ use serde::Serialize;
 use crate::App;
 use crate::feedback::SesEvent;
 use crate::services::feedback::{self, Recorded};
+
+#[derive(Debug, thiserror::Error)]
+pub enum WebhookError {
+    #[error("delivery events come only from the configured topic, not from {0}")]
+    UnexpectedTopic(String),
+}
 
 /// How many events of the invocation were stored, and how many carried no
 /// tenant.
@@ -28,6 +34,15 @@ pub async fn handle(
     event: LambdaEvent<SnsEvent>,
 ) -> Result<WebhookOutcome, lambda_runtime::Error> {
     let mut outcome = WebhookOutcome::default();
+    if let Some(expected) = &app.settings.ses_events_topic_arn
+        && let Some(other) = event
+            .payload
+            .records
+            .iter()
+            .find(|r| &r.sns.topic_arn != expected)
+    {
+        return Err(WebhookError::UnexpectedTopic(other.sns.topic_arn.clone()).into());
+    }
     for record in event.payload.records {
         let ses = SesEvent::parse(&record.sns.message)?;
         match feedback::record(app, &ses).await? {
