@@ -11,7 +11,7 @@ use emma::adapters::fs_blobs::{self, FsBlobStore};
 use emma::adapters::s3::S3BlobStore;
 use emma::domain::TenantId;
 use emma::ports::{
-    BlobKey, BlobPrefix, BlobStore, Clock, ManualClock, PresignedRequest, SystemClock,
+    BlobError, BlobKey, BlobPrefix, BlobStore, Clock, ManualClock, PresignedRequest, SystemClock,
 };
 
 /// A store under test, with whatever must live as long as the test.
@@ -230,6 +230,37 @@ async fn a_presigned_put_then_a_presigned_get_round_trip_over_http(fx: Fixture) 
     assert_eq!(response.bytes().await.unwrap().to_vec(), bytes);
 }
 
+async fn an_empty_or_malformed_content_type_is_refused(fx: Fixture) {
+    let store = fx.store;
+    let upload = key(&tenant("spk-a"), "assets/typeless.bin");
+    for bad in [
+        "",
+        "   ",
+        "png",
+        "image/",
+        "text/plaïn",
+        "image/png\r\nx-evil: 1",
+    ] {
+        assert!(
+            matches!(
+                store.put(&upload, b"bytes".to_vec(), bad).await,
+                Err(BlobError::InvalidRequest(_))
+            ),
+            "put with {bad:?}"
+        );
+        assert!(
+            matches!(
+                store
+                    .presign_put(&upload, bad, Duration::from_secs(60))
+                    .await,
+                Err(BlobError::InvalidRequest(_))
+            ),
+            "presigned put with {bad:?}"
+        );
+    }
+    assert_eq!(store.get(&upload).await.unwrap(), None);
+}
+
 emma_tests::on_both!(
     local: super::local().await,
     cloud: super::cloud().await;
@@ -238,6 +269,7 @@ emma_tests::on_both!(
     a_deleted_blob_is_gone_and_deleting_it_again_is_fine,
     listing_answers_the_prefix_in_key_order_and_never_another_tenants_keys,
     a_presigned_put_then_a_presigned_get_round_trip_over_http,
+    an_empty_or_malformed_content_type_is_refused,
 );
 
 /// Signature checks, on the local adapter only: moto does not check S3

@@ -235,11 +235,16 @@ async fn acking_twice_or_with_a_stale_receipt_succeeds(queues: Queues) {
     tokio::time::sleep(PAST_SHORT).await;
     let second = receive_one(queue, LONG, WAIT).await;
 
+    // A stale receipt is accepted. Whether it deletes the message is up to
+    // the queue (moto and the local queue do; real SQS may keep it and
+    // deliver it again later), so the depth is not asserted here; but the
+    // message is never handed out twice at the same time.
     queue.ack(&first.receipt).await.unwrap();
-    queue.ack(&second.receipt).await.unwrap();
-    queue.ack(&second.receipt).await.unwrap();
+    receive_none(queue).await;
 
-    assert_eq!(queue.approximate_depth().await.unwrap(), 0);
+    queue.ack(&second.receipt).await.unwrap();
+    queue.ack(&second.receipt).await.unwrap();
+    receive_none(queue).await;
 }
 
 async fn a_receipt_the_queue_never_handed_out_is_refused(queues: Queues) {

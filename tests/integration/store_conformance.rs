@@ -1,8 +1,16 @@
 //! The item store conformance suite: every case runs once against the SQLite
 //! adapter (a temporary file) and once against the DynamoDB adapter (a fresh
 //! table on the emulator). Both must behave the same, case by case.
+//!
+//! Index (gsi1) reads: real DynamoDB updates a global secondary index
+//! eventually, so an item may show up there (or leave it) shortly after the
+//! write. SQLite and the emulator update it at once, and the cases that
+//! query the index right after writing rely on that; each says so. They
+//! hold for the port's contract only once the index has caught up. The
+//! order of items sharing one index sort key is unspecified, so those are
+//! compared as sets.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
@@ -100,6 +108,7 @@ conformance!(
     add_changes_only_the_counters_of_a_visible_item,
     add_treats_an_expired_item_as_absent,
     twenty_concurrent_adds_of_one_give_twenty,
+    an_add_past_either_end_of_the_counter_range_is_refused_and_changes_nothing,
     an_invalid_counter_name_is_refused,
     a_deleted_item_is_gone_and_deleting_an_absent_item_is_fine,
     a_prefix_query_returns_items_in_key_order_both_ways,
@@ -109,7 +118,7 @@ conformance!(
     items_of_another_tenant_are_never_returned,
     a_cursor_from_another_partition_or_query_is_refused,
     an_index_query_orders_items_by_the_index_sort_key,
-    items_sharing_an_index_sort_key_come_in_table_key_order,
+    items_sharing_an_index_sort_key_are_each_read_once_across_pages,
     an_expired_item_is_invisible_to_get_and_query,
     paging_skips_expired_items_and_still_visits_every_visible_one,
     a_transaction_writes_all_or_nothing,
@@ -334,6 +343,7 @@ async fn an_unconditional_put_replaces_the_whole_item_and_changes_its_version(
         "no counter, index key or expiry is left"
     );
     assert_eq!(stored.version, v2);
+    // Real DynamoDB may still show the old index entry for a moment.
     let on_index = store
         .query(Query::index(scratch::index_prefix(&t, "group", "")))
         .await
@@ -443,6 +453,59 @@ async fn twenty_concurrent_adds_of_one_give_twenty(store: Arc<dyn ItemStore>, _c
     );
     let stored = store.get(&key).await.unwrap().unwrap();
     assert_eq!(stored.item.counters["n"], 20);
+}
+
+async fn an_add_past_either_end_of_the_counter_range_is_refused_and_changes_nothing(
+    store: Arc<dyn ItemStore>,
+    _clock: ManualClock,
+) {
+    let key = scratch::key(&tenant("tenant-a"), "extremes");
+    let original = item(key.clone(), json!({"keep": true}))
+        .with_counter("high", i64::MAX - 1)
+        .with_counter("low", i64::MIN + 1)
+        .with_counter("other", 5);
+    let version = store.put(original, PutCondition::Always).await.unwrap();
+
+    let values = store
+        .add(&key, &[("high", 1), ("low", -1)])
+        .await
+        .expect("the ends themselves are reachable");
+    assert_eq!(
+        values,
+        BTreeMap::from([("high".into(), i64::MAX), ("low".into(), i64::MIN)])
+    );
+
+    for deltas in [
+        vec![("other", 1), ("high", 1)],
+        vec![("low", -1)],
+        vec![("other", 1), ("low", i64::MIN)],
+    ] {
+        let refused = store.add(&key, &deltas).await;
+        assert!(
+            matches!(refused, Err(StoreError::InvalidItem(_))),
+            "{deltas:?}: {refused:?}"
+        );
+    }
+    let stored = store.get(&key).await.unwrap().expect("the item");
+    assert_eq!(stored.version, version);
+    assert_eq!(stored.item.data, json!({"keep": true}));
+    assert_eq!(
+        stored.item.counters,
+        BTreeMap::from([
+            ("high".into(), i64::MAX),
+            ("low".into(), i64::MIN),
+            ("other".into(), 5),
+        ]),
+        "a refused add changes no counter"
+    );
+    let values = store
+        .add(&key, &[("high", -1), ("low", 1)])
+        .await
+        .expect("back into the range");
+    assert_eq!(
+        values,
+        BTreeMap::from([("high".into(), i64::MAX - 1), ("low".into(), i64::MIN + 1)])
+    );
 }
 
 async fn an_invalid_counter_name_is_refused(store: Arc<dyn ItemStore>, _clock: ManualClock) {
@@ -610,6 +673,7 @@ async fn items_of_another_tenant_are_never_returned(
             store.put(it, PutCondition::Always).await.unwrap();
         }
     }
+    // The index is read right after the writes: real DynamoDB may lag.
     for query in [
         Query::table(scratch::prefix(&a, "")),
         Query::index(scratch::index_prefix(&a, "group", "")),
@@ -648,6 +712,7 @@ async fn a_cursor_from_another_partition_or_query_is_refused(
             page.next.expect("a cursor")
         }
     };
+    // The index is read right after the writes: real DynamoDB may lag.
     let b_table = first_page(scratch::prefix(&b, "c-"), false).await;
     let b_index = first_page(scratch::index_prefix(&b, "group", ""), true).await;
     let a_table = first_page(scratch::prefix(&a, "c-"), false).await;
@@ -703,6 +768,7 @@ async fn an_index_query_orders_items_by_the_index_sort_key(
     store.put(other_group, PutCondition::Always).await.unwrap();
     put_named(&*store, &t, &["n-7-unindexed"]).await;
 
+    // Read right after the writes: real DynamoDB may lag here.
     let query = Query::index(scratch::index_prefix(&t, "by-sort", "s-")).limit(2);
     let (sizes, items) = read_all(&*store, query.clone()).await;
     assert_eq!(sizes, [2, 2, 1]);
@@ -722,7 +788,7 @@ async fn an_index_query_orders_items_by_the_index_sort_key(
     assert_eq!(narrowed, ["n-2"]);
 }
 
-async fn items_sharing_an_index_sort_key_come_in_table_key_order(
+async fn items_sharing_an_index_sort_key_are_each_read_once_across_pages(
     store: Arc<dyn ItemStore>,
     _clock: ManualClock,
 ) {
@@ -735,12 +801,18 @@ async fn items_sharing_an_index_sort_key_come_in_table_key_order(
         ));
         store.put(it, PutCondition::Always).await.unwrap();
     }
+    // Read right after the writes: real DynamoDB may lag here (see the top).
+    let all: BTreeSet<String> = ["a", "b", "c", "d", "e"].map(String::from).into();
     let query = Query::index(scratch::index_prefix(&t, "same", "")).limit(2);
-    let (sizes, items) = read_all(&*store, query.clone()).await;
-    assert_eq!(sizes, [2, 2, 1]);
-    assert_eq!(names(&items), ["a", "b", "c", "d", "e"]);
-    let descending = query_names(&*store, query.descending()).await;
-    assert_eq!(descending, ["e", "d", "c", "b", "a"]);
+    for query in [query.clone(), query.descending()] {
+        let (sizes, items) = read_all(&*store, query.clone()).await;
+        assert_eq!(sizes, [2, 2, 1], "{query:?}");
+        let found = names(&items);
+        let distinct: BTreeSet<String> = found.iter().cloned().collect();
+        assert_eq!(found.len(), distinct.len(), "each item once: {found:?}");
+        // Their order among themselves is unspecified.
+        assert_eq!(distinct, all, "{query:?}");
+    }
 }
 
 async fn an_expired_item_is_invisible_to_get_and_query(
@@ -756,6 +828,7 @@ async fn an_expired_item_is_invisible_to_get_and_query(
     put_named(&*store, &t, &["session-forever"]).await;
 
     let table = Query::table(scratch::prefix(&t, "session"));
+    // Read right after the write: real DynamoDB may lag on the index.
     let index = Query::index(scratch::index_prefix(&t, "sessions", ""));
     clock.advance(Duration::seconds(59));
     assert!(store.get(&key).await.unwrap().is_some());

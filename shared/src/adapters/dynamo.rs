@@ -9,15 +9,19 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::client::Waiters;
+use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, ConditionCheck, Delete, GlobalSecondaryIndex,
-    KeySchemaElement, KeyType, Projection, ProjectionType, Put, ReturnValue, ScalarAttributeType,
-    TimeToLiveSpecification, TimeToLiveStatus, TransactWriteItem,
+    KeySchemaElement, KeyType, Projection, ProjectionType, Put, ReturnValue,
+    ReturnValuesOnConditionCheckFailure, ScalarAttributeType, TimeToLiveSpecification,
+    TimeToLiveStatus, TransactWriteItem,
 };
 use serde_json::Value;
 
+use super::aws::{Failure, classify, is_throttling_code};
 use super::store_cursor::{
     CursorKeys, check_item, check_key, check_transaction, expiry_from_secs, expiry_secs,
     merge_deltas, page_size, visible,
@@ -40,6 +44,16 @@ const COUNTER_PREFIX: &str = "c_";
 type Attributes = HashMap<String, AttributeValue>;
 /// How often `add` retries when an expired item changes under it.
 const ADD_ATTEMPTS: usize = 5;
+
+/// What became of an add to the visible item.
+enum Added {
+    /// Done; the item's attributes after it.
+    Done(Attributes),
+    /// The item is there but expired, so it counts as absent.
+    Expired,
+    /// The item changed between the write and its condition: try again.
+    Changed,
+}
 
 /// The item store on one DynamoDB table.
 #[derive(Clone)]
@@ -214,12 +228,15 @@ impl DynamoStore {
         Ok((out.items.unwrap_or_default(), out.last_evaluated_key))
     }
 
+    /// Adds the deltas to the item if it is visible or absent, and only if
+    /// no counter would leave the 64-bit range (DynamoDB's numbers would go
+    /// past it, and the item could not be read back).
     async fn add_to_visible(
         &self,
         key: &Key,
         deltas: &BTreeMap<String, i64>,
         now: i64,
-    ) -> Result<Attributes, StoreError> {
+    ) -> Result<Added, StoreError> {
         let mut expr = Expr::default();
         let mut update = format!(
             "SET {v} = if_not_exists({v}, {fresh}), {d} = if_not_exists({d}, {empty})",
@@ -234,32 +251,55 @@ impl DynamoStore {
                 format!(
                     "{} {}",
                     expr.name(&counter_attribute(name)),
-                    expr.value(AttributeValue::N(delta.to_string()))
+                    expr.value(number(*delta))
                 )
             })
             .collect();
         if !adds.is_empty() {
             update = format!("{update} ADD {}", adds.join(", "));
         }
-        let condition = format!(
-            "attribute_not_exists({}) OR {}",
+        let mut conditions = vec![format!(
+            "(attribute_not_exists({}) OR {})",
             expr.name(PK),
             visible_condition(&mut expr, now)
+        )];
+        conditions.extend(
+            deltas
+                .iter()
+                .filter_map(|(name, delta)| in_range_condition(&mut expr, name, *delta)),
         );
-        let out = self
+        let result = self
             .client
             .update_item()
             .table_name(&self.table)
             .set_key(Some(key_attributes(key)))
             .update_expression(update)
-            .condition_expression(condition)
+            .condition_expression(conditions.join(" AND "))
             .set_expression_attribute_names(Some(expr.names))
             .set_expression_attribute_values(Some(expr.values))
             .return_values(ReturnValue::AllNew)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
-            .await
-            .map_err(sdk_err)?;
-        Ok(out.attributes.unwrap_or_default())
+            .await;
+        let err = match result {
+            Ok(out) => return Ok(Added::Done(out.attributes.unwrap_or_default())),
+            Err(err) => err,
+        };
+        let Some(UpdateItemError::ConditionalCheckFailedException(failed)) = err.as_service_error()
+        else {
+            return Err(sdk_err(err));
+        };
+        // The condition failed on this item: if it is visible, a counter
+        // would overflow; otherwise it has expired.
+        let old = failed.item().cloned().unwrap_or_default();
+        match visible_stored(old, now)? {
+            Some(stored) => match overflowing_counter(&stored.item.counters, deltas) {
+                Some(name) => Err(StoreError::InvalidItem(format!("counter {name} overflows"))),
+                // It changed meanwhile: let the caller try again.
+                None => Ok(Added::Changed),
+            },
+            None => Ok(Added::Expired),
+        }
     }
 
     /// Replaces an expired item by a fresh one holding only the deltas, if
@@ -342,8 +382,8 @@ impl ItemStore for DynamoStore {
         let deltas = merge_deltas(deltas)?;
         let now = self.now();
         for _ in 0..ADD_ATTEMPTS {
-            match self.add_to_visible(key, &deltas, now).await {
-                Ok(attributes) => {
+            match self.add_to_visible(key, &deltas, now).await? {
+                Added::Done(attributes) => {
                     return deltas
                         .keys()
                         .map(|name| {
@@ -357,15 +397,13 @@ impl ItemStore for DynamoStore {
                         .collect();
                 }
                 // The item is there but expired: it counts as absent.
-                Err(StoreError::ConditionFailed) => {
-                    match self.replace_expired(key, &deltas, now).await {
-                        Ok(()) => return Ok(deltas),
-                        // Someone replaced or removed it meanwhile: start over.
-                        Err(StoreError::ConditionFailed) => continue,
-                        Err(e) => return Err(e),
-                    }
-                }
-                Err(e) => return Err(e),
+                Added::Expired => match self.replace_expired(key, &deltas, now).await {
+                    Ok(()) => return Ok(deltas),
+                    // Someone replaced or removed it meanwhile: start over.
+                    Err(StoreError::ConditionFailed) => continue,
+                    Err(e) => return Err(e),
+                },
+                Added::Changed => continue,
             }
         }
         Err(StoreError::Unavailable(
@@ -566,6 +604,40 @@ fn put_condition(condition: PutCondition, now: i64) -> Option<Condition> {
     Some(expr.finish(text))
 }
 
+/// The condition that adding `delta` keeps the counter within `i64`
+/// (an absent counter counts as 0); none for a delta of 0.
+fn in_range_condition(expr: &mut Expr, name: &str, delta: i64) -> Option<String> {
+    let counter = expr.name(&counter_attribute(name));
+    let (comparison, bound) = match delta.cmp(&0) {
+        std::cmp::Ordering::Equal => return None,
+        std::cmp::Ordering::Greater => ("<=", i64::MAX - delta),
+        std::cmp::Ordering::Less => (">=", i64::MIN - delta),
+    };
+    let bound = expr.value(number(bound));
+    Some(format!(
+        "(attribute_not_exists({counter}) OR {counter} {comparison} {bound})"
+    ))
+}
+
+/// The first counter (in name order) that adding its delta would take out
+/// of the `i64` range.
+fn overflowing_counter<'a>(
+    counters: &BTreeMap<String, i64>,
+    deltas: &'a BTreeMap<String, i64>,
+) -> Option<&'a str> {
+    deltas
+        .iter()
+        .find(|(name, delta)| {
+            counters
+                .get(*name)
+                .copied()
+                .unwrap_or_default()
+                .checked_add(**delta)
+                .is_none()
+        })
+        .map(|(name, _)| name.as_str())
+}
+
 fn counter_attribute(name: &str) -> String {
     format!("{COUNTER_PREFIX}{name}")
 }
@@ -743,37 +815,29 @@ fn build_err(e: aws_sdk_dynamodb::error::BuildError) -> StoreError {
     StoreError::Backend(e.to_string())
 }
 
-/// Maps an SDK error: throttling, conditions, and the network each to their
-/// port error; the rest is a backend failure.
-fn sdk_err<E, R>(err: SdkError<E, R>) -> StoreError
+/// Maps an SDK error: throttling and transient failures to their port
+/// errors, refusals by their code; the rest is a backend failure.
+fn sdk_err<E>(err: SdkError<E, HttpResponse>) -> StoreError
 where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug + 'static,
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
-    match &err {
-        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
-            StoreError::Unavailable(DisplayErrorContext(&err).to_string())
-        }
-        SdkError::ServiceError(_) => by_code(err.code(), err.message().unwrap_or_default()),
-        _ => StoreError::Backend(DisplayErrorContext(&err).to_string()),
+    match classify(&err) {
+        Failure::Throttled { .. } => StoreError::Throttled,
+        Failure::Transient(details) => StoreError::Unavailable(details),
+        Failure::Service { code, message } => by_code(&code, &message),
+        Failure::Local(details) => StoreError::Backend(details),
     }
 }
 
-fn by_code(code: Option<&str>, message: &str) -> StoreError {
-    match code.unwrap_or_default() {
+/// Maps a DynamoDB error code (of a refused request, or a reason a
+/// transaction was cancelled) to its port error.
+fn by_code(code: &str, message: &str) -> StoreError {
+    match code {
         "ConditionalCheckFailedException" | "ConditionalCheckFailed" => StoreError::ConditionFailed,
-        "ProvisionedThroughputExceededException"
-        | "ProvisionedThroughputExceeded"
-        | "ThrottlingException"
-        | "ThrottlingError"
-        | "RequestLimitExceeded" => StoreError::Throttled,
-        "InternalServerError"
-        | "ServiceUnavailable"
-        | "TransactionConflictException"
+        _ if is_throttling_code(code) => StoreError::Throttled,
+        "TransactionConflictException"
         | "TransactionConflict"
-        | "TransactionInProgressException" => {
-            StoreError::Unavailable(format!("{}: {message}", code.unwrap_or_default()))
-        }
+        | "TransactionInProgressException" => StoreError::Unavailable(format!("{code}: {message}")),
         "ValidationException" if message.contains("size") => {
             StoreError::InvalidItem(message.to_owned())
         }
@@ -783,9 +847,7 @@ fn by_code(code: Option<&str>, message: &str) -> StoreError {
 
 /// A cancelled transaction fails on its first telling reason: a condition
 /// beats throttling, which beats anything else.
-fn transaction_err<R: std::fmt::Debug + 'static>(
-    err: SdkError<TransactWriteItemsError, R>,
-) -> StoreError {
+fn transaction_err(err: SdkError<TransactWriteItemsError, HttpResponse>) -> StoreError {
     let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) =
         err.as_service_error()
     else {
@@ -804,7 +866,7 @@ fn transaction_err<R: std::fmt::Debug + 'static>(
             codes.push("ConditionalCheckFailed");
         }
     }
-    let errors: Vec<StoreError> = codes.iter().map(|c| by_code(Some(c), "")).collect();
+    let errors: Vec<StoreError> = codes.iter().map(|c| by_code(c, "")).collect();
     errors
         .iter()
         .find(|e| **e == StoreError::ConditionFailed)
@@ -822,10 +884,12 @@ fn transaction_err<R: std::fmt::Debug + 'static>(
 mod tests {
     use serde_json::json;
 
+    use aws_sdk_dynamodb::operation::get_item::GetItemError;
     use aws_sdk_dynamodb::types::CancellationReason;
     use aws_sdk_dynamodb::types::error::TransactionCanceledException;
 
     use super::*;
+    use crate::adapters::aws::test_support::service_error;
     use crate::domain::TenantId;
     use crate::ports::store::keys::scratch;
 
@@ -903,10 +967,14 @@ mod tests {
         assert_eq!(visible_stored(map, 1_800_000_000).unwrap(), None);
     }
 
+    fn answered(status: u16, code: &str, message: &str) -> StoreError {
+        sdk_err(service_error(status, code, message, GetItemError::generic))
+    }
+
     #[test]
     fn service_error_codes_map_to_port_errors() {
         assert_eq!(
-            by_code(Some("ConditionalCheckFailedException"), ""),
+            answered(400, "ConditionalCheckFailedException", ""),
             StoreError::ConditionFailed
         );
         for code in [
@@ -914,22 +982,65 @@ mod tests {
             "ThrottlingException",
             "RequestLimitExceeded",
         ] {
-            assert_eq!(by_code(Some(code), ""), StoreError::Throttled);
+            assert_eq!(answered(400, code, ""), StoreError::Throttled);
         }
-        assert!(by_code(Some("InternalServerError"), "").is_retryable());
+        assert!(answered(500, "InternalServerError", "").is_retryable());
+        assert!(answered(503, "Unknown", "").is_retryable());
+        assert!(answered(400, "TransactionConflictException", "").is_retryable());
         assert!(matches!(
-            by_code(Some("ValidationException"), "bad expression"),
+            answered(
+                400,
+                "ValidationException",
+                "Item size has exceeded the maximum"
+            ),
+            StoreError::InvalidItem(_)
+        ));
+        assert!(matches!(
+            answered(400, "ValidationException", "bad expression"),
             StoreError::Backend(_)
         ));
     }
 
-    fn cancelled(codes: &[&str]) -> SdkError<TransactWriteItemsError, ()> {
+    fn cancelled(codes: &[&str]) -> SdkError<TransactWriteItemsError, HttpResponse> {
         let mut error = TransactionCanceledException::builder().message("cancelled");
         for code in codes {
             error = error.cancellation_reasons(CancellationReason::builder().code(*code).build());
         }
         let error = TransactWriteItemsError::TransactionCanceledException(error.build());
-        SdkError::service_error(error, ())
+        let response = HttpResponse::new(
+            http::StatusCode::BAD_REQUEST.into(),
+            aws_sdk_s3::primitives::SdkBody::empty(),
+        );
+        SdkError::service_error(error, response)
+    }
+
+    #[test]
+    fn a_counter_may_reach_but_not_pass_the_ends_of_the_i64_range() {
+        let deltas = |pairs: &[(&str, i64)]| -> BTreeMap<String, i64> {
+            pairs.iter().map(|(n, d)| ((*n).to_owned(), *d)).collect()
+        };
+        let counters = deltas(&[("hi", i64::MAX - 1), ("lo", i64::MIN + 1)]);
+        assert_eq!(
+            overflowing_counter(&counters, &deltas(&[("hi", 1), ("lo", -1)])),
+            None
+        );
+        assert_eq!(
+            overflowing_counter(&counters, &deltas(&[("hi", 2), ("lo", -1)])),
+            Some("hi")
+        );
+        assert_eq!(
+            overflowing_counter(&counters, &deltas(&[("lo", -2), ("new", i64::MAX)])),
+            Some("lo")
+        );
+
+        let mut expr = Expr::default();
+        assert_eq!(in_range_condition(&mut expr, "n", 0), None);
+        let up = in_range_condition(&mut expr, "n", 5).unwrap();
+        assert_eq!(up, "(attribute_not_exists(#n0) OR #n0 <= :v0)");
+        assert_eq!(expr.values[":v0"], number(i64::MAX - 5));
+        let down = in_range_condition(&mut expr, "n", -5).unwrap();
+        assert_eq!(down, "(attribute_not_exists(#n0) OR #n0 >= :v1)");
+        assert_eq!(expr.values[":v1"], number(i64::MIN + 5));
     }
 
     #[test]

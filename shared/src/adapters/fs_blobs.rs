@@ -22,17 +22,15 @@ use axum::routing::get;
 use chrono::DateTime;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
-use tokio::io::AsyncWriteExt;
 use tokio::sync::RwLock;
 use url::Url;
 
+use super::files::write_temp;
+use crate::ports::blobs::{DEFAULT_CONTENT_TYPE, check_content_type};
 use crate::ports::{Blob, BlobError, BlobKey, BlobPrefix, BlobStore, Clock, PresignedRequest};
 
 const BLOB_SUFFIX: &str = "~blob";
 const TYPE_SUFFIX: &str = "~type";
-/// The content type of a blob whose sidecar is missing (as S3 answers for
-/// objects stored without one).
-const DEFAULT_CONTENT_TYPE: &str = "binary/octet-stream";
 /// Presigned URLs live at most a week, as S3's do.
 const MAX_EXPIRY: Duration = Duration::from_secs(7 * 24 * 60 * 60);
 /// The largest body a presigned PUT accepts unless configured otherwise.
@@ -214,36 +212,6 @@ fn io_error(e: std::io::Error) -> BlobError {
     BlobError::Backend(e.to_string())
 }
 
-fn check_content_type(content_type: &str) -> Result<(), BlobError> {
-    if content_type.is_empty() || HeaderValue::from_str(content_type).is_err() {
-        return Err(BlobError::InvalidRequest(
-            "a content type is a non-empty header value".to_owned(),
-        ));
-    }
-    Ok(())
-}
-
-/// Writes `bytes` to a new temp file beside `target` and flushes it to disk;
-/// answers the temp file's path.
-async fn write_temp(target: &Path, bytes: &[u8]) -> Result<PathBuf, BlobError> {
-    let mut name = target.file_name().unwrap_or_default().to_owned();
-    name.push(format!("~tmp-{}", uuid::Uuid::new_v4().simple()));
-    let temp = target.with_file_name(name);
-    let written = async {
-        let mut file = tokio::fs::File::create(&temp).await?;
-        file.write_all(bytes).await?;
-        file.sync_all().await
-    }
-    .await;
-    match written {
-        Ok(()) => Ok(temp),
-        Err(e) => {
-            let _ = tokio::fs::remove_file(&temp).await;
-            Err(io_error(e))
-        }
-    }
-}
-
 async fn remove_if_present(path: &Path) -> Result<(), BlobError> {
     match tokio::fs::remove_file(path).await {
         Ok(()) => Ok(()),
@@ -270,12 +238,12 @@ impl BlobStore for FsBlobStore {
         if let Some(parent) = blob_path.parent() {
             tokio::fs::create_dir_all(parent).await.map_err(io_error)?;
         }
-        let blob_temp = write_temp(&blob_path, &bytes).await?;
+        let blob_temp = write_temp(&blob_path, &bytes).await.map_err(io_error)?;
         let type_temp = match write_temp(&type_path, content_type.as_bytes()).await {
             Ok(temp) => temp,
             Err(e) => {
                 let _ = tokio::fs::remove_file(&blob_temp).await;
-                return Err(e);
+                return Err(io_error(e));
             }
         };
         let _guard = self.renames.write().await;

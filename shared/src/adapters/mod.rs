@@ -5,6 +5,7 @@
 pub mod aws;
 pub mod dynamo;
 pub mod emulator;
+mod files;
 pub mod fs_blobs;
 pub mod local_queue;
 pub mod outbox;

@@ -5,14 +5,14 @@
 //! sender whose address or domain is not registered, and what SES refuses
 //! before sending.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use tokio::io::AsyncWriteExt;
 use tokio::sync::Mutex;
 
+use super::files::write_atomically;
 use crate::adapters::ses::check_before_sending;
 use crate::domain::{EmailAddress, TenantId};
 use crate::ports::{MailError, Mailer, OutgoingMail, SentMail};
@@ -125,7 +125,7 @@ fn io_error(e: std::io::Error) -> MailError {
 /// `EmailAddress` keeps it) or a domain in lower case.
 fn normalize_identity(identity: &str) -> Result<String, MailError> {
     let identity = identity.trim();
-    let invalid = || MailError::Rejected("an identity is an e-mail address or a domain".to_owned());
+    let invalid = || MailError::Rejected("an identity is an e-mail address or a domain");
     if identity.contains('@') {
         return EmailAddress::parse(identity)
             .map(|address| address.as_str().to_owned())
@@ -145,25 +145,6 @@ fn normalize_identity(identity: &str) -> Result<String, MailError> {
         return Err(invalid());
     }
     Ok(domain)
-}
-
-/// Writes `bytes` to `path` through a temp file in the same folder, so a
-/// reader sees the whole file or none.
-async fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), MailError> {
-    let name = path.file_name().unwrap_or_default().to_string_lossy();
-    let temp = path.with_file_name(format!(".{name}.{}.tmp", uuid::Uuid::new_v4().simple()));
-    let written = async {
-        let mut file = tokio::fs::File::create(&temp).await?;
-        file.write_all(bytes).await?;
-        file.sync_all().await?;
-        tokio::fs::rename(&temp, path).await
-    }
-    .await;
-    if let Err(e) = written {
-        let _ = tokio::fs::remove_file(&temp).await;
-        return Err(io_error(e));
-    }
-    Ok(())
 }
 
 #[async_trait]
@@ -186,7 +167,9 @@ impl Mailer for OutboxMailer {
             .map_err(io_error)?;
         let json = serde_json::to_vec_pretty(&identities)
             .map_err(|e| MailError::Unavailable(e.to_string()))?;
-        write_atomically(&self.dir.join(IDENTITIES_FILE), &json).await
+        write_atomically(&self.dir.join(IDENTITIES_FILE), &json)
+            .await
+            .map_err(io_error)
     }
 
     async fn send(&self, mail: &OutgoingMail) -> Result<SentMail, MailError> {
@@ -222,8 +205,12 @@ impl Mailer for OutboxMailer {
         let json = serde_json::to_vec_pretty(&envelope)
             .map_err(|e| MailError::Unavailable(e.to_string()))?;
         // The envelope first: whoever sees the .eml finds its envelope.
-        write_atomically(&folder.join(format!("{stem}.json")), &json).await?;
-        write_atomically(&folder.join(format!("{stem}.eml")), &mail.raw).await?;
+        write_atomically(&folder.join(format!("{stem}.json")), &json)
+            .await
+            .map_err(io_error)?;
+        write_atomically(&folder.join(format!("{stem}.eml")), &mail.raw)
+            .await
+            .map_err(io_error)?;
         Ok(SentMail {
             provider_message_id: message_id,
         })

@@ -5,16 +5,16 @@ use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 use aws_sdk_s3::Client;
-use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::config::http::HttpResponse;
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{BucketLocationConstraint, CreateBucketConfiguration};
 use chrono::{DateTime, Utc};
 
+use super::aws::{Failure, classify};
+use crate::ports::blobs::{DEFAULT_CONTENT_TYPE, check_content_type};
 use crate::ports::{Blob, BlobError, BlobKey, BlobPrefix, BlobStore, PresignedRequest};
-
-/// The content type S3 answers for objects stored without one.
-const DEFAULT_CONTENT_TYPE: &str = "binary/octet-stream";
 
 #[derive(Debug, Clone)]
 pub struct S3BlobStore {
@@ -71,27 +71,19 @@ impl S3BlobStore {
     }
 }
 
-/// Maps an SDK failure: no answer, or S3 saying it is overloaded, is
-/// `Unavailable` (worth retrying); any other answer is `Backend`.
-fn sdk_error<E, R>(err: SdkError<E, R>) -> BlobError
+/// Maps an SDK failure: throttling or a transient failure is `Unavailable`
+/// (worth retrying); anything else is `Backend`.
+fn sdk_error<E>(err: SdkError<E, HttpResponse>) -> BlobError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug + Send + Sync + 'static,
 {
-    match &err {
-        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) | SdkError::ResponseError(_) => {
-            BlobError::Unavailable(DisplayErrorContext(&err).to_string())
+    match classify(&err) {
+        Failure::Throttled { code, message } => {
+            BlobError::Unavailable(format!("{code}: {message}"))
         }
-        SdkError::ServiceError(service) => {
-            let code = service.err().code().unwrap_or("Unknown");
-            let message = service.err().message().unwrap_or_default();
-            if matches!(code, "SlowDown" | "ServiceUnavailable" | "InternalError") {
-                BlobError::Unavailable(format!("{code}: {message}"))
-            } else {
-                BlobError::Backend(format!("{code}: {message}"))
-            }
-        }
-        _ => BlobError::Backend(DisplayErrorContext(&err).to_string()),
+        Failure::Transient(details) => BlobError::Unavailable(details),
+        Failure::Service { code, message } => BlobError::Backend(format!("{code}: {message}")),
+        Failure::Local(details) => BlobError::Backend(details),
     }
 }
 
@@ -124,6 +116,7 @@ impl BlobStore for S3BlobStore {
         bytes: Vec<u8>,
         content_type: &str,
     ) -> Result<(), BlobError> {
+        check_content_type(content_type)?;
         self.client
             .put_object()
             .bucket(&self.bucket)
@@ -226,6 +219,7 @@ impl BlobStore for S3BlobStore {
         content_type: &str,
         expires_in: Duration,
     ) -> Result<PresignedRequest, BlobError> {
+        check_content_type(content_type)?;
         let (config, expires_at) = Self::presigning(expires_in)?;
         let request = self
             .client

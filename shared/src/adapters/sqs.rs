@@ -1,15 +1,15 @@
-//! The queue port on Amazon SQS (standard queues), and the plumbing the
-//! Lambda side needs for SQS partial batch failures. SQS only counts whole
+//! The queue port on Amazon SQS (standard queues). SQS only counts whole
 //! seconds, so visibility timeouts and delays are rounded up to the next
 //! second and long-poll waits down to the previous one.
 
 use std::time::Duration;
 
 use async_trait::async_trait;
-use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsMessage};
+use aws_sdk_sqs::config::http::HttpResponse;
 use aws_sdk_sqs::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
 
+use super::aws::{Failure, classify};
 use crate::ports::queue::{MAX_MESSAGE_BYTES, MAX_RECEIVE, Queue, QueueError, ReceivedMessage};
 
 /// The longest delay SQS accepts for a message.
@@ -242,152 +242,87 @@ fn missing(what: &str) -> QueueError {
     QueueError::Backend(format!("SQS returned a message without {what}"))
 }
 
-/// Sorts an SDK failure: the network, timeouts, throttling and server
-/// errors mean the queue is unavailable (worth retrying); anything else is
-/// a backend failure.
-fn failure<E>(operation: &str, err: SdkError<E>) -> QueueError
+/// Sorts an SDK failure: throttling and transient failures (no answer, a
+/// server error) mean the queue is unavailable (worth retrying); anything
+/// else is a backend failure.
+fn failure<E>(operation: &str, err: SdkError<E, HttpResponse>) -> QueueError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
-    let unavailable = match &err {
-        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
-            true
-        }
-        SdkError::ServiceError(service) => {
-            service.raw().status().is_server_error()
-                || matches!(
-                    service.err().code(),
-                    Some("RequestThrottled" | "ThrottlingException" | "ServiceUnavailable")
-                )
-        }
-        _ => false,
-    };
     let message = format!("{operation}: {}", DisplayErrorContext(&err));
-    if unavailable {
-        QueueError::Unavailable(message)
-    } else {
-        QueueError::Backend(message)
+    match classify(&err) {
+        Failure::Throttled { .. } | Failure::Transient(_) => QueueError::Unavailable(message),
+        Failure::Service { .. } | Failure::Local(_) => QueueError::Backend(message),
     }
 }
 
 /// As [`failure`], but a receipt SQS does not know (never issued, or its
 /// message is gone) is [`QueueError::InvalidReceipt`].
-fn receipt_failure<E>(operation: &str, err: SdkError<E>) -> QueueError
+fn receipt_failure<E>(operation: &str, err: SdkError<E, HttpResponse>) -> QueueError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
-    if let SdkError::ServiceError(service) = &err {
-        let error = service.err();
-        let invalid = match error.code() {
-            Some(
-                "ReceiptHandleIsInvalid"
-                | "InvalidIdFormat"
-                | "MessageNotInflight"
-                | "AWS.SimpleQueueService.MessageNotInflight",
-            ) => true,
-            // SQS answers a receipt whose message is gone this way on
-            // ChangeMessageVisibility.
-            Some("InvalidParameterValue") => error
-                .message()
-                .is_some_and(|message| message.contains("ReceiptHandle")),
-            _ => false,
-        };
-        if invalid {
-            return QueueError::InvalidReceipt;
-        }
+    if let Failure::Service { code, message } = classify(&err)
+        && is_unknown_receipt(&code, &message)
+    {
+        return QueueError::InvalidReceipt;
     }
     failure(operation, err)
 }
 
-/// What became of one record of an SQS event.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RecordOutcome {
-    /// Processed: Lambda deletes the message.
-    Done,
-    /// Not processed: Lambda leaves the message in the queue, so it is
-    /// delivered again after its visibility timeout (and moves to the
-    /// dead-letter queue after too many tries).
-    Retry,
-}
-
-/// The partial batch response for an SQS-triggered Lambda (the event source
-/// mapping must report `ReportBatchItemFailures`): every record to retry is
-/// listed by its message id. A record to retry without a message id is
-/// listed with an empty id, which Lambda treats as a failure of the whole
-/// batch, so that no message is silently dropped.
-pub fn batch_response<'a>(
-    outcomes: impl IntoIterator<Item = (&'a SqsMessage, RecordOutcome)>,
-) -> SqsBatchResponse {
-    let mut response = SqsBatchResponse::default();
-    for (record, outcome) in outcomes {
-        if outcome == RecordOutcome::Retry {
-            response.add_failure(record.message_id.clone().unwrap_or_default());
-        }
+/// Whether SQS refused a receipt because it does not know it.
+fn is_unknown_receipt(code: &str, message: &str) -> bool {
+    match code {
+        "ReceiptHandleIsInvalid"
+        | "InvalidIdFormat"
+        | "MessageNotInflight"
+        | "AWS.SimpleQueueService.MessageNotInflight" => true,
+        // SQS answers a receipt whose message is gone this way on
+        // ChangeMessageVisibility.
+        "InvalidParameterValue" => message.contains("ReceiptHandle"),
+        _ => false,
     }
-    response
 }
 
 #[cfg(test)]
 mod tests {
-    use aws_lambda_events::event::sqs::SqsEvent;
-
     use super::*;
+    use crate::adapters::aws::test_support::service_error;
+    use aws_sdk_sqs::operation::delete_message::DeleteMessageError;
 
-    fn event(ids: &[Option<&str>]) -> SqsEvent {
-        let records: Vec<serde_json::Value> = ids
-            .iter()
-            .map(|id| serde_json::json!({ "messageId": id, "body": "{}" }))
-            .collect();
-        serde_json::from_value(serde_json::json!({ "Records": records })).unwrap()
-    }
-
-    fn failed_ids(response: &SqsBatchResponse) -> Vec<&str> {
-        response
-            .batch_item_failures
-            .iter()
-            .map(|failure| failure.item_identifier.as_str())
-            .collect()
+    fn answered(status: u16, code: &str, message: &str) -> QueueError {
+        receipt_failure(
+            "DeleteMessage",
+            service_error(status, code, message, DeleteMessageError::generic),
+        )
     }
 
     #[test]
-    fn only_the_records_to_retry_are_reported_as_failures() {
-        let event = event(&[Some("m-1"), Some("m-2"), Some("m-3")]);
-        let outcomes = [
-            RecordOutcome::Done,
-            RecordOutcome::Retry,
-            RecordOutcome::Retry,
-        ];
-        let response = batch_response(event.records.iter().zip(outcomes));
-        assert_eq!(failed_ids(&response), ["m-2", "m-3"]);
-    }
-
-    #[test]
-    fn a_fully_processed_batch_reports_no_failure() {
-        let event = event(&[Some("m-1"), Some("m-2")]);
-        let response = batch_response(event.records.iter().map(|r| (r, RecordOutcome::Done)));
-        assert!(response.batch_item_failures.is_empty());
+    fn sqs_answers_map_onto_queue_errors() {
         assert_eq!(
-            serde_json::to_value(&response).unwrap(),
-            serde_json::json!({ "batchItemFailures": [] })
+            answered(400, "ReceiptHandleIsInvalid", "bad"),
+            QueueError::InvalidReceipt
         );
-    }
-
-    #[test]
-    fn a_failed_record_without_an_id_fails_the_whole_batch() {
-        let event = event(&[None, Some("m-2")]);
-        let outcomes = [RecordOutcome::Retry, RecordOutcome::Done];
-        let response = batch_response(event.records.iter().zip(outcomes));
-        assert_eq!(failed_ids(&response), [""]);
-    }
-
-    #[test]
-    fn the_batch_response_has_the_shape_lambda_expects() {
-        let event = event(&[Some("m-1")]);
-        let response = batch_response(event.records.iter().map(|r| (r, RecordOutcome::Retry)));
         assert_eq!(
-            serde_json::to_value(&response).unwrap(),
-            serde_json::json!({ "batchItemFailures": [{ "itemIdentifier": "m-1" }] })
+            answered(
+                400,
+                "InvalidParameterValue",
+                "Value for ReceiptHandle is invalid"
+            ),
+            QueueError::InvalidReceipt
         );
+        assert!(matches!(
+            answered(400, "InvalidParameterValue", "MaxNumberOfMessages"),
+            QueueError::Backend(_)
+        ));
+        assert!(matches!(
+            answered(400, "RequestThrottled", "slow down"),
+            QueueError::Unavailable(_)
+        ));
+        assert!(matches!(
+            answered(500, "InternalError", "oops"),
+            QueueError::Unavailable(_)
+        ));
     }
 
     #[test]

@@ -20,6 +20,44 @@ pub enum BlobError {
     Backend(String),
 }
 
+/// The content type of a blob stored without one (as S3 answers for such
+/// objects).
+pub const DEFAULT_CONTENT_TYPE: &str = "binary/octet-stream";
+/// The longest content type a blob may carry.
+pub const MAX_CONTENT_TYPE_LEN: usize = 255;
+
+/// Checks the content type a blob is stored or uploaded with: a media type
+/// `type/subtype`, optionally followed by parameters (`; charset=utf-8`), in
+/// printable ASCII, at most [`MAX_CONTENT_TYPE_LEN`] characters. Every
+/// adapter refuses anything else with `InvalidRequest`, before storing or
+/// signing anything.
+pub fn check_content_type(content_type: &str) -> Result<(), BlobError> {
+    let invalid = || {
+        BlobError::InvalidRequest(
+            "a content type is a media type such as image/png, in printable ASCII".to_owned(),
+        )
+    };
+    if content_type.len() > MAX_CONTENT_TYPE_LEN
+        || !content_type.bytes().all(|b| (0x20..0x7f).contains(&b))
+    {
+        return Err(invalid());
+    }
+    let media_type = content_type.split(';').next().unwrap_or_default();
+    let Some((kind, subtype)) = media_type.split_once('/') else {
+        return Err(invalid());
+    };
+    // RFC 9110 token characters.
+    let token = |s: &str| {
+        !s.is_empty()
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+    };
+    if !token(kind) || !token(subtype.trim_end()) {
+        return Err(invalid());
+    }
+    Ok(())
+}
+
 /// `<tenant id>/<path>`, where the path is 1 to 8 segments of
 /// `A-Za-z0-9._-` (no segment of only dots), at most 512 characters in all.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -154,5 +192,37 @@ mod tests {
         assert_eq!(key.as_str(), "sparkasse-a/assets/logo-2026.png");
         assert_eq!(key.tenant(), t);
         assert_eq!(BlobKey::from_storage(key.as_str()).unwrap(), key);
+    }
+
+    #[test]
+    fn a_content_type_is_a_media_type_in_printable_ascii() {
+        for good in [
+            "image/png",
+            "image/svg+xml",
+            "text/csv; charset=utf-8",
+            "application/vnd.ms-excel",
+            DEFAULT_CONTENT_TYPE,
+        ] {
+            assert_eq!(check_content_type(good), Ok(()), "{good:?}");
+        }
+        let too_long = format!("text/{}", "x".repeat(MAX_CONTENT_TYPE_LEN));
+        for bad in [
+            "",
+            " ",
+            "image",
+            "/png",
+            "image/",
+            " image/png",
+            "image /png",
+            "image/png\r\nx-evil: 1",
+            "text/plaïn",
+            "image/png\t",
+            too_long.as_str(),
+        ] {
+            assert!(
+                matches!(check_content_type(bad), Err(BlobError::InvalidRequest(_))),
+                "{bad:?}"
+            );
+        }
     }
 }

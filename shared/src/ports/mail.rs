@@ -12,8 +12,11 @@ pub enum MailError {
     DailyQuotaExceeded,
     #[error("the sender {0} is not a verified identity")]
     SenderNotVerified(String),
+    /// The mail service refused the message. The reason is a short fixed
+    /// text (it may reach API clients), never the provider's own wording,
+    /// which can echo addresses.
     #[error("the message was rejected: {0}")]
-    Rejected(String),
+    Rejected(&'static str),
     #[error("the mail service is unavailable: {0}")]
     Unavailable(String),
 }

@@ -73,7 +73,8 @@ impl Key {
 }
 
 /// A key in the secondary index ("gsi1"): its own partition and sort key.
-/// Several items may share one index key.
+/// Several items may share one index key; the order among them is
+/// unspecified.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct IndexKey {
     pk: String,
@@ -175,8 +176,15 @@ impl Item {
 
     /// The data, read back into a domain type.
     pub fn parse<T: DeserializeOwned>(&self) -> Result<T, StoreError> {
-        serde_json::from_value(self.data.clone())
-            .map_err(|e| StoreError::InvalidItem(format!("{}: {e}", self.key.sk)))
+        // serde's message can quote stored values (personal data): name
+        // the item and the kind of mismatch only.
+        serde_json::from_value(self.data.clone()).map_err(|e| {
+            StoreError::InvalidItem(format!(
+                "{}: stored data does not fit its type ({:?} error)",
+                self.key.sk,
+                e.classify()
+            ))
+        })
     }
 }
 
@@ -222,7 +230,10 @@ impl Cursor {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Query {
     pub prefix: KeyPrefix,
-    /// Read the secondary index instead of the table.
+    /// Read the secondary index instead of the table. Index reads are
+    /// eventually consistent on DynamoDB: a write may show up there (or an
+    /// overwritten or deleted item leave it) shortly after it succeeded.
+    /// Table reads see every write that succeeded before them.
     pub on_index: bool,
     pub descending: bool,
     /// 1 to [`MAX_PAGE_SIZE`]; adapters clamp other values into that range.
@@ -264,8 +275,10 @@ impl Query {
     }
 }
 
-/// One page of results: sorted by sort key (index sort key on the index,
-/// then table key), and a cursor exactly when another visible item follows.
+/// One page of results, sorted by sort key: the table's sort key, or on the
+/// index the index sort key. Items sharing one index sort key come in an
+/// unspecified order, but paging with the cursor still returns each of them
+/// once. A cursor comes exactly when another visible item follows.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Page {
     pub items: Vec<Stored>,
@@ -315,6 +328,8 @@ pub trait ItemStore: Send + Sync + 'static {
     /// of the named counters. An absent (or expired) item is created with
     /// data `{}`, no expiry and no index key, and a fresh version; otherwise
     /// the version does not change. Deltas naming one counter twice are summed.
+    /// An add that would take a counter beyond the `i64` range is refused
+    /// with `InvalidItem` and changes nothing.
     async fn add(
         &self,
         key: &Key,
@@ -325,6 +340,7 @@ pub trait ItemStore: Send + Sync + 'static {
     async fn delete(&self, key: &Key) -> Result<(), StoreError>;
 
     /// One page of visible items whose sort key starts with the prefix.
+    /// On the index the read is eventually consistent (see [`Query::on_index`]).
     async fn query(&self, query: Query) -> Result<Page, StoreError>;
 
     /// All operations or none. 1 to [`MAX_TRANSACTION_OPS`] operations, each
