@@ -23,9 +23,31 @@ pub enum Command {
     /// Manage tenants (institutes).
     #[command(subcommand)]
     Tenant(TenantCommand),
+    /// Manage users: the first operator of a fresh install, product admins,
+    /// or a tenant's first admin.
+    #[command(subcommand)]
+    User(UserCommand),
     /// Work with a local AWS emulator (moto, LocalStack).
     #[command(subcommand)]
     Emulator(EmulatorCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user with a one-time password, printed once, e.g.
+    /// `emma user create admin@example.de --role operator`.
+    Create {
+        email: String,
+        /// operator, product_admin, tenant_admin, editor or viewer.
+        #[arg(long)]
+        role: String,
+        /// The tenant, for tenant roles.
+        #[arg(long)]
+        tenant: Option<String>,
+        /// The name shown in EMMA; the address when absent.
+        #[arg(long)]
+        name: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -57,6 +79,10 @@ pub enum CliError {
     Config(#[from] crate::config::ConfigError),
     #[error(transparent)]
     Provision(#[from] crate::adapters::emulator::ProvisionError),
+    #[error("{field}: {reason}")]
+    Invalid { field: &'static str, reason: String },
+    #[error(transparent)]
+    User(#[from] crate::services::users::UserError),
     #[error("cannot write output: {0}")]
     Output(#[from] std::io::Error),
 }
@@ -112,6 +138,73 @@ pub async fn provision_emulator(prefix: &str, out: &mut impl Write) -> Result<()
         out,
         "export EMMA_JOBS_QUEUE_URL={}",
         resources.jobs_queue_url
+    )?;
+    Ok(())
+}
+
+/// Creates a user with a one-time password and prints it.
+pub async fn run_user(
+    app: &App,
+    command: UserCommand,
+    out: &mut impl Write,
+) -> Result<(), CliError> {
+    use crate::domain::{EmailAddress, PersonName, Role, TenantId};
+    use crate::services::users::{self, NewUser};
+    let UserCommand::Create {
+        email,
+        role,
+        tenant,
+        name,
+    } = command;
+    let invalid = |field, reason: String| CliError::Invalid { field, reason };
+    let email = EmailAddress::parse(&email).map_err(|e| invalid("email", e.to_string()))?;
+    let role = Role::parse(&role).ok_or_else(|| {
+        invalid(
+            "--role",
+            "operator, product_admin, tenant_admin, editor or viewer".to_owned(),
+        )
+    })?;
+    let tenant = match tenant {
+        Some(raw) => {
+            let id = TenantId::parse(&raw).map_err(|e| invalid("--tenant", e.to_string()))?;
+            tenants::get(app, &id).await?;
+            Some(id)
+        }
+        None => None,
+    };
+    if role.is_tenant_role() != tenant.is_some() {
+        return Err(invalid(
+            "--tenant",
+            format!(
+                "the role {} needs --tenant exactly when it is a tenant role",
+                role.as_str()
+            ),
+        ));
+    }
+    let name = PersonName::parse(name.as_deref().unwrap_or(email.as_str()))
+        .map_err(|e| invalid("--name", e.to_owned()))?;
+    let (user, password) = users::create_with_one_time_password(
+        app,
+        NewUser {
+            tenant,
+            email,
+            name,
+            role,
+            password_hash: None,
+        },
+    )
+    .await?;
+    writeln!(
+        out,
+        "created {} {} ({})",
+        role.as_str(),
+        user.email,
+        user.id
+    )?;
+    writeln!(out, "one-time password: {password}")?;
+    writeln!(
+        out,
+        "It is shown only now; it must be changed at the first sign-in."
     )?;
     Ok(())
 }

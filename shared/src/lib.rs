@@ -3,6 +3,7 @@
 
 pub mod adapters;
 pub mod app;
+pub mod auth;
 pub mod bootstrap;
 pub mod cli;
 pub mod config;

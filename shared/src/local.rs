@@ -46,7 +46,8 @@ pub async fn serve(
     if let Some(store) = runtime.local_store.clone() {
         workers.push(tokio::spawn(sweep_loop(store, Duration::from_secs(3600))));
     }
-    let result = axum::serve(listener, router)
+    let service = router.into_make_service_with_connect_info::<SocketAddr>();
+    let result = axum::serve(listener, service)
         .with_graceful_shutdown(shutdown)
         .await;
     for worker in workers {

@@ -6,9 +6,9 @@
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use aws_lambda_events::event::sns::SnsEvent;
 use aws_lambda_events::event::sqs::SqsEvent;
+use emma::domain::Role;
 use emma::http::{contacts, system};
 use emma_tests::app::{Adapters, spawn};
-use emma_tests::http::get;
 use emma_tests::sent;
 use http::StatusCode;
 use lambda_runtime::{Context, LambdaEvent};
@@ -47,6 +47,17 @@ async fn invoke_http(function: axum::Router, event_json: &str) -> (u16, serde_js
     (status, body)
 }
 
+/// The event as a signed-in browser would send it: API Gateway carries the
+/// cookies in `cookies`, the CSRF token and the origin as headers.
+fn signed_in_event(event_json: &str, client: &emma_tests::http::Client) -> String {
+    let session = client.session.as_ref().expect("a signed-in client");
+    let mut event: serde_json::Value = serde_json::from_str(event_json).unwrap();
+    event["cookies"] = serde_json::json!([session.cookie]);
+    event["headers"]["x-csrf-token"] = session.csrf_token.clone().into();
+    event["headers"]["origin"] = client.origin.clone().into();
+    event.to_string()
+}
+
 async fn the_health_event_answers_through_the_system_function(adapters: Adapters) {
     let app = spawn(adapters).await;
     let function = emma::http::router(app.app().clone(), &[system::routes]);
@@ -66,19 +77,21 @@ async fn the_create_contact_event_stores_a_contact_through_the_contacts_function
 ) {
     let app = spawn(adapters).await;
     let tenant = create_tenant(&app, "Sparkasse Musterstadt").await;
-    let event = sample("apigw-create-contact.json").replace(SAMPLE_TENANT, &tenant);
+    let ed = app.signed_in(Role::Editor, Some(&tenant)).await;
+    let event = signed_in_event(
+        &sample("apigw-create-contact.json").replace(SAMPLE_TENANT, &tenant),
+        &ed,
+    );
     let function = emma::http::router(app.app().clone(), &[contacts::routes]);
     let (status, body) = invoke_http(function.clone(), &event).await;
     assert_eq!(status, 201, "{body}");
     let id = body["id"].as_str().unwrap();
-    let read = get(
-        &app.router(),
-        &format!("/api/tenants/{tenant}/contacts/{id}"),
-    )
-    .await;
+    let read = ed
+        .get(&format!("/api/tenants/{tenant}/contacts/{id}"))
+        .await;
     assert_eq!(read.json["email"], "erika.mustermann@example.de");
     // The contacts function serves only its own group.
-    let health = get(&function, "/health").await;
+    let health = emma_tests::http::get(&function, "/health").await;
     assert_eq!(health.status, StatusCode::NOT_FOUND);
 }
 
@@ -120,7 +133,8 @@ async fn the_sqs_batch_event_sends_and_reports_only_retryable_failures(adapters:
 
 async fn the_schedule_event_ticks_the_scheduler_and_health_shows_it(adapters: Adapters) {
     let app = spawn(adapters).await;
-    let before = get(&app.router(), "/health").await;
+    let ed = app.anonymous();
+    let before = ed.get("/health").await;
     assert_eq!(before.json["scheduler_last_tick"], serde_json::Value::Null);
     let event: EventBridgeEvent<serde_json::Value> =
         serde_json::from_str(&sample("eventbridge-schedule.json")).expect("an EventBridge event");
@@ -130,7 +144,7 @@ async fn the_schedule_event_ticks_the_scheduler_and_health_shows_it(adapters: Ad
     )
     .await
     .expect("the tick runs");
-    let after = get(&app.router(), "/health").await;
+    let after = ed.get("/health").await;
     let shown: chrono::DateTime<chrono::Utc> =
         serde_json::from_value(after.json["scheduler_last_tick"].clone()).expect("a time");
     assert_eq!(shown, heartbeat.last_tick);

@@ -3,10 +3,12 @@
 //! to the functions as Lambda would, the API's answers to bad input, and the
 //! walking skeleton end to end.
 
+mod access;
 mod blob_conformance;
 mod events;
 mod http_api;
 mod mail_conformance;
 mod queue_conformance;
+mod sign_in;
 mod skeleton;
 mod store_conformance;

@@ -4,8 +4,8 @@
 //! adapter puts it. And one tenant never sees another's contact.
 
 use emma::cli::{self, TenantCommand};
+use emma::domain::Role;
 use emma_tests::app::{Adapters, MAIL_FROM, TestApp, spawn};
-use emma_tests::http::{get, post_json};
 use emma_tests::sent;
 use http::StatusCode;
 use serde_json::json;
@@ -32,12 +32,13 @@ pub async fn create_tenant(app: &TestApp, name: &str) -> String {
 
 /// Stores a contact through the API; returns its id.
 pub async fn create_contact(app: &TestApp, tenant: &str, email: &str, first: &str) -> String {
-    let reply = post_json(
-        &app.router(),
-        &format!("/api/tenants/{tenant}/contacts"),
-        &json!({ "email": email, "first_name": first, "last_name": "Mustermann" }),
-    )
-    .await;
+    let ed = app.signed_in(Role::Editor, Some(tenant)).await;
+    let reply = ed
+        .post_json(
+            &format!("/api/tenants/{tenant}/contacts"),
+            &json!({ "email": email, "first_name": first, "last_name": "Mustermann" }),
+        )
+        .await;
     assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.json);
     reply.json["id"].as_str().expect("an id").to_owned()
 }
@@ -46,6 +47,7 @@ async fn a_tenant_a_contact_and_a_test_mail_reach_the_mail_service(adapters: Ada
     let app = spawn(adapters).await;
     let tenant = create_tenant(&app, "Sparkasse Musterstadt").await;
     assert!(tenant.starts_with("sparkasse-musterstadt-"), "{tenant}");
+    let ed = app.signed_in(Role::Editor, Some(&tenant)).await;
 
     let mut out = Vec::new();
     cli::run(app.app(), TenantCommand::List, &mut out)
@@ -54,21 +56,19 @@ async fn a_tenant_a_contact_and_a_test_mail_reach_the_mail_service(adapters: Ada
     assert!(String::from_utf8(out).unwrap().contains(&tenant));
 
     let contact = create_contact(&app, &tenant, "erika.mustermann@example.de", "Erika").await;
-    let read = get(
-        &app.router(),
-        &format!("/api/tenants/{tenant}/contacts/{contact}"),
-    )
-    .await;
+    let read = ed
+        .get(&format!("/api/tenants/{tenant}/contacts/{contact}"))
+        .await;
     assert_eq!(read.status, StatusCode::OK);
     assert_eq!(read.json["email"], "erika.mustermann@example.de");
     assert_eq!(read.json["first_name"], "Erika");
 
-    let sent_reply = post_json(
-        &app.router(),
-        &format!("/api/tenants/{tenant}/contacts/{contact}/test-mail"),
-        &json!({}),
-    )
-    .await;
+    let sent_reply = ed
+        .post_json(
+            &format!("/api/tenants/{tenant}/contacts/{contact}/test-mail"),
+            &json!({}),
+        )
+        .await;
     assert_eq!(sent_reply.status, StatusCode::OK, "{:?}", sent_reply.json);
     let message_id = sent_reply.json["message_id"].as_str().unwrap().to_owned();
 
@@ -105,49 +105,62 @@ async fn one_tenant_cannot_read_another_tenants_contact(adapters: Adapters) {
     let a = create_tenant(&app, "Sparkasse A").await;
     let b = create_tenant(&app, "Sparkasse B").await;
     let contact = create_contact(&app, &a, "geheim@example.de", "Greta").await;
+    // An editor of B, signed in.
+    let ed = app.signed_in(Role::Editor, Some(&b)).await;
 
-    let as_b = get(
-        &app.router(),
-        &format!("/api/tenants/{b}/contacts/{contact}"),
-    )
-    .await;
+    // A's tenant in the path: B's editor is not let in, and learns nothing.
+    let into_a = ed
+        .get(&format!("/api/tenants/{a}/contacts/{contact}"))
+        .await;
+    assert_eq!(into_a.status, StatusCode::NOT_FOUND);
+    assert!(
+        !into_a.json.to_string().contains("geheim"),
+        "{}",
+        into_a.json
+    );
+    let list_a = ed.get(&format!("/api/tenants/{a}/contacts")).await;
+    assert_eq!(list_a.status, StatusCode::NOT_FOUND);
+
+    let as_b = ed
+        .get(&format!("/api/tenants/{b}/contacts/{contact}"))
+        .await;
     assert_eq!(as_b.status, StatusCode::NOT_FOUND);
     assert!(!as_b.json.to_string().contains("geheim"), "{}", as_b.json);
 
-    let list_b = get(&app.router(), &format!("/api/tenants/{b}/contacts")).await;
+    let list_b = ed.get(&format!("/api/tenants/{b}/contacts")).await;
     assert_eq!(list_b.status, StatusCode::OK);
     assert_eq!(list_b.json["contacts"], json!([]));
 
-    let test_mail_as_b = post_json(
-        &app.router(),
-        &format!("/api/tenants/{b}/contacts/{contact}/test-mail"),
-        &json!({}),
-    )
-    .await;
+    let test_mail_as_b = ed
+        .post_json(
+            &format!("/api/tenants/{b}/contacts/{contact}/test-mail"),
+            &json!({}),
+        )
+        .await;
     assert_eq!(test_mail_as_b.status, StatusCode::NOT_FOUND);
 
     // The same address may be a contact of both tenants, independently.
     create_contact(&app, &b, "geheim@example.de", "Greta").await;
-    let as_a = get(
-        &app.router(),
-        &format!("/api/tenants/{a}/contacts/{contact}"),
-    )
-    .await;
+    let ed = app.signed_in(Role::Editor, Some(&a)).await;
+    let as_a = ed
+        .get(&format!("/api/tenants/{a}/contacts/{contact}"))
+        .await;
     assert_eq!(as_a.status, StatusCode::OK);
 }
 
 async fn a_second_contact_with_the_same_address_is_a_conflict(adapters: Adapters) {
     let app = spawn(adapters).await;
     let tenant = create_tenant(&app, "Sparkasse Doppelt").await;
+    let ed = app.signed_in(Role::Editor, Some(&tenant)).await;
     create_contact(&app, &tenant, "max@example.de", "Max").await;
-    let again = post_json(
-        &app.router(),
-        &format!("/api/tenants/{tenant}/contacts"),
-        &json!({ "email": "MAX@Example.de" }),
-    )
-    .await;
+    let again = ed
+        .post_json(
+            &format!("/api/tenants/{tenant}/contacts"),
+            &json!({ "email": "MAX@Example.de" }),
+        )
+        .await;
     assert_eq!(again.status, StatusCode::CONFLICT);
-    let list = get(&app.router(), &format!("/api/tenants/{tenant}/contacts")).await;
+    let list = ed.get(&format!("/api/tenants/{tenant}/contacts")).await;
     assert_eq!(list.json["contacts"].as_array().unwrap().len(), 1);
 }
 
@@ -156,13 +169,14 @@ async fn the_logs_of_the_whole_path_never_name_an_address(adapters: Adapters) {
     let _guard = tracing::subscriber::set_default(logs.subscriber());
     let app = spawn(adapters).await;
     let tenant = create_tenant(&app, "Sparkasse Verschwiegen").await;
+    let ed = app.signed_in(Role::Editor, Some(&tenant)).await;
     let contact = create_contact(&app, &tenant, "Heimlich.Person@Example.de", "Hanna").await;
-    let reply = post_json(
-        &app.router(),
-        &format!("/api/tenants/{tenant}/contacts/{contact}/test-mail"),
-        &json!({}),
-    )
-    .await;
+    let reply = ed
+        .post_json(
+            &format!("/api/tenants/{tenant}/contacts/{contact}/test-mail"),
+            &json!({}),
+        )
+        .await;
     assert_eq!(reply.status, StatusCode::OK);
 
     let text = logs.text().to_lowercase();

@@ -6,7 +6,10 @@ use std::sync::Arc;
 
 use emma::bootstrap::{self, Runtime};
 use emma::config::Config;
-use emma::ports::SystemClock;
+use emma::domain::{EmailAddress, PersonName, Role, TenantId, User};
+use emma::ports::{Clock, SystemClock};
+use emma::services::sessions;
+use emma::services::users::{self, NewUser};
 
 /// Which adapters a test runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,9 +25,87 @@ pub struct TestApp {
     pub data_dir: Option<tempfile::TempDir>,
 }
 
+/// The password every test user has (its hash is made once per process:
+/// argon2id is slow on purpose).
+pub const TEST_PASSWORD: &str = "Stimmt-genau-so-fuer-Tests-2026!";
+
+fn test_password_hash() -> emma::auth::password::PasswordHash {
+    static HASH: std::sync::OnceLock<emma::auth::password::PasswordHash> =
+        std::sync::OnceLock::new();
+    HASH.get_or_init(|| emma::auth::password::hash(TEST_PASSWORD).expect("a hash"))
+        .clone()
+}
+
 impl TestApp {
     pub fn app(&self) -> &emma::App {
         &self.runtime.app
+    }
+
+    /// A client that is not signed in.
+    pub fn anonymous(&self) -> crate::http::Client {
+        crate::http::Client {
+            router: self.router(),
+            session: None,
+            origin: self
+                .app()
+                .settings
+                .public_url
+                .origin()
+                .ascii_serialization(),
+        }
+    }
+
+    /// Creates a user of this role (in `tenant` for tenant roles) whose
+    /// password is [`TEST_PASSWORD`]; returns it.
+    pub async fn create_user(&self, role: Role, tenant: Option<&str>) -> User {
+        let tenant = tenant.map(|t| TenantId::parse(t).expect("a tenant id"));
+        let email = format!(
+            "{}-{}@example.de",
+            role.as_str(),
+            uuid::Uuid::new_v4().simple()
+        );
+        let user = users::create(
+            self.app(),
+            NewUser {
+                tenant,
+                email: EmailAddress::parse(&email).unwrap(),
+                name: PersonName::parse("Test Nutzerin").unwrap(),
+                role,
+                password_hash: Some(test_password_hash()),
+            },
+        )
+        .await
+        .expect("a user");
+        users::update(self.app(), user.tenant.as_ref(), &user.id, |u| {
+            u.must_change_password = false;
+            Ok(())
+        })
+        .await
+        .expect("no one-time password")
+    }
+
+    /// A client signed in as this user (a session started directly; the
+    /// sign-in route itself has its own tests).
+    pub async fn client_for(&self, user: &User) -> crate::http::Client {
+        let (token, _) = sessions::start(self.app(), user).await.expect("a session");
+        let cookie = format!(
+            "{}={}",
+            emma::http::access::session_cookie_name(self.app()),
+            token.as_str()
+        );
+        crate::http::Client {
+            session: Some(crate::http::Session {
+                cookie,
+                csrf_token: sessions::csrf_token(self.app(), &token),
+            }),
+            ..self.anonymous()
+        }
+    }
+
+    /// A client signed in as a new user of this role.
+    pub async fn signed_in(&self, role: Role, tenant: Option<&str>) -> crate::http::Client {
+        let user = self.create_user(role, tenant).await;
+        self.client_for(&user).await
     }
 
     /// The router the local server serves (every route group).
@@ -41,13 +122,18 @@ pub const SES_EVENTS_TOPIC: &str =
     "arn:aws:sns:eu-central-1:123456789012:emma-test-SesEventsTopic-mB4vK9xT2wQe";
 
 pub async fn spawn(adapters: Adapters) -> TestApp {
+    spawn_with_clock(adapters, Arc::new(SystemClock)).await
+}
+
+/// EMMA on a clock the test controls (e.g. a `ManualClock`).
+pub async fn spawn_with_clock(adapters: Adapters, clock: Arc<dyn Clock>) -> TestApp {
     match adapters {
-        Adapters::Local => spawn_local().await,
-        Adapters::Cloud => spawn_cloud().await,
+        Adapters::Local => spawn_local(clock).await,
+        Adapters::Cloud => spawn_cloud(clock).await,
     }
 }
 
-pub async fn spawn_local() -> TestApp {
+async fn spawn_local(clock: Arc<dyn Clock>) -> TestApp {
     let dir = tempfile::tempdir().expect("temporary folder");
     let data_dir = dir.path().to_string_lossy().into_owned();
     let config = Config::from_lookup(|name| match name {
@@ -57,7 +143,7 @@ pub async fn spawn_local() -> TestApp {
         _ => None,
     })
     .expect("local configuration");
-    let runtime = bootstrap::build(config, Arc::new(SystemClock))
+    let runtime = bootstrap::build(config, clock)
         .await
         .expect("local runtime");
     TestApp {
@@ -67,7 +153,7 @@ pub async fn spawn_local() -> TestApp {
     }
 }
 
-pub async fn spawn_cloud() -> TestApp {
+async fn spawn_cloud(clock: Arc<dyn Clock>) -> TestApp {
     let sdk = crate::aws::config().await;
     let resources = emma::adapters::emulator::provision(
         &sdk,
@@ -101,7 +187,7 @@ pub async fn spawn_cloud() -> TestApp {
         _ => None,
     })
     .expect("cloud configuration");
-    let runtime = bootstrap::build(config, Arc::new(SystemClock))
+    let runtime = bootstrap::build(config, clock)
         .await
         .expect("cloud runtime");
     TestApp {

@@ -15,6 +15,8 @@ pub enum IdError {
     Tenant,
     #[error("a contact id is a UUID")]
     Contact,
+    #[error("a user id is a UUID")]
+    User,
 }
 
 /// The id of a tenant (an institute). Lower-case letters, digits and `-`.
@@ -98,41 +100,56 @@ impl From<TenantId> for String {
     }
 }
 
-/// The id of a contact: a time-ordered UUID (v7), so new contacts sort last.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct ContactId(uuid::Uuid);
+/// Declares an id that is a time-ordered UUID (v7): new ones sort last.
+macro_rules! uuid_id {
+    ($(#[$doc:meta])* $name:ident, $error:expr) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $name(uuid::Uuid);
 
-impl ContactId {
-    pub fn generate() -> Self {
-        Self(uuid::Uuid::now_v7())
-    }
+        impl $name {
+            pub fn generate() -> Self {
+                Self(uuid::Uuid::now_v7())
+            }
 
-    pub fn parse(raw: &str) -> Result<Self, IdError> {
-        uuid::Uuid::parse_str(raw)
-            .map(Self)
-            .map_err(|_| IdError::Contact)
-    }
+            pub fn parse(raw: &str) -> Result<Self, IdError> {
+                uuid::Uuid::parse_str(raw).map(Self).map_err(|_| $error)
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}", self.0.hyphenated())
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = IdError;
+            fn try_from(value: String) -> Result<Self, Self::Error> {
+                Self::parse(&value)
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(value: $name) -> Self {
+                value.to_string()
+            }
+        }
+    };
 }
 
-impl fmt::Display for ContactId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0.hyphenated())
-    }
-}
+uuid_id!(
+    /// The id of a contact.
+    ContactId,
+    IdError::Contact
+);
 
-impl TryFrom<String> for ContactId {
-    type Error = IdError;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        Self::parse(&value)
-    }
-}
-
-impl From<ContactId> for String {
-    fn from(value: ContactId) -> Self {
-        value.to_string()
-    }
-}
+uuid_id!(
+    /// The id of a user.
+    UserId,
+    IdError::User
+);
 
 #[cfg(test)]
 mod tests {

@@ -4,9 +4,15 @@
 mod contact;
 mod email;
 mod ids;
+mod principal;
+mod role;
 mod tenant;
+mod user;
 
 pub use contact::{Contact, ContactDraft, PersonName};
 pub use email::{EmailAddress, EmailAddressError};
-pub use ids::{ContactId, IdError, TenantId};
-pub use tenant::{Tenant, TenantName, TenantNameError, TenantStatus};
+pub use ids::{ContactId, IdError, TenantId, UserId};
+pub use principal::{Credential, Principal};
+pub use role::{Permission, Role};
+pub use tenant::{Tenant, TenantName, TenantNameError, TenantSettings, TenantStatus, TrackingMode};
+pub use user::{SecondFactor, User, UserStatus};

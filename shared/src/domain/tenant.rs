@@ -60,12 +60,57 @@ pub enum TenantStatus {
     Suspended,
 }
 
+/// How much a tenant's mailings track.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TrackingMode {
+    /// No open pixel, no rewritten links.
+    Off,
+    /// Opens and clicks are counted, but not who opened or clicked.
+    #[default]
+    Aggregate,
+    /// Opens and clicks per recipient.
+    PerPerson,
+}
+
+/// What the operator configures per tenant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct TenantSettings {
+    /// Domains the tenant sends from (verified in SES).
+    pub sender_domains: Vec<String>,
+    /// The sender name when a campaign names none, e.g. "Sparkasse Musterstadt".
+    pub default_from_name: Option<String>,
+    pub tracking: TrackingMode,
+    /// Days the audit log is kept.
+    pub audit_retention_days: u32,
+    /// Days unconfirmed (double opt-in) contacts are kept.
+    pub unconfirmed_contact_retention_days: u32,
+    /// Every user must sign in with a second factor (TOTP).
+    pub require_second_factor: bool,
+}
+
+impl Default for TenantSettings {
+    fn default() -> Self {
+        Self {
+            sender_domains: Vec::new(),
+            default_from_name: None,
+            tracking: TrackingMode::Aggregate,
+            audit_retention_days: 365,
+            unconfirmed_contact_retention_days: 30,
+            require_second_factor: false,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Tenant {
     pub id: TenantId,
     pub name: TenantName,
     pub status: TenantStatus,
     pub created_at: DateTime<Utc>,
+    #[serde(default)]
+    pub settings: TenantSettings,
 }
 
 #[cfg(test)]

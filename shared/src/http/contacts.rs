@@ -96,7 +96,7 @@ async fn create_contact(
     State(app): State<App>,
     Path(tenant): Path<String>,
     ApiJson(body): ApiJson<NewContact>,
-) -> Result<(StatusCode, Json<ContactView>), ApiError> {
+) -> Result<(StatusCode, [(&'static str, String); 1], Json<ContactView>), ApiError> {
     let tenant = tenant_id(&tenant)?;
     let draft = ContactDraft {
         email: body.email,
@@ -104,7 +104,11 @@ async fn create_contact(
         last_name: body.last_name,
     };
     let contact = contacts::create(&app, &tenant, draft).await?;
-    Ok((StatusCode::CREATED, Json(contact.into())))
+    Ok((
+        StatusCode::CREATED,
+        [(super::access::AUDIT_OBJECT, contact.id.to_string())],
+        Json(contact.into()),
+    ))
 }
 
 /// One page of the tenant's contacts, newest first.

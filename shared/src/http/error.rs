@@ -9,8 +9,10 @@ use serde::Serialize;
 
 use crate::ports::{MailError, StoreError};
 use crate::services::contacts::ContactError;
+use crate::services::sign_in::SignInError;
 use crate::services::tenants::TenantError;
 use crate::services::test_mail::TestMailError;
+use crate::services::users::UserError;
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
@@ -18,6 +20,20 @@ pub const PROBLEM_JSON: &str = "application/problem+json";
 pub enum ApiError {
     #[error("no route for {0}")]
     NoRoute(String),
+    #[error("sign in first")]
+    Unauthenticated,
+    #[error("you may not do this")]
+    Forbidden,
+    #[error("the request did not come from EMMA's own pages (CSRF check)")]
+    CsrfRejected,
+    #[error("choose your own password first")]
+    PasswordChangeRequired,
+    #[error("{0}")]
+    SignInRefused(String),
+    #[error("enter the code from your authenticator app")]
+    SecondFactorRequired,
+    #[error("too many failed attempts; try again later")]
+    TooManyAttempts { retry_after_seconds: i64 },
     #[error("the method is not allowed here: {0}")]
     MethodNotAllowed(String),
     #[error("{0} not found")]
@@ -65,6 +81,29 @@ impl ApiError {
     fn parts(&self) -> (StatusCode, &'static str, &'static str) {
         match self {
             Self::NoRoute(_) => (StatusCode::NOT_FOUND, "no-route", "No such route"),
+            Self::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated", "Not signed in"),
+            Self::Forbidden => (StatusCode::FORBIDDEN, "forbidden", "Forbidden"),
+            Self::CsrfRejected => (StatusCode::FORBIDDEN, "csrf", "Forbidden"),
+            Self::PasswordChangeRequired => (
+                StatusCode::FORBIDDEN,
+                "password-change-required",
+                "Password change required",
+            ),
+            Self::SignInRefused(_) => (
+                StatusCode::UNAUTHORIZED,
+                "sign-in-refused",
+                "Sign-in refused",
+            ),
+            Self::SecondFactorRequired => (
+                StatusCode::UNAUTHORIZED,
+                "second-factor-required",
+                "Second factor required",
+            ),
+            Self::TooManyAttempts { .. } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "too-many-attempts",
+                "Too many attempts",
+            ),
             Self::MethodNotAllowed(_) => (
                 StatusCode::METHOD_NOT_ALLOWED,
                 "method-not-allowed",
@@ -138,12 +177,22 @@ impl IntoResponse for ApiError {
         let problem = self.problem();
         let status =
             StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        (
+        let mut response = (
             status,
             [(header::CONTENT_TYPE, PROBLEM_JSON)],
             Json(problem),
         )
-            .into_response()
+            .into_response();
+        if let Self::TooManyAttempts {
+            retry_after_seconds,
+        } = self
+        {
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                header::HeaderValue::from(retry_after_seconds.max(1)),
+            );
+        }
+        response
     }
 }
 
@@ -188,6 +237,31 @@ impl From<MailError> for ApiError {
             MailError::DailyQuotaExceeded | MailError::Throttled | MailError::Unavailable(_) => {
                 Self::Unavailable(e.to_string())
             }
+        }
+    }
+}
+
+impl From<UserError> for ApiError {
+    fn from(e: UserError) -> Self {
+        match e {
+            UserError::NotFound => Self::NotFound("user"),
+            UserError::DuplicateEmail => Self::Conflict(e.to_string()),
+            UserError::RoleNotAllowed(_) => Self::bad_request("role", e),
+            UserError::SelfChange => Self::Unprocessable(e.to_string()),
+            UserError::Store(s) => s.into(),
+        }
+    }
+}
+
+impl From<SignInError> for ApiError {
+    fn from(e: SignInError) -> Self {
+        match e {
+            SignInError::Throttled { retry_after } => Self::TooManyAttempts {
+                retry_after_seconds: retry_after.num_seconds(),
+            },
+            SignInError::Store(s) => s.into(),
+            SignInError::SecondFactorRequired => Self::SecondFactorRequired,
+            other => Self::SignInRefused(other.to_string()),
         }
     }
 }

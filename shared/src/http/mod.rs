@@ -3,10 +3,15 @@
 //! finish every router gets: problem-body fallback, body limit, tracing.
 //! A Lambda function serves one group; the local server serves them all.
 
+pub mod access;
+pub mod audit;
+pub mod auth;
 pub mod contacts;
 pub mod error;
 pub mod json;
 pub mod system;
+pub mod tenants;
+pub mod users;
 
 use std::sync::OnceLock;
 
@@ -37,7 +42,18 @@ struct ApiDoc;
 pub type Group = fn() -> OpenApiRouter<App>;
 
 /// Every route group, by the function that serves it on AWS.
-pub const GROUPS: &[(&str, Group)] = &[("system", system::routes), ("contacts", contacts::routes)];
+pub const GROUPS: &[(&str, Group)] = &[
+    ("system", system::routes),
+    ("auth", auth::routes),
+    ("admin", admin_routes),
+    ("audit", audit::routes),
+    ("contacts", contacts::routes),
+];
+
+/// The `admin` group: tenants (platform) and users (per tenant).
+pub fn admin_routes() -> OpenApiRouter<App> {
+    tenants::routes().merge(users::routes())
+}
 
 /// The OpenAPI 3.1 document of every route group.
 pub fn openapi() -> &'static utoipa::openapi::OpenApi {
@@ -59,6 +75,11 @@ pub fn router(app: App, groups: &[Group]) -> Router {
         merged = merged.merge(group());
     }
     let (router, _) = merged.split_for_parts();
+    // Every route passes the access guard (it sees the matched route).
+    let router = router.route_layer(axum::middleware::from_fn_with_state(
+        app.clone(),
+        access::guard,
+    ));
     finish(router.with_state(app))
 }
 

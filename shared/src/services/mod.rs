@@ -2,9 +2,13 @@
 //! Each area has its own error type; callers map them to HTTP or to queue
 //! outcomes.
 
+pub mod audit;
 pub mod contacts;
 pub mod feedback;
 pub mod jobs;
 pub mod scheduler;
+pub mod sessions;
+pub mod sign_in;
 pub mod tenants;
 pub mod test_mail;
+pub mod users;

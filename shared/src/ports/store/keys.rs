@@ -4,7 +4,7 @@
 //! be a tenant id (it contains '#').
 
 use super::{IndexKey, Key, KeyPrefix};
-use crate::domain::{ContactId, EmailAddress, TenantId};
+use crate::domain::{ContactId, EmailAddress, TenantId, UserId};
 
 const PLATFORM: &str = "#platform";
 
@@ -100,6 +100,74 @@ pub fn delivery_events(tenant: &TenantId) -> KeyPrefix {
     tenant_prefix(tenant, "delivery-event#")
 }
 
+/// The partition of a tenant's records, or the platform's (`None`).
+fn scoped_key(scope: Option<&TenantId>, sk: String) -> Key {
+    match scope {
+        Some(tenant) => tenant_key(tenant, sk),
+        None => platform_key(sk),
+    }
+}
+
+fn scoped_prefix(scope: Option<&TenantId>, sk_prefix: &str) -> KeyPrefix {
+    match scope {
+        Some(tenant) => tenant_prefix(tenant, sk_prefix),
+        None => KeyPrefix {
+            pk: PLATFORM.to_owned(),
+            sk_prefix: sk_prefix.to_owned(),
+        },
+    }
+}
+
+/// A user: in their tenant's partition, or the platform's for operators
+/// and product admins.
+pub fn user(scope: Option<&TenantId>, id: &UserId) -> Key {
+    scoped_key(scope, format!("user#{id}"))
+}
+
+/// The users of a tenant (or the platform users).
+pub fn users(scope: Option<&TenantId>) -> KeyPrefix {
+    scoped_prefix(scope, "user#")
+}
+
+/// Where sign-in finds a user by the keyed hash of their address: one
+/// account per address across the platform.
+pub fn login(email_hash: &str) -> Key {
+    platform_key(format!("login#{email_hash}"))
+}
+
+/// A browser session, by the hash of its token (the token itself is only
+/// ever in the cookie).
+pub fn session(token_hash: &str) -> Key {
+    platform_key(format!("session#{token_hash}"))
+}
+
+/// Failed sign-ins for an account (keyed hash of the address) or from an
+/// address (keyed hash of the IP).
+pub fn sign_in_failures(kind: &str, subject_hash: &str) -> Key {
+    platform_key(format!("sign-in-failures#{kind}#{subject_hash}"))
+}
+
+/// One audit log entry; ordered by time.
+pub fn audit_entry(
+    scope: Option<&TenantId>,
+    at: &chrono::DateTime<chrono::Utc>,
+    id: &uuid::Uuid,
+) -> Key {
+    scoped_key(
+        scope,
+        format!(
+            "audit#{}#{}",
+            at.format("%Y-%m-%dT%H:%M:%S%.6fZ"),
+            id.simple()
+        ),
+    )
+}
+
+/// A tenant's (or the platform's) audit log.
+pub fn audit_log(scope: Option<&TenantId>) -> KeyPrefix {
+    scoped_prefix(scope, "audit#")
+}
+
 /// Free-form keys inside a tenant's partition, for the port conformance
 /// suite. Still tenant-first, so still isolated; not in production builds.
 #[cfg(any(test, feature = "test-support"))]
@@ -152,6 +220,16 @@ mod tests {
         let at = chrono::DateTime::from_timestamp(0, 0).unwrap();
         assert_eq!(delivery_event(&t, &at, "m", "Bounce").pk(), "sparkasse-a");
         assert_eq!(scratch::key(&t, "x").pk(), "sparkasse-a");
+        let u = UserId::generate();
+        assert_eq!(user(Some(&t), &u).pk(), "sparkasse-a");
+        assert_eq!(users(Some(&t)).pk(), "sparkasse-a");
+        assert_eq!(
+            audit_entry(Some(&t), &at, &uuid::Uuid::nil()).pk(),
+            "sparkasse-a"
+        );
+        assert_eq!(audit_log(Some(&t)).pk(), "sparkasse-a");
+        assert_eq!(user(None, &u).pk(), PLATFORM);
+        assert_eq!(session("h").pk(), PLATFORM);
         assert_eq!(scratch::index(&t, "g", "s").pk(), "sparkasse-a#scratch#g");
     }
 

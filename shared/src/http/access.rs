@@ -1,0 +1,397 @@
+//! Access control, in one place: the table of every route with the
+//! permission it needs and the audit action it records, and the guard that
+//! every route passes — authenticate (session cookie or SSO bearer token),
+//! check the permission and the tenant in the path, check CSRF on
+//! cookie-authenticated changes, and write the audit entry afterwards.
+
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::{ConnectInfo, MatchedPath, RawPathParams, Request, State};
+use axum::http::{HeaderMap, Method, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use super::ApiError;
+use crate::App;
+use crate::domain::{Credential, Permission, Principal, Role, TenantId};
+use crate::services::audit::{self, Actor, AuditEntry, Outcome};
+use crate::services::sessions::{self, SessionToken};
+
+/// What one route needs.
+#[derive(Debug, Clone)]
+pub struct RouteAccess {
+    pub method: Method,
+    /// The route as registered, e.g. `/api/tenants/{tenant_id}/contacts`.
+    pub path: &'static str,
+    pub permission: Permission,
+    /// The audit action a state-changing route records, e.g. `contact.create`.
+    pub action: Option<&'static str>,
+}
+
+const fn route(
+    method: Method,
+    path: &'static str,
+    permission: Permission,
+    action: Option<&'static str>,
+) -> RouteAccess {
+    RouteAccess {
+        method,
+        path,
+        permission,
+        action,
+    }
+}
+
+use Permission::*;
+
+/// Every route of the API and what it needs. A route missing here is refused.
+pub static ROUTES: &[RouteAccess] = &[
+    route(Method::GET, "/health", Public, None),
+    route(Method::GET, "/api/openapi.json", Public, None),
+    // Sign-in writes its own audit entries (also for unknown accounts).
+    route(Method::POST, "/api/auth/sign-in", Public, None),
+    route(
+        Method::POST,
+        "/api/auth/sign-out",
+        SignedIn,
+        Some("auth.sign_out"),
+    ),
+    route(Method::GET, "/api/auth/me", SignedIn, None),
+    route(
+        Method::POST,
+        "/api/auth/password",
+        SignedIn,
+        Some("auth.password_change"),
+    ),
+    route(Method::GET, "/api/platform/tenants", ReadTenants, None),
+    route(
+        Method::POST,
+        "/api/platform/tenants",
+        ManageTenants,
+        Some("tenant.create"),
+    ),
+    route(
+        Method::GET,
+        "/api/platform/tenants/{tenant_id}",
+        ReadTenants,
+        None,
+    ),
+    route(
+        Method::PATCH,
+        "/api/platform/tenants/{tenant_id}",
+        ManageTenants,
+        Some("tenant.update"),
+    ),
+    route(Method::GET, "/api/platform/audit", ReadPlatformAudit, None),
+    route(
+        Method::GET,
+        "/api/tenants/{tenant_id}/users",
+        ManageUsers,
+        None,
+    ),
+    route(
+        Method::POST,
+        "/api/tenants/{tenant_id}/users",
+        ManageUsers,
+        Some("user.create"),
+    ),
+    route(
+        Method::PATCH,
+        "/api/tenants/{tenant_id}/users/{user_id}",
+        ManageUsers,
+        Some("user.update"),
+    ),
+    route(
+        Method::DELETE,
+        "/api/tenants/{tenant_id}/users/{user_id}",
+        ManageUsers,
+        Some("user.delete"),
+    ),
+    route(
+        Method::GET,
+        "/api/tenants/{tenant_id}/audit",
+        ReadAudit,
+        None,
+    ),
+    route(
+        Method::GET,
+        "/api/tenants/{tenant_id}/contacts",
+        ReadContacts,
+        None,
+    ),
+    route(
+        Method::POST,
+        "/api/tenants/{tenant_id}/contacts",
+        WriteContacts,
+        Some("contact.create"),
+    ),
+    route(
+        Method::GET,
+        "/api/tenants/{tenant_id}/contacts/{contact_id}",
+        ReadContacts,
+        None,
+    ),
+    route(
+        Method::POST,
+        "/api/tenants/{tenant_id}/contacts/{contact_id}/test-mail",
+        SendTestMail,
+        Some("contact.test_mail"),
+    ),
+];
+
+/// The rule for a route, if it has one.
+pub fn rule(method: &Method, path: &str) -> Option<&'static RouteAccess> {
+    ROUTES
+        .iter()
+        .find(|r| r.method == *method && r.path == path)
+}
+
+/// Routes open to a user who still holds a one-time password.
+const OPEN_BEFORE_PASSWORD_CHANGE: &[&str] =
+    &["/api/auth/me", "/api/auth/password", "/api/auth/sign-out"];
+
+/// The name of the session cookie: `__Host-` when served over TLS.
+pub fn session_cookie_name(app: &App) -> &'static str {
+    if app.settings.public_url.scheme() == "https" {
+        "__Host-emma_session"
+    } else {
+        "emma_session"
+    }
+}
+
+/// The guard every route passes (installed with `route_layer`).
+pub async fn guard(
+    State(app): State<App>,
+    matched: MatchedPath,
+    params: RawPathParams,
+    request: Request,
+    next: Next,
+) -> Response {
+    let method = request.method().clone();
+    let Some(rule) = rule(&method, matched.as_str()) else {
+        tracing::error!(%method, path = %matched.as_str(), "route without an access rule");
+        return ApiError::Forbidden.into_response();
+    };
+    let params: Vec<(String, String)> = params
+        .iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+    let ip = client_ip(&request);
+    let path_tenant = params
+        .iter()
+        .find(|(k, _)| k == "tenant_id")
+        .and_then(|(_, v)| TenantId::parse(v).ok());
+    let object = params
+        .iter()
+        .filter(|(k, _)| k != "tenant_id")
+        .map(|(_, v)| v.clone())
+        .next_back();
+
+    let principal = match authenticate(&app, request.headers()).await {
+        Ok(principal) => principal,
+        Err(e) => return e.into_response(),
+    };
+
+    let decision = decide(
+        &app,
+        rule,
+        principal.as_ref(),
+        path_tenant.as_ref(),
+        &request,
+    );
+    if let Err(refusal) = decision {
+        if let Some(principal) = &principal {
+            // Denials are audited; unauthenticated noise is not.
+            let mut entry = audit_entry(&app, rule, principal, path_tenant.clone(), object, ip);
+            entry.outcome = Outcome::Denied;
+            audit::record_or_log(&app, &entry).await;
+        }
+        return refusal.into_response();
+    }
+
+    let entry = match (&principal, rule.action) {
+        (Some(p), Some(_)) => Some(audit_entry(&app, rule, p, path_tenant, object, ip)),
+        _ => None,
+    };
+    let mut request = request;
+    if let Some(principal) = principal {
+        request.extensions_mut().insert(principal);
+    }
+    let response = next.run(request).await;
+    if let Some(mut entry) = entry {
+        entry.outcome = if response.status().is_success() {
+            Outcome::Success
+        } else {
+            Outcome::Failed
+        };
+        if let Some(object) = response
+            .headers()
+            .get(AUDIT_OBJECT)
+            .and_then(|v| v.to_str().ok())
+        {
+            entry.object = Some(object.to_owned());
+        }
+        audit::record_or_log(&app, &entry).await;
+    }
+    let mut response = response;
+    response.headers_mut().remove(AUDIT_OBJECT);
+    response
+}
+
+/// A handler names the object it created (whose id was not in the path)
+/// with this response header; the guard moves it into the audit entry.
+pub const AUDIT_OBJECT: &str = "x-emma-audit-object";
+
+fn decide(
+    app: &App,
+    rule: &RouteAccess,
+    principal: Option<&Principal>,
+    path_tenant: Option<&TenantId>,
+    request: &Request,
+) -> Result<(), ApiError> {
+    if rule.permission == Public {
+        return Ok(());
+    }
+    let principal = principal.ok_or(ApiError::Unauthenticated)?;
+    if principal.must_change_password && !OPEN_BEFORE_PASSWORD_CHANGE.contains(&rule.path) {
+        return Err(ApiError::PasswordChangeRequired);
+    }
+    if !principal.role.may(rule.permission) {
+        return Err(ApiError::Forbidden);
+    }
+    if rule.permission.is_tenant_scoped() {
+        let own = path_tenant.is_some() && path_tenant == principal.tenant.as_ref();
+        let any_tenant = principal.role == Role::ProductAdmin && rule.permission == ManageUsers;
+        if !(own || any_tenant) {
+            // Another tenant's data does not exist, as far as this user knows.
+            return Err(ApiError::NotFound("tenant"));
+        }
+    }
+    if principal.credential == Credential::Session && !is_safe(&rule.method) {
+        check_csrf(app, request)?;
+    }
+    Ok(())
+}
+
+fn is_safe(method: &Method) -> bool {
+    matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+/// A cookie-authenticated change must come from our own origin and carry
+/// the session's CSRF token in `X-CSRF-Token`.
+fn check_csrf(app: &App, request: &Request) -> Result<(), ApiError> {
+    let headers = request.headers();
+    let ours = app.settings.public_url.origin().ascii_serialization();
+    let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
+    let same_site = headers
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v == "same-origin");
+    match origin {
+        Some(origin) if origin == ours => {}
+        None if same_site => {}
+        _ => return Err(ApiError::CsrfRejected),
+    }
+    let token = session_token(app, headers).ok_or(ApiError::CsrfRejected)?;
+    let presented = headers
+        .get("x-csrf-token")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if sessions::csrf_matches(app, &token, presented) {
+        Ok(())
+    } else {
+        Err(ApiError::CsrfRejected)
+    }
+}
+
+/// The session token from the cookie, if there is one.
+pub fn session_token(app: &App, headers: &HeaderMap) -> Option<SessionToken> {
+    let name = session_cookie_name(app);
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .and_then(|(_, v)| SessionToken::from_cookie(v))
+}
+
+/// Who is asking: a session cookie, or nobody.
+async fn authenticate(app: &App, headers: &HeaderMap) -> Result<Option<Principal>, ApiError> {
+    let Some(token) = session_token(app, headers) else {
+        return Ok(None);
+    };
+    let resolved = sessions::resolve(app, &token).await.map_err(|e| match e {
+        crate::services::users::UserError::Store(s) => ApiError::from(s),
+        other => ApiError::Internal(other.to_string()),
+    })?;
+    Ok(resolved.map(|(_, user)| Principal {
+        user_id: user.id,
+        role: user.role,
+        tenant: user.tenant.clone(),
+        email_hash: app.pseudonyms.email(&user.email),
+        credential: Credential::Session,
+        must_change_password: user.must_change_password,
+    }))
+}
+
+fn audit_entry(
+    app: &App,
+    rule: &RouteAccess,
+    principal: &Principal,
+    path_tenant: Option<TenantId>,
+    object: Option<String>,
+    ip: Option<IpAddr>,
+) -> AuditEntry {
+    let tenant = path_tenant.or_else(|| principal.tenant.clone());
+    let action = rule.action.unwrap_or(rule.path);
+    let mut entry = AuditEntry::new(
+        app,
+        tenant,
+        Actor {
+            user_id: Some(principal.user_id),
+            role: Some(principal.role),
+            email_hash: Some(principal.email_hash.clone()),
+        },
+        action,
+    );
+    entry.ip = ip.map(|ip| ip.to_string());
+    entry.object = object;
+    entry
+}
+
+/// The client's address: from API Gateway's request context on Lambda, from
+/// the connection locally. Forwarded-for headers are not trusted.
+fn client_ip(request: &Request) -> Option<IpAddr> {
+    ip_of(request.extensions())
+}
+
+fn ip_of(extensions: &axum::http::Extensions) -> Option<IpAddr> {
+    if let Some(lambda_http::request::RequestContext::ApiGatewayV2(context)) =
+        extensions.get::<lambda_http::request::RequestContext>()
+    {
+        return context
+            .http
+            .source_ip
+            .as_deref()
+            .and_then(|ip| ip.parse().ok());
+    }
+    extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| addr.ip())
+}
+
+/// The client's address as a handler argument.
+pub struct ClientIp(pub Option<IpAddr>);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(ClientIp(ip_of(&parts.extensions)))
+    }
+}

@@ -1,0 +1,207 @@
+//! The audit log (Änderungsprotokoll): a tenant admin reads their tenant's,
+//! the operator the platform's; as JSON pages or as CSV.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::{ApiError, ApiQuery};
+use crate::App;
+use crate::domain::TenantId;
+use crate::ports::store::Cursor;
+use crate::services::audit::{self, AuditEntry, Filter, Outcome};
+
+pub fn routes() -> OpenApiRouter<App> {
+    OpenApiRouter::new()
+        .routes(routes!(tenant_audit))
+        .routes(routes!(platform_audit))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct AuditParams {
+    /// Only actions starting with this, e.g. `user.`.
+    pub action: Option<String>,
+    /// `success`, `denied` or `failed`.
+    pub outcome: Option<String>,
+    /// 1 to 500; 100 when absent.
+    pub limit: Option<String>,
+    pub cursor: Option<String>,
+    /// `csv` for a CSV download (UTF-8 with BOM, `;`, for German Excel).
+    pub format: Option<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct AuditPage {
+    pub entries: Vec<AuditEntry>,
+    pub next_cursor: Option<String>,
+}
+
+fn parse(params: &AuditParams) -> Result<(Filter, u32, bool), ApiError> {
+    let outcome = match params.outcome.as_deref() {
+        None => None,
+        Some("success") => Some(Outcome::Success),
+        Some("denied") => Some(Outcome::Denied),
+        Some("failed") => Some(Outcome::Failed),
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                "outcome",
+                "success, denied or failed",
+            ));
+        }
+    };
+    let limit = match params.limit.as_deref() {
+        None => 100,
+        Some(raw) => raw
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=500).contains(n))
+            .ok_or_else(|| ApiError::bad_request("limit", "a whole number from 1 to 500"))?,
+    };
+    let csv = match params.format.as_deref() {
+        None | Some("json") => false,
+        Some("csv") => true,
+        Some(_) => return Err(ApiError::bad_request("format", "json or csv")),
+    };
+    let filter = Filter {
+        action_prefix: params.action.clone(),
+        outcome,
+    };
+    Ok((filter, limit, csv))
+}
+
+async fn answer(
+    app: &App,
+    scope: Option<&TenantId>,
+    params: AuditParams,
+) -> Result<Response, ApiError> {
+    let (filter, limit, csv) = parse(&params)?;
+    let cursor = params.cursor.map(Cursor::from_client);
+    let (entries, next) = audit::list(app, scope, &filter, limit, cursor).await?;
+    if csv {
+        return Ok((
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+                (
+                    header::CONTENT_DISPOSITION,
+                    "attachment; filename=\"aenderungsprotokoll.csv\"",
+                ),
+            ],
+            to_csv(&entries)?,
+        )
+            .into_response());
+    }
+    Ok(Json(AuditPage {
+        entries,
+        next_cursor: next.map(|c| c.as_str().to_owned()),
+    })
+    .into_response())
+}
+
+/// The entries as CSV for German Excel: UTF-8 with BOM, `;` separated, and
+/// cells that Excel would run as formulas made inert.
+pub fn to_csv(entries: &[AuditEntry]) -> Result<Vec<u8>, ApiError> {
+    let mut out = "\u{feff}".as_bytes().to_vec();
+    {
+        let mut writer = csv::WriterBuilder::new()
+            .delimiter(b';')
+            .from_writer(&mut out);
+        let internal = |e: csv::Error| ApiError::Internal(e.to_string());
+        writer
+            .write_record([
+                "Zeitpunkt (UTC)",
+                "Aktion",
+                "Objekt",
+                "Ergebnis",
+                "Benutzer",
+                "Rolle",
+                "Adresse (Hash)",
+                "IP",
+            ])
+            .map_err(internal)?;
+        for e in entries {
+            let outcome = match e.outcome {
+                Outcome::Success => "erfolgreich",
+                Outcome::Denied => "verweigert",
+                Outcome::Failed => "fehlgeschlagen",
+            };
+            let row = [
+                e.at.format("%Y-%m-%d %H:%M:%S").to_string(),
+                e.action.clone(),
+                e.object.clone().unwrap_or_default(),
+                outcome.to_owned(),
+                e.actor.user_id.map(|u| u.to_string()).unwrap_or_default(),
+                e.actor
+                    .role
+                    .map(|r| r.as_str().to_owned())
+                    .unwrap_or_default(),
+                e.actor.email_hash.clone().unwrap_or_default(),
+                e.ip.clone().unwrap_or_default(),
+            ];
+            writer
+                .write_record(row.iter().map(|cell| excel_safe(cell)))
+                .map_err(internal)?;
+        }
+        writer
+            .flush()
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
+    }
+    Ok(out)
+}
+
+/// A cell starting with `=`, `+`, `-`, `@`, tab or CR gets an apostrophe,
+/// so Excel shows it instead of running it.
+pub fn excel_safe(cell: &str) -> String {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{cell}")
+    } else {
+        cell.to_owned()
+    }
+}
+
+/// The tenant's audit log, newest first.
+#[utoipa::path(get, path = "/api/tenants/{tenant_id}/audit", tag = "audit",
+    params(("tenant_id" = String, Path, description = "The tenant"), AuditParams),
+    responses(
+        (status = 200, description = "A page of entries (or CSV with format=csv)", body = AuditPage),
+        (status = 403, description = "Not allowed", body = super::Problem),
+    ))]
+async fn tenant_audit(
+    State(app): State<App>,
+    Path(tenant): Path<String>,
+    ApiQuery(params): ApiQuery<AuditParams>,
+) -> Result<Response, ApiError> {
+    let tenant = TenantId::parse(&tenant).map_err(|_| ApiError::NotFound("tenant"))?;
+    answer(&app, Some(&tenant), params).await
+}
+
+/// The platform's audit log (tenant administration, platform sign-ins).
+#[utoipa::path(get, path = "/api/platform/audit", tag = "audit",
+    params(AuditParams),
+    responses(
+        (status = 200, description = "A page of entries (or CSV with format=csv)", body = AuditPage),
+        (status = 403, description = "Not allowed", body = super::Problem),
+    ))]
+async fn platform_audit(
+    State(app): State<App>,
+    ApiQuery(params): ApiQuery<AuditParams>,
+) -> Result<Response, ApiError> {
+    answer(&app, None, params).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_that_excel_would_run_are_made_inert() {
+        for cell in ["=HYPERLINK(\"x\")", "+1", "-1", "@SUM(A1)", "\tx", "\rx"] {
+            assert!(excel_safe(cell).starts_with('\''), "{cell:?}");
+        }
+        assert_eq!(excel_safe("contact.create"), "contact.create");
+    }
+}

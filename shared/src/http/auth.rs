@@ -1,0 +1,198 @@
+//! Sign-in routes: password sign-in (with a TOTP code when the user has a
+//! second factor), sign-out, the signed-in user, and the password change.
+
+use axum::Extension;
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::access::{self, session_cookie_name};
+use super::{ApiError, ApiJson};
+use crate::App;
+use crate::auth::password::{self, PasswordPolicy};
+use crate::domain::{Principal, Role, User};
+use crate::services::sessions::{self, ABSOLUTE_TIMEOUT};
+use crate::services::sign_in::{self, Attempt};
+use crate::services::users;
+
+pub fn routes() -> OpenApiRouter<App> {
+    OpenApiRouter::new()
+        .routes(routes!(sign_in))
+        .routes(routes!(sign_out))
+        .routes(routes!(me))
+        .routes(routes!(change_password))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignInBody {
+    pub email: String,
+    pub password: String,
+    /// The 6-digit code, when the user has a second factor.
+    pub totp_code: Option<String>,
+}
+
+/// The signed-in user, and the token state-changing requests must carry in
+/// `X-CSRF-Token` (for the browser session).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Me {
+    pub user_id: String,
+    pub name: String,
+    pub email: String,
+    pub role: Role,
+    pub tenant_id: Option<String>,
+    pub must_change_password: bool,
+    pub second_factor: bool,
+    pub csrf_token: Option<String>,
+}
+
+impl Me {
+    fn of(user: &User, csrf_token: Option<String>) -> Self {
+        Self {
+            user_id: user.id.to_string(),
+            name: user.name.as_str().to_owned(),
+            email: user.email.to_string(),
+            role: user.role,
+            tenant_id: user.tenant.as_ref().map(ToString::to_string),
+            must_change_password: user.must_change_password,
+            second_factor: user.second_factor.is_some(),
+            csrf_token,
+        }
+    }
+}
+
+fn session_cookie(app: &App, value: &str, max_age: i64) -> HeaderValue {
+    let secure = if app.settings.public_url.scheme() == "https" {
+        "; Secure"
+    } else {
+        ""
+    };
+    let cookie = format!(
+        "{}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}",
+        session_cookie_name(app)
+    );
+    HeaderValue::from_str(&cookie).expect("a cookie of safe characters")
+}
+
+/// Signs in with address and password; sets the session cookie.
+#[utoipa::path(post, path = "/api/auth/sign-in", tag = "auth",
+    request_body = SignInBody,
+    responses(
+        (status = 200, description = "Signed in; the session cookie is set", body = Me),
+        (status = 401, description = "Wrong address, password or code, or a code is needed", body = super::Problem),
+        (status = 429, description = "Too many failed attempts", body = super::Problem),
+    ))]
+async fn sign_in(
+    State(app): State<App>,
+    access::ClientIp(ip): access::ClientIp,
+    ApiJson(body): ApiJson<SignInBody>,
+) -> Result<Response, ApiError> {
+    let signed_in = sign_in::sign_in(
+        &app,
+        Attempt {
+            email: &body.email,
+            password: &body.password,
+            totp_code: body.totp_code.as_deref(),
+            ip,
+        },
+    )
+    .await?;
+    let csrf = sessions::csrf_token(&app, &signed_in.token);
+    let cookie = session_cookie(
+        &app,
+        signed_in.token.as_str(),
+        ABSOLUTE_TIMEOUT.num_seconds(),
+    );
+    let mut response = Json(Me::of(&signed_in.user, Some(csrf))).into_response();
+    response.headers_mut().insert(header::SET_COOKIE, cookie);
+    Ok(response)
+}
+
+/// Ends the session on the server and clears the cookie.
+#[utoipa::path(post, path = "/api/auth/sign-out", tag = "auth",
+    responses((status = 204, description = "Signed out")))]
+async fn sign_out(State(app): State<App>, headers: HeaderMap) -> Result<Response, ApiError> {
+    if let Some(token) = access::session_token(&app, &headers) {
+        sessions::end(&app, &token).await?;
+    }
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    response
+        .headers_mut()
+        .insert(header::SET_COOKIE, session_cookie(&app, "", 0));
+    Ok(response)
+}
+
+/// The signed-in user.
+#[utoipa::path(get, path = "/api/auth/me", tag = "auth",
+    responses(
+        (status = 200, description = "The signed-in user", body = Me),
+        (status = 401, description = "Not signed in", body = super::Problem),
+    ))]
+async fn me(
+    State(app): State<App>,
+    Extension(principal): Extension<Principal>,
+    headers: HeaderMap,
+) -> Result<Json<Me>, ApiError> {
+    let user = users::get(&app, principal.tenant.as_ref(), &principal.user_id).await?;
+    let csrf = access::session_token(&app, &headers).map(|t| sessions::csrf_token(&app, &t));
+    Ok(Json(Me::of(&user, csrf)))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChange {
+    pub current_password: String,
+    pub new_password: String,
+}
+
+/// Changes the signed-in user's password (also ends a one-time password).
+#[utoipa::path(post, path = "/api/auth/password", tag = "auth",
+    request_body = PasswordChange,
+    responses(
+        (status = 204, description = "Changed"),
+        (status = 400, description = "The new password is not acceptable", body = super::Problem),
+        (status = 401, description = "The current password is wrong", body = super::Problem),
+    ))]
+async fn change_password(
+    State(app): State<App>,
+    Extension(principal): Extension<Principal>,
+    ApiJson(body): ApiJson<PasswordChange>,
+) -> Result<StatusCode, ApiError> {
+    let scope = principal.tenant.clone();
+    let user = users::get(&app, scope.as_ref(), &principal.user_id).await?;
+    let current_ok = match &user.password_hash {
+        Some(hash) => password::verify_blocking(body.current_password.clone(), hash.clone()).await,
+        None => false,
+    };
+    if !current_ok {
+        return Err(ApiError::SignInRefused(
+            "the current password is not right".to_owned(),
+        ));
+    }
+    let local_part = user
+        .email
+        .as_str()
+        .split('@')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    let inputs = [user.email.as_str(), local_part.as_str(), user.name.as_str()];
+    PasswordPolicy::default()
+        .check(&body.new_password, &inputs)
+        .map_err(|problem| ApiError::bad_request("new_password", problem))?;
+    let hash = password::hash_blocking(body.new_password)
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    users::update(&app, scope.as_ref(), &user.id, |u| {
+        u.password_hash = Some(hash);
+        u.must_change_password = false;
+        Ok(())
+    })
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,240 @@
+//! Access control: every route, for every role — allowed gives 2xx, denied
+//! gives 403, another tenant's path or object gives 404 and never its data.
+
+use emma::domain::{Permission, Role};
+use emma::http::access::{ROUTES, RouteAccess};
+use emma_tests::app::{Adapters, TEST_PASSWORD, TestApp, spawn};
+use http::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::skeleton::{create_contact, create_tenant};
+
+/// Two tenants with a contact and users each; B's data must never show.
+struct Fixture {
+    app: TestApp,
+    a: String,
+    b: String,
+    contact_a: String,
+    contact_b: String,
+    /// Users in A that a tenant admin, and a product admin, may manage.
+    editor_a: String,
+    admin_a: String,
+    user_b: String,
+}
+
+const SECRET_OF_B: &str = "nur-fuer-b@example.de";
+
+async fn fixture(adapters: Adapters) -> Fixture {
+    let app = spawn(adapters).await;
+    let a = create_tenant(&app, "Sparkasse A").await;
+    let b = create_tenant(&app, "Sparkasse B").await;
+    let contact_a = create_contact(&app, &a, "kunde-a@example.de", "Anna").await;
+    let contact_b = create_contact(&app, &b, SECRET_OF_B, "Berta").await;
+    let editor_a = app.create_user(Role::Editor, Some(&a)).await.id.to_string();
+    let admin_a = app
+        .create_user(Role::TenantAdmin, Some(&a))
+        .await
+        .id
+        .to_string();
+    let user_b = app.create_user(Role::Editor, Some(&b)).await.id.to_string();
+    Fixture {
+        app,
+        a,
+        b,
+        contact_a,
+        contact_b,
+        editor_a,
+        admin_a,
+        user_b,
+    }
+}
+
+/// A user of the role: platform roles outside, tenant roles in A.
+async fn actor(fx: &Fixture, role: Role) -> emma_tests::http::Client {
+    let tenant = role.is_tenant_role().then_some(fx.a.as_str());
+    fx.app.signed_in(role, tenant).await
+}
+
+fn unique_email(prefix: &str) -> String {
+    format!("{prefix}-{}@example.de", uuid::Uuid::new_v4().simple())
+}
+
+/// A valid request for the route, by this role, on `tenant`'s path, with
+/// `objects` = (contact id, user id) in the path.
+async fn request_for(
+    fx: &Fixture,
+    rule: &RouteAccess,
+    role: Role,
+    tenant: &str,
+    objects: (&str, &str),
+) -> (Method, String, Option<Value>) {
+    // The user a role may manage: tenant admins manage editors, product
+    // admins manage tenant admins.
+    let managed_role = if role == Role::ProductAdmin {
+        Role::TenantAdmin
+    } else {
+        Role::Editor
+    };
+    let mut user_id = objects.1.to_owned();
+    if rule.method == Method::DELETE && rule.path.contains("{user_id}") && objects.1 != fx.user_b {
+        // A fresh user to delete, each time.
+        user_id = fx
+            .app
+            .create_user(managed_role, Some(tenant))
+            .await
+            .id
+            .to_string();
+    }
+    let path = rule
+        .path
+        .replace("{tenant_id}", tenant)
+        .replace("{contact_id}", objects.0)
+        .replace("{user_id}", &user_id);
+    let body = match (rule.method.as_str(), rule.path) {
+        ("POST", "/api/auth/password") => Some(json!({
+            "current_password": TEST_PASSWORD,
+            "new_password": format!("Ein-ganz-neues-Kennwort-{}", uuid::Uuid::new_v4().simple()),
+        })),
+        ("POST", "/api/platform/tenants") => Some(json!({ "name": "Sparkasse Neu" })),
+        ("PATCH", "/api/platform/tenants/{tenant_id}") => Some(json!({ "name": "Sparkasse A" })),
+        ("POST", "/api/tenants/{tenant_id}/users") => Some(json!({
+            "email": unique_email("neu"),
+            "name": "Neue Kollegin",
+            "role": managed_role,
+        })),
+        ("PATCH", "/api/tenants/{tenant_id}/users/{user_id}") => {
+            Some(json!({ "name": "Umbenannt" }))
+        }
+        ("POST", "/api/tenants/{tenant_id}/contacts") => {
+            Some(json!({ "email": unique_email("kontakt") }))
+        }
+        ("POST", _) => Some(json!({})),
+        _ => None,
+    };
+    (rule.method.clone(), path, body)
+}
+
+async fn send(
+    client: &emma_tests::http::Client,
+    (method, path, body): (Method, String, Option<Value>),
+) -> emma_tests::http::Reply {
+    match body {
+        Some(body) => client.json(method, &path, &body).await,
+        None => {
+            let request = client
+                .request(method, &path)
+                .body(axum::body::Body::empty())
+                .unwrap();
+            client.send(request).await
+        }
+    }
+}
+
+fn allowed(role: Role, rule: &RouteAccess) -> bool {
+    role.may(rule.permission)
+}
+
+async fn every_route_answers_every_role_as_the_permission_table_says(adapters: Adapters) {
+    let fx = fixture(adapters).await;
+    let mut checked = 0;
+    for rule in ROUTES.iter().filter(|r| r.permission != Permission::Public) {
+        for role in Role::ALL {
+            // The object each role may act on in A.
+            let user = if role == Role::ProductAdmin {
+                &fx.admin_a
+            } else {
+                &fx.editor_a
+            };
+            let client = actor(&fx, role).await;
+            let request = request_for(&fx, rule, role, &fx.a, (&fx.contact_a, user)).await;
+            let reply = send(&client, request).await;
+            let what = format!("{} {} as {}", rule.method, rule.path, role.as_str());
+            if allowed(role, rule) {
+                assert!(
+                    reply.status.is_success(),
+                    "{what}: {} {}",
+                    reply.status,
+                    reply.json
+                );
+            } else {
+                assert_eq!(
+                    reply.status,
+                    StatusCode::FORBIDDEN,
+                    "{what}: {}",
+                    reply.json
+                );
+            }
+            assert!(
+                !String::from_utf8_lossy(&reply.body).contains(SECRET_OF_B),
+                "{what}"
+            );
+            checked += 1;
+        }
+        // Nobody signed in: 401, whatever the route.
+        let anonymous = fx.app.anonymous();
+        let request = request_for(
+            &fx,
+            rule,
+            Role::Viewer,
+            &fx.a,
+            (&fx.contact_a, &fx.editor_a),
+        )
+        .await;
+        let reply = send(&anonymous, request).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::UNAUTHORIZED,
+            "{} {}",
+            rule.method,
+            rule.path
+        );
+    }
+    assert!(checked >= 5 * 15, "{checked} checks");
+}
+
+async fn another_tenants_path_or_object_is_not_found_and_shows_nothing(adapters: Adapters) {
+    let fx = fixture(adapters).await;
+    for rule in ROUTES.iter().filter(|r| r.permission.is_tenant_scoped()) {
+        for role in Role::ALL.into_iter().filter(|r| r.is_tenant_role()) {
+            if !allowed(role, rule) {
+                continue;
+            }
+            let client = actor(&fx, role).await;
+            let what = format!("{} {} as {}", rule.method, rule.path, role.as_str());
+            // B's tenant in the path.
+            let request = request_for(&fx, rule, role, &fx.b, (&fx.contact_b, &fx.user_b)).await;
+            let reply = send(&client, request).await;
+            assert_eq!(
+                reply.status,
+                StatusCode::NOT_FOUND,
+                "{what} on B's path: {}",
+                reply.json
+            );
+            assert!(
+                !String::from_utf8_lossy(&reply.body).contains(SECRET_OF_B),
+                "{what}"
+            );
+            // B's object under A's path.
+            if rule.path.contains("{contact_id}") || rule.path.contains("{user_id}") {
+                let request =
+                    request_for(&fx, rule, role, &fx.a, (&fx.contact_b, &fx.user_b)).await;
+                let reply = send(&client, request).await;
+                assert_eq!(
+                    reply.status,
+                    StatusCode::NOT_FOUND,
+                    "{what} with B's object: {}",
+                    reply.json
+                );
+                assert!(
+                    !String::from_utf8_lossy(&reply.body).contains(SECRET_OF_B),
+                    "{what}"
+                );
+            }
+        }
+    }
+}
+
+emma_tests::on_both_adapter_sets!(
+    every_route_answers_every_role_as_the_permission_table_says,
+    another_tenants_path_or_object_is_not_found_and_shows_nothing,
+);

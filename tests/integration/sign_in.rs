@@ -1,0 +1,358 @@
+//! Password sign-in, sessions, CSRF and the audit log, through the API.
+
+use std::sync::Arc;
+
+use chrono::Duration;
+use emma::domain::Role;
+use emma::ports::ManualClock;
+use emma_tests::app::{Adapters, TEST_PASSWORD, TestApp, spawn, spawn_with_clock};
+use emma_tests::http::{Client, Reply, Session};
+use http::StatusCode;
+use serde_json::json;
+
+use crate::skeleton::create_tenant;
+
+fn start() -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::parse_from_rfc3339("2026-11-27T09:00:00Z")
+        .unwrap()
+        .with_timezone(&chrono::Utc)
+}
+
+async fn sign_in(app: &TestApp, email: &str, password: &str) -> Reply {
+    app.anonymous()
+        .post_json(
+            "/api/auth/sign-in",
+            &json!({ "email": email, "password": password }),
+        )
+        .await
+}
+
+/// The client a browser becomes after a successful sign-in.
+fn browser_after(app: &TestApp, reply: &Reply) -> Client {
+    let set_cookie = reply
+        .headers
+        .get(http::header::SET_COOKIE)
+        .expect("a session cookie")
+        .to_str()
+        .unwrap();
+    let cookie = set_cookie.split(';').next().unwrap().to_owned();
+    Client {
+        session: Some(Session {
+            cookie,
+            csrf_token: reply.json["csrf_token"].as_str().unwrap().to_owned(),
+        }),
+        ..app.anonymous()
+    }
+}
+
+async fn the_right_password_gives_a_session_cookie_that_works(adapters: Adapters) {
+    let app = spawn(adapters).await;
+    let tenant = create_tenant(&app, "Sparkasse Anmeldung").await;
+    let user = app.create_user(Role::Editor, Some(&tenant)).await;
+    let reply = sign_in(&app, user.email.as_str(), TEST_PASSWORD).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.json);
+    let cookie = reply.headers[http::header::SET_COOKIE].to_str().unwrap();
+    assert!(cookie.starts_with("emma_session="), "{cookie}");
+    for attribute in ["HttpOnly", "SameSite=Lax", "Path=/"] {
+        assert!(cookie.contains(attribute), "{cookie} lacks {attribute}");
+    }
+    assert_eq!(reply.json["role"], "editor");
+    let browser = browser_after(&app, &reply);
+    let me = browser.get("/api/auth/me").await;
+    assert_eq!(me.status, StatusCode::OK);
+    assert_eq!(me.json["email"], user.email.as_str());
+    let contacts = browser
+        .get(&format!("/api/tenants/{tenant}/contacts"))
+        .await;
+    assert_eq!(contacts.status, StatusCode::OK);
+}
+
+async fn a_wrong_password_is_refused_and_audited_without_the_address(adapters: Adapters) {
+    let app = spawn(adapters).await;
+    let tenant = create_tenant(&app, "Sparkasse Falsch").await;
+    let user = app.create_user(Role::Editor, Some(&tenant)).await;
+    let wrong = sign_in(&app, user.email.as_str(), "daneben-daneben-daneben").await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(wrong.json["type"], "urn:emma:problem:sign-in-refused");
+    let unknown = sign_in(&app, "niemand@example.de", TEST_PASSWORD).await;
+    assert_eq!(unknown.status, StatusCode::UNAUTHORIZED);
+    // Unknown account and wrong password read the same.
+    assert_eq!(unknown.json["detail"], wrong.json["detail"]);
+
+    let operator = app.signed_in(Role::Operator, None).await;
+    let log = operator
+        .get("/api/platform/audit?action=auth.sign_in&outcome=denied")
+        .await;
+    assert_eq!(log.status, StatusCode::OK, "{}", log.json);
+    let entries = log.json["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 2, "{}", log.json);
+    let hash = app.app().pseudonyms.email(&user.email);
+    assert!(
+        entries
+            .iter()
+            .any(|e| e["actor"]["email_hash"] == hash.as_str())
+    );
+    assert!(!log.json.to_string().contains(user.email.as_str()));
+}
+
+async fn repeated_failures_slow_sign_in_down_but_never_lock_out_for_good(adapters: Adapters) {
+    let clock = ManualClock::new(start());
+    let app = spawn_with_clock(adapters, Arc::new(clock.clone())).await;
+    let tenant = create_tenant(&app, "Sparkasse Geduld").await;
+    let user = app.create_user(Role::Viewer, Some(&tenant)).await;
+    for _ in 0..6 {
+        sign_in(&app, user.email.as_str(), "falsch-falsch-falsch").await;
+    }
+    let slowed = sign_in(&app, user.email.as_str(), TEST_PASSWORD).await;
+    assert_eq!(
+        slowed.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "{}",
+        slowed.json
+    );
+    assert!(slowed.headers.contains_key(http::header::RETRY_AFTER));
+    clock.advance(Duration::minutes(16));
+    let later = sign_in(&app, user.email.as_str(), TEST_PASSWORD).await;
+    assert_eq!(later.status, StatusCode::OK, "{}", later.json);
+}
+
+async fn signing_out_ends_the_session_on_the_server(adapters: Adapters) {
+    let app = spawn(adapters).await;
+    let user = app.create_user(Role::Operator, None).await;
+    let browser = browser_after(
+        &app,
+        &sign_in(&app, user.email.as_str(), TEST_PASSWORD).await,
+    );
+    let out = browser.post_json("/api/auth/sign-out", &json!({})).await;
+    assert_eq!(out.status, StatusCode::NO_CONTENT);
+    let cleared = out.headers[http::header::SET_COOKIE].to_str().unwrap();
+    assert!(cleared.contains("Max-Age=0"), "{cleared}");
+    // The old cookie, replayed, is worth nothing.
+    let again = browser.get("/api/auth/me").await;
+    assert_eq!(again.status, StatusCode::UNAUTHORIZED);
+}
+
+async fn an_idle_session_ends_and_so_does_a_long_one(adapters: Adapters) {
+    let clock = ManualClock::new(start());
+    let app = spawn_with_clock(adapters, Arc::new(clock.clone())).await;
+    let user = app.create_user(Role::Operator, None).await;
+    let browser = app.client_for(&user).await;
+    clock.advance(Duration::minutes(29));
+    assert_eq!(browser.get("/api/auth/me").await.status, StatusCode::OK);
+    clock.advance(Duration::minutes(31));
+    assert_eq!(
+        browser.get("/api/auth/me").await.status,
+        StatusCode::UNAUTHORIZED
+    );
+
+    // Busy all day: still out after twelve hours.
+    let busy = app.client_for(&user).await;
+    for _ in 0..25 {
+        clock.advance(Duration::minutes(29));
+        busy.get("/api/auth/me").await;
+    }
+    assert_eq!(
+        busy.get("/api/auth/me").await.status,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+async fn a_change_needs_the_csrf_token_and_our_own_origin(adapters: Adapters) {
+    let app = spawn(adapters).await;
+    let tenant = create_tenant(&app, "Sparkasse Herkunft").await;
+    let editor = app.signed_in(Role::Editor, Some(&tenant)).await;
+    let path = format!("/api/tenants/{tenant}/contacts");
+    let body = json!({ "email": "csrf@example.de" }).to_string();
+    let session = editor.session.clone().unwrap();
+    let attempt = |token: Option<&str>, origin: Option<&str>| {
+        let mut request = http::Request::post(&path)
+            .header(http::header::COOKIE, &session.cookie)
+            .header(http::header::CONTENT_TYPE, "application/json");
+        if let Some(token) = token {
+            request = request.header("x-csrf-token", token);
+        }
+        if let Some(origin) = origin {
+            request = request.header(http::header::ORIGIN, origin);
+        }
+        request.body(axum::body::Body::from(body.clone())).unwrap()
+    };
+    let no_token = editor.send(attempt(None, Some(&editor.origin))).await;
+    assert_eq!(no_token.status, StatusCode::FORBIDDEN);
+    assert_eq!(no_token.json["type"], "urn:emma:problem:csrf");
+    let wrong_token = editor
+        .send(attempt(Some("0000"), Some(&editor.origin)))
+        .await;
+    assert_eq!(wrong_token.status, StatusCode::FORBIDDEN);
+    let other_origin = editor
+        .send(attempt(
+            Some(&session.csrf_token),
+            Some("https://evil.example"),
+        ))
+        .await;
+    assert_eq!(other_origin.status, StatusCode::FORBIDDEN);
+    let no_origin = editor.send(attempt(Some(&session.csrf_token), None)).await;
+    assert_eq!(no_origin.status, StatusCode::FORBIDDEN);
+    assert_eq!(editor.get(&path).await.json["contacts"], json!([]));
+    let right = editor
+        .send(attempt(Some(&session.csrf_token), Some(&editor.origin)))
+        .await;
+    assert_eq!(right.status, StatusCode::CREATED, "{}", right.json);
+}
+
+async fn a_one_time_password_opens_only_the_password_change(adapters: Adapters) {
+    let app = spawn(adapters).await;
+    let mut out = Vec::new();
+    emma::cli::run_user(
+        app.app(),
+        emma::cli::UserCommand::Create {
+            email: "erste.betreiberin@example.de".to_owned(),
+            role: "operator".to_owned(),
+            tenant: None,
+            name: Some("Erste Betreiberin".to_owned()),
+        },
+        &mut out,
+    )
+    .await
+    .expect("the platform command");
+    let out = String::from_utf8(out).unwrap();
+    let password = out
+        .lines()
+        .find_map(|l| l.strip_prefix("one-time password: "))
+        .expect("the password is printed")
+        .to_owned();
+    let reply = sign_in(&app, "erste.betreiberin@example.de", &password).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.json);
+    assert_eq!(reply.json["must_change_password"], true);
+    let browser = browser_after(&app, &reply);
+    let blocked = browser.get("/api/platform/tenants").await;
+    assert_eq!(blocked.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        blocked.json["type"],
+        "urn:emma:problem:password-change-required"
+    );
+
+    let weak = browser
+        .post_json(
+            "/api/auth/password",
+            &json!({ "current_password": password, "new_password": "passwort1234" }),
+        )
+        .await;
+    assert_eq!(weak.status, StatusCode::BAD_REQUEST, "{}", weak.json);
+    assert_eq!(weak.json["field"], "new_password");
+    let changed = browser
+        .post_json(
+            "/api/auth/password",
+            &json!({ "current_password": password, "new_password": "Korallenriff-Segelboot-Laterne-42" }),
+        )
+        .await;
+    assert_eq!(changed.status, StatusCode::NO_CONTENT, "{}", changed.json);
+    assert_eq!(
+        browser.get("/api/platform/tenants").await.status,
+        StatusCode::OK
+    );
+    // The one-time password is spent.
+    let reused = sign_in(&app, "erste.betreiberin@example.de", &password).await;
+    assert_eq!(reused.status, StatusCode::UNAUTHORIZED);
+}
+
+async fn a_suspended_tenants_users_are_out_and_cannot_sign_in(adapters: Adapters) {
+    let app = spawn(adapters).await;
+    let tenant = create_tenant(&app, "Sparkasse Pause").await;
+    let user = app.create_user(Role::Editor, Some(&tenant)).await;
+    let editor = app.client_for(&user).await;
+    let operator = app.signed_in(Role::Operator, None).await;
+    let suspended = operator
+        .patch_json(
+            &format!("/api/platform/tenants/{tenant}"),
+            &json!({ "status": "suspended" }),
+        )
+        .await;
+    assert_eq!(suspended.status, StatusCode::OK, "{}", suspended.json);
+    assert_eq!(
+        editor.get("/api/auth/me").await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let refused = sign_in(&app, user.email.as_str(), TEST_PASSWORD).await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
+    operator
+        .patch_json(
+            &format!("/api/platform/tenants/{tenant}"),
+            &json!({ "status": "active" }),
+        )
+        .await;
+    assert_eq!(
+        sign_in(&app, user.email.as_str(), TEST_PASSWORD)
+            .await
+            .status,
+        StatusCode::OK
+    );
+}
+
+async fn changes_and_denials_are_in_the_tenants_audit_log_and_its_csv(adapters: Adapters) {
+    let app = spawn(adapters).await;
+    let tenant = create_tenant(&app, "Sparkasse Protokoll").await;
+    let editor_user = app.create_user(Role::Editor, Some(&tenant)).await;
+    let editor = app.client_for(&editor_user).await;
+    let created = editor
+        .post_json(
+            &format!("/api/tenants/{tenant}/contacts"),
+            &json!({ "email": "protokoll@example.de" }),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED);
+    let viewer = app.signed_in(Role::Viewer, Some(&tenant)).await;
+    let denied = viewer
+        .post_json(
+            &format!("/api/tenants/{tenant}/contacts"),
+            &json!({ "email": "nein@example.de" }),
+        )
+        .await;
+    assert_eq!(denied.status, StatusCode::FORBIDDEN);
+
+    let admin = app.signed_in(Role::TenantAdmin, Some(&tenant)).await;
+    let log = admin
+        .get(&format!("/api/tenants/{tenant}/audit?action=contact."))
+        .await;
+    assert_eq!(log.status, StatusCode::OK, "{}", log.json);
+    let entries = log.json["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 2, "{}", log.json);
+    let denial = &entries[0];
+    assert_eq!(denial["outcome"], "denied");
+    assert_eq!(denial["actor"]["role"], "viewer");
+    let success = &entries[1];
+    assert_eq!(success["action"], "contact.create");
+    assert_eq!(success["outcome"], "success");
+    assert_eq!(success["actor"]["user_id"], editor_user.id.to_string());
+    assert_eq!(success["object"], created.json["id"]);
+    assert!(!log.json.to_string().contains("protokoll@example.de"));
+
+    let csv = admin
+        .get(&format!("/api/tenants/{tenant}/audit?format=csv"))
+        .await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert!(csv.content_type.starts_with("text/csv"));
+    assert!(
+        csv.body.starts_with("\u{feff}".as_bytes()),
+        "UTF-8 with BOM"
+    );
+    let text = String::from_utf8(csv.body.clone()).unwrap();
+    assert!(
+        text.lines()
+            .next()
+            .unwrap()
+            .contains("Zeitpunkt (UTC);Aktion;Objekt;Ergebnis")
+    );
+    assert!(text.contains(";contact.create;"), "{text}");
+}
+
+emma_tests::on_both_adapter_sets!(
+    the_right_password_gives_a_session_cookie_that_works,
+    a_wrong_password_is_refused_and_audited_without_the_address,
+    repeated_failures_slow_sign_in_down_but_never_lock_out_for_good,
+    signing_out_ends_the_session_on_the_server,
+    an_idle_session_ends_and_so_does_a_long_one,
+    a_change_needs_the_csrf_token_and_our_own_origin,
+    a_one_time_password_opens_only_the_password_change,
+    a_suspended_tenants_users_are_out_and_cannot_sign_in,
+    changes_and_denials_are_in_the_tenants_audit_log_and_its_csv,
+);
