@@ -35,6 +35,9 @@ async fn with_app(command: Command) -> Result<(), String> {
         Command::Tenant(command) => emma::cli::run(&runtime.app, command, &mut std::io::stdout())
             .await
             .map_err(|e| e.to_string()),
+        Command::Sso(command) => {
+            emma::cli::run_sso(&runtime, command, &mut std::io::stdout()).map_err(|e| e.to_string())
+        }
         Command::User(command) => {
             emma::cli::run_user(&runtime.app, command, &mut std::io::stdout())
                 .await

@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use crate::auth::oidc::OidcVerifier;
 use crate::domain::EmailAddress;
 use crate::ports::{BlobStore, Clock, ItemStore, Mailer, Queue};
 use crate::telemetry::Pseudonymizer;
@@ -27,6 +28,8 @@ pub struct App {
     pub clock: Arc<dyn Clock>,
     pub pseudonyms: Pseudonymizer,
     pub settings: Arc<Settings>,
+    /// Checks bearer tokens of the identity provider, when there is one.
+    pub oidc: Option<Arc<OidcVerifier>>,
 }
 
 impl App {

@@ -13,6 +13,8 @@ use crate::adapters::{
     s3::S3BlobStore, ses::SesMailer, sqlite::SqliteStore, sqs::SqsQueue,
 };
 use crate::app::{App, Settings};
+use crate::auth::dev_issuer::DevIssuer;
+use crate::auth::oidc::{HttpJwksSource, JwksSource, OidcSettings, OidcVerifier};
 use crate::config::{self, Backend, Config, ConfigError, PseudonymKey};
 use crate::ports::{Clock, Mailer, SystemClock};
 use crate::telemetry::Pseudonymizer;
@@ -37,7 +39,14 @@ pub struct Runtime {
     /// Locally, the SQLite store, whose expired items the local server
     /// sweeps (DynamoDB's TTL does this on AWS).
     pub local_store: Option<Arc<SqliteStore>>,
+    /// Locally without a corporate issuer: the development issuer, whose
+    /// key set the local server publishes and whose tokens `emma sso token`
+    /// mints.
+    pub dev_issuer: Option<Arc<DevIssuer>>,
 }
+
+/// The path the local server publishes the development issuer's keys at.
+pub const DEV_ISSUER_PATH: &str = "/dev-idp";
 
 /// Reads the environment and builds the runtime; logs as JSON from here on.
 pub async fn from_env() -> Result<Runtime, BootError> {
@@ -86,6 +95,30 @@ pub async fn build(config: Config, clock: Arc<dyn Clock>) -> Result<Runtime, Boo
                 .register_identity(config.mail_from.domain())
                 .await
                 .map_err(|e| adapter_error("mail", e))?;
+            let (oidc, dev_issuer) = match &config.oidc {
+                Some(_) => (corporate_verifier(&config, clock.clone())?, None),
+                None => {
+                    let issuer_url = config
+                        .public_url
+                        .join(DEV_ISSUER_PATH)
+                        .map_err(|e| adapter_error("sso", e))?;
+                    let issuer = Arc::new(
+                        DevIssuer::load_or_create(data_dir, issuer_url)
+                            .map_err(|e| adapter_error("sso", e))?,
+                    );
+                    let jwks_url = config
+                        .public_url
+                        .join(&format!("{DEV_ISSUER_PATH}/jwks.json"))
+                        .map_err(|e| adapter_error("sso", e))?;
+                    let verifier = OidcVerifier::new(
+                        issuer.oidc_settings(jwks_url),
+                        issuer.clone() as Arc<dyn JwksSource>,
+                        clock.clone(),
+                    )
+                    .map_err(|e| adapter_error("sso", e))?;
+                    (Some(Arc::new(verifier)), Some(issuer))
+                }
+            };
             let dead_letters = Arc::new(LocalQueue::new(None, None));
             let jobs = LocalQueue::new(Some(5), Some(dead_letters.clone()));
             let app = App {
@@ -96,6 +129,7 @@ pub async fn build(config: Config, clock: Arc<dyn Clock>) -> Result<Runtime, Boo
                 clock,
                 pseudonyms: Pseudonymizer::new(&pseudonym_key),
                 settings,
+                oidc,
             };
             Ok(Runtime {
                 app,
@@ -103,6 +137,7 @@ pub async fn build(config: Config, clock: Arc<dyn Clock>) -> Result<Runtime, Boo
                 local_blobs: Some(blobs),
                 local_dead_letters: Some(dead_letters),
                 local_store: Some(store),
+                dev_issuer,
             })
         }
         Backend::Aws(aws_settings) => {
@@ -132,6 +167,7 @@ pub async fn build(config: Config, clock: Arc<dyn Clock>) -> Result<Runtime, Boo
                     aws::sqs_client(&sdk),
                     aws_settings.jobs_queue_url.clone(),
                 )),
+                oidc: corporate_verifier(&config, clock.clone())?,
                 clock,
                 pseudonyms: Pseudonymizer::new(&key),
                 settings,
@@ -142,9 +178,31 @@ pub async fn build(config: Config, clock: Arc<dyn Clock>) -> Result<Runtime, Boo
                 local_blobs: None,
                 local_dead_letters: None,
                 local_store: None,
+                dev_issuer: None,
             })
         }
     }
+}
+
+/// The verifier for the configured corporate issuer, if any.
+fn corporate_verifier(
+    config: &Config,
+    clock: Arc<dyn Clock>,
+) -> Result<Option<Arc<OidcVerifier>>, BootError> {
+    let Some(oidc) = &config.oidc else {
+        return Ok(None);
+    };
+    let mut settings = OidcSettings::new(&oidc.issuer, &oidc.audience, oidc.jwks_url.clone());
+    if let Some(claim) = &oidc.tenant_claim {
+        settings.tenant_claim = claim.clone();
+    }
+    if let Some(claim) = &oidc.role_claim {
+        settings.role_claim = claim.clone();
+    }
+    let source = HttpJwksSource::new().map_err(|e| adapter_error("sso", e))?;
+    let verifier = OidcVerifier::new(settings, Arc::new(source), clock)
+        .map_err(|e| adapter_error("sso", e))?;
+    Ok(Some(Arc::new(verifier)))
 }
 
 /// Reads a secret string from Secrets Manager (once, at start-up).

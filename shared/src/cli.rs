@@ -27,6 +27,9 @@ pub enum Command {
     /// or a tenant's first admin.
     #[command(subcommand)]
     User(UserCommand),
+    /// Single sign-on with the local development issuer.
+    #[command(subcommand)]
+    Sso(SsoCommand),
     /// Work with a local AWS emulator (moto, LocalStack).
     #[command(subcommand)]
     Emulator(EmulatorCommand),
@@ -47,6 +50,24 @@ pub enum UserCommand {
         /// The name shown in EMMA; the address when absent.
         #[arg(long)]
         name: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SsoCommand {
+    /// Mint a bearer token of the local development issuer, e.g.
+    /// `emma sso token anna@example.de --tenant sparkasse-x-1a2b3c --role editor`.
+    Token {
+        email: String,
+        #[arg(long)]
+        tenant: Option<String>,
+        #[arg(long)]
+        role: Option<String>,
+        #[arg(long)]
+        name: Option<String>,
+        /// Minutes the token is valid.
+        #[arg(long, default_value_t = 60)]
+        minutes: i64,
     },
 }
 
@@ -206,5 +227,41 @@ pub async fn run_user(
         out,
         "It is shown only now; it must be changed at the first sign-in."
     )?;
+    Ok(())
+}
+
+/// Mints a development token and prints it (local mode without a corporate issuer).
+pub fn run_sso(
+    runtime: &crate::bootstrap::Runtime,
+    command: SsoCommand,
+    out: &mut impl Write,
+) -> Result<(), CliError> {
+    let SsoCommand::Token {
+        email,
+        tenant,
+        role,
+        name,
+        minutes,
+    } = command;
+    let issuer = runtime
+        .dev_issuer
+        .as_ref()
+        .ok_or_else(|| CliError::Invalid {
+            field: "sso",
+            reason: "the development issuer runs only locally without EMMA_OIDC_ISSUER".to_owned(),
+        })?;
+    let mut claims = crate::auth::dev_issuer::DevClaims::new(email.clone());
+    claims.email = Some(email);
+    claims.tenant = tenant;
+    claims.role = role;
+    claims.name = name;
+    claims.ttl = chrono::TimeDelta::minutes(minutes);
+    let token = issuer
+        .mint(claims, runtime.app.clock.now())
+        .map_err(|e| CliError::Invalid {
+            field: "sso",
+            reason: e.to_string(),
+        })?;
+    writeln!(out, "{token}")?;
     Ok(())
 }

@@ -69,6 +69,19 @@ pub struct Config {
     pub pseudonym_key: Option<PseudonymKey>,
     /// "test", "prod" or "local" (EMMA_ENVIRONMENT).
     pub environment: String,
+    /// The corporate identity provider, when configured (EMMA_OIDC_*).
+    /// Locally without one, EMMA runs its own development issuer.
+    pub oidc: Option<OidcConfig>,
+}
+
+/// The corporate OIDC issuer whose bearer tokens EMMA accepts.
+#[derive(Debug, Clone)]
+pub struct OidcConfig {
+    pub issuer: String,
+    pub audience: String,
+    pub jwks_url: Url,
+    pub tenant_claim: Option<String>,
+    pub role_claim: Option<String>,
 }
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -151,6 +164,24 @@ impl Config {
 
         let environment = get("EMMA_ENVIRONMENT").unwrap_or_else(|| "local".to_owned());
 
+        let oidc = match get("EMMA_OIDC_ISSUER") {
+            None => None,
+            Some(issuer) => {
+                let jwks_raw = required_oidc(&get, "EMMA_OIDC_JWKS_URL")?;
+                let jwks_url = Url::parse(&jwks_raw).map_err(|e| ConfigError::Invalid {
+                    name: "EMMA_OIDC_JWKS_URL",
+                    reason: format!("'{jwks_raw}' is not a URL ({e})"),
+                })?;
+                Some(OidcConfig {
+                    issuer,
+                    audience: required_oidc(&get, "EMMA_OIDC_AUDIENCE")?,
+                    jwks_url,
+                    tenant_claim: get("EMMA_OIDC_TENANT_CLAIM"),
+                    role_claim: get("EMMA_OIDC_ROLE_CLAIM"),
+                })
+            }
+        };
+
         Ok(Self {
             backend,
             listen,
@@ -158,8 +189,19 @@ impl Config {
             mail_from,
             pseudonym_key,
             environment,
+            oidc,
         })
     }
+}
+
+fn required_oidc(
+    get: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+) -> Result<String, ConfigError> {
+    get(name).ok_or(ConfigError::Invalid {
+        name,
+        reason: "is needed when EMMA_OIDC_ISSUER is set".to_owned(),
+    })
 }
 
 /// Refuses a pseudonym key too short to resist guessing.

@@ -22,11 +22,26 @@ const JOB_VISIBILITY: Duration = Duration::from_secs(60);
 /// The router of the local server: all route groups, plus the presigned
 /// blob URLs of the file blob store.
 pub fn router(runtime: &Runtime) -> axum::Router {
-    let router = http::full_router(runtime.app.clone());
-    match &runtime.local_blobs {
-        Some(blobs) => router.merge(crate::adapters::fs_blobs::router(blobs.clone())),
-        None => router,
+    let mut router = http::full_router(runtime.app.clone());
+    if let Some(blobs) = &runtime.local_blobs {
+        router = router.merge(crate::adapters::fs_blobs::router(blobs.clone()));
     }
+    if let Some(issuer) = &runtime.dev_issuer {
+        router = router.merge(dev_issuer_router(issuer.clone()));
+    }
+    router
+}
+
+/// The development issuer's key set, where a local OIDC client expects it.
+fn dev_issuer_router(issuer: std::sync::Arc<crate::auth::dev_issuer::DevIssuer>) -> axum::Router {
+    let path = format!("{}/jwks.json", crate::bootstrap::DEV_ISSUER_PATH);
+    axum::Router::new().route(
+        &path,
+        axum::routing::get(move || {
+            let issuer = issuer.clone();
+            async move { axum::Json(issuer.jwks()) }
+        }),
+    )
 }
 
 /// Serves EMMA on `listen` until `shutdown` completes.

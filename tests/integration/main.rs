@@ -11,4 +11,5 @@ mod mail_conformance;
 mod queue_conformance;
 mod sign_in;
 mod skeleton;
+mod sso;
 mod store_conformance;

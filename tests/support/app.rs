@@ -4,6 +4,8 @@
 
 use std::sync::Arc;
 
+use emma::auth::dev_issuer::DevIssuer;
+use emma::auth::oidc::{JwksSource, OidcVerifier};
 use emma::bootstrap::{self, Runtime};
 use emma::config::Config;
 use emma::domain::{EmailAddress, PersonName, Role, TenantId, User};
@@ -21,6 +23,9 @@ pub enum Adapters {
 /// A running EMMA for one test. Keeps its temporary folder alive.
 pub struct TestApp {
     pub runtime: Runtime,
+    /// The development issuer whose tokens this app accepts (locally the
+    /// runtime's own; in the cloud set one made for the test).
+    pub dev_issuer: Arc<DevIssuer>,
     pub adapters: Adapters,
     pub data_dir: Option<tempfile::TempDir>,
 }
@@ -147,6 +152,7 @@ async fn spawn_local(clock: Arc<dyn Clock>) -> TestApp {
         .await
         .expect("local runtime");
     TestApp {
+        dev_issuer: runtime.dev_issuer.clone().expect("a development issuer"),
         runtime,
         adapters: Adapters::Local,
         data_dir: Some(dir),
@@ -187,12 +193,30 @@ async fn spawn_cloud(clock: Arc<dyn Clock>) -> TestApp {
         _ => None,
     })
     .expect("cloud configuration");
-    let runtime = bootstrap::build(config, clock)
+    let mut runtime = bootstrap::build(config, clock.clone())
         .await
         .expect("cloud runtime");
+    // The cloud set has no identity provider here: trust a development
+    // issuer made for this test, as a corporate one would be trusted.
+    let issuer_dir = tempfile::tempdir().expect("a folder for the issuer key");
+    let issuer = Arc::new(
+        DevIssuer::load_or_create(
+            issuer_dir.path(),
+            "http://127.0.0.1:9/dev-idp".parse().unwrap(),
+        )
+        .expect("a development issuer"),
+    );
+    let verifier = OidcVerifier::new(
+        issuer.oidc_settings("http://127.0.0.1:9/dev-idp/jwks.json".parse().unwrap()),
+        issuer.clone() as Arc<dyn JwksSource>,
+        clock,
+    )
+    .expect("a verifier");
+    runtime.app.oidc = Some(Arc::new(verifier));
     TestApp {
         runtime,
+        dev_issuer: issuer,
         adapters: Adapters::Cloud,
-        data_dir: None,
+        data_dir: Some(issuer_dir),
     }
 }

@@ -16,6 +16,8 @@ use crate::App;
 use crate::domain::{Credential, Permission, Principal, Role, TenantId};
 use crate::services::audit::{self, Actor, AuditEntry, Outcome};
 use crate::services::sessions::{self, SessionToken};
+use crate::services::sso::{self, SsoError};
+use crate::services::users::UserError;
 
 /// What one route needs.
 #[derive(Debug, Clone)]
@@ -304,6 +306,16 @@ fn check_csrf(app: &App, request: &Request) -> Result<(), ApiError> {
     }
 }
 
+/// The token of an `Authorization: Bearer` header, if there is one.
+fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
+}
+
 /// The session token from the cookie, if there is one.
 pub fn session_token(app: &App, headers: &HeaderMap) -> Option<SessionToken> {
     let name = session_cookie_name(app);
@@ -317,13 +329,26 @@ pub fn session_token(app: &App, headers: &HeaderMap) -> Option<SessionToken> {
         .and_then(|(_, v)| SessionToken::from_cookie(v))
 }
 
-/// Who is asking: a session cookie, or nobody.
+/// Who is asking: a bearer token of the identity provider, a session
+/// cookie, or nobody. A bearer token that does not hold is a 401, never a
+/// fall-back to the cookie.
 async fn authenticate(app: &App, headers: &HeaderMap) -> Result<Option<Principal>, ApiError> {
+    if let Some(bearer) = bearer_token(headers) {
+        return match sso::principal(app, bearer).await {
+            Ok(principal) => Ok(Some(principal)),
+            Err(SsoError::User(UserError::Store(e))) => Err(e.into()),
+            Err(SsoError::Token(e)) if !e.is_refusal() => Err(ApiError::Unavailable(e.to_string())),
+            Err(e) => {
+                tracing::info!(reason = %e, "bearer token refused");
+                Err(ApiError::Unauthenticated)
+            }
+        };
+    }
     let Some(token) = session_token(app, headers) else {
         return Ok(None);
     };
     let resolved = sessions::resolve(app, &token).await.map_err(|e| match e {
-        crate::services::users::UserError::Store(s) => ApiError::from(s),
+        UserError::Store(s) => ApiError::from(s),
         other => ApiError::Internal(other.to_string()),
     })?;
     Ok(resolved.map(|(_, user)| Principal {

@@ -9,6 +9,7 @@ pub mod jobs;
 pub mod scheduler;
 pub mod sessions;
 pub mod sign_in;
+pub mod sso;
 pub mod tenants;
 pub mod test_mail;
 pub mod users;
