@@ -20,6 +20,8 @@ struct Fixture {
     editor_a: String,
     admin_a: String,
     user_b: String,
+    /// An API key of B (its id).
+    key_b: String,
 }
 
 const SECRET_OF_B: &str = "nur-fuer-b@example.de";
@@ -37,6 +39,7 @@ async fn fixture(adapters: Adapters) -> Fixture {
         .id
         .to_string();
     let user_b = app.create_user(Role::Editor, Some(&b)).await.id.to_string();
+    let key_b = create_api_key(&app, &b).await;
     Fixture {
         app,
         a,
@@ -46,7 +49,25 @@ async fn fixture(adapters: Adapters) -> Fixture {
         editor_a,
         admin_a,
         user_b,
+        key_b,
     }
+}
+
+/// Creates an API key in the tenant (as a new tenant admin of it); returns
+/// its id.
+async fn create_api_key(app: &TestApp, tenant: &str) -> String {
+    let admin = app.signed_in(Role::TenantAdmin, Some(tenant)).await;
+    let reply = admin
+        .post_json(
+            &format!("/api/tenants/{tenant}/api-keys"),
+            &json!({ "name": "Anbindung", "role": "viewer" }),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.json);
+    reply.json["key"]["id"]
+        .as_str()
+        .expect("a key id")
+        .to_owned()
 }
 
 /// A user of the role: platform roles outside, tenant roles in A.
@@ -60,13 +81,13 @@ fn unique_email(prefix: &str) -> String {
 }
 
 /// A valid request for the route, by this role, on `tenant`'s path, with
-/// `objects` = (contact id, user id) in the path.
+/// `objects` = (contact id, user id, API key id) in the path.
 async fn request_for(
     fx: &Fixture,
     rule: &RouteAccess,
     role: Role,
     tenant: &str,
-    objects: (&str, &str),
+    objects: (&str, &str, &str),
 ) -> (Method, String, Option<Value>) {
     // The user a role may manage: tenant admins manage editors, product
     // admins manage tenant admins.
@@ -85,11 +106,17 @@ async fn request_for(
             .id
             .to_string();
     }
+    let mut key_id = objects.2.to_owned();
+    if rule.path.contains("{key_id}") && objects.2 != fx.key_b {
+        // A fresh key to revoke, each time.
+        key_id = create_api_key(&fx.app, tenant).await;
+    }
     let path = rule
         .path
         .replace("{tenant_id}", tenant)
         .replace("{contact_id}", objects.0)
-        .replace("{user_id}", &user_id);
+        .replace("{user_id}", &user_id)
+        .replace("{key_id}", &key_id);
     let body = match (rule.method.as_str(), rule.path) {
         ("POST", "/api/auth/password") => Some(json!({
             "current_password": TEST_PASSWORD,
@@ -105,6 +132,10 @@ async fn request_for(
         ("PATCH", "/api/tenants/{tenant_id}/users/{user_id}") => {
             Some(json!({ "name": "Umbenannt" }))
         }
+        ("POST", "/api/tenants/{tenant_id}/api-keys") => Some(json!({
+            "name": "Anbindung",
+            "role": "editor",
+        })),
         ("POST", "/api/tenants/{tenant_id}/contacts") => {
             Some(json!({ "email": unique_email("kontakt") }))
         }
@@ -130,6 +161,15 @@ async fn send(
     }
 }
 
+/// Starts a TOTP setup for the client's user and computes the current code.
+async fn totp_code_after_setup(fx: &Fixture, client: &emma_tests::http::Client) -> String {
+    let setup = client.post_json("/api/auth/totp", &json!({})).await;
+    assert_eq!(setup.status, StatusCode::OK, "{}", setup.json);
+    let secret =
+        emma::auth::totp::TotpSecret::from_base32(setup.json["secret"].as_str().unwrap()).unwrap();
+    secret.code_at(fx.app.app().clock.now())
+}
+
 fn allowed(role: Role, rule: &RouteAccess) -> bool {
     role.may(rule.permission)
 }
@@ -146,7 +186,11 @@ async fn every_route_answers_every_role_as_the_permission_table_says(adapters: A
                 &fx.editor_a
             };
             let client = actor(&fx, role).await;
-            let request = request_for(&fx, rule, role, &fx.a, (&fx.contact_a, user)).await;
+            let mut request = request_for(&fx, rule, role, &fx.a, (&fx.contact_a, user, "")).await;
+            if rule.path == "/api/auth/totp/confirm" {
+                // A valid code needs a secret being set up first.
+                request.2 = Some(json!({ "code": totp_code_after_setup(&fx, &client).await }));
+            }
             let reply = send(&client, request).await;
             let what = format!("{} {} as {}", rule.method, rule.path, role.as_str());
             if allowed(role, rule) {
@@ -177,7 +221,7 @@ async fn every_route_answers_every_role_as_the_permission_table_says(adapters: A
             rule,
             Role::Viewer,
             &fx.a,
-            (&fx.contact_a, &fx.editor_a),
+            (&fx.contact_a, &fx.editor_a, ""),
         )
         .await;
         let reply = send(&anonymous, request).await;
@@ -202,7 +246,14 @@ async fn another_tenants_path_or_object_is_not_found_and_shows_nothing(adapters:
             let client = actor(&fx, role).await;
             let what = format!("{} {} as {}", rule.method, rule.path, role.as_str());
             // B's tenant in the path.
-            let request = request_for(&fx, rule, role, &fx.b, (&fx.contact_b, &fx.user_b)).await;
+            let request = request_for(
+                &fx,
+                rule,
+                role,
+                &fx.b,
+                (&fx.contact_b, &fx.user_b, &fx.key_b),
+            )
+            .await;
             let reply = send(&client, request).await;
             assert_eq!(
                 reply.status,
@@ -215,9 +266,18 @@ async fn another_tenants_path_or_object_is_not_found_and_shows_nothing(adapters:
                 "{what}"
             );
             // B's object under A's path.
-            if rule.path.contains("{contact_id}") || rule.path.contains("{user_id}") {
-                let request =
-                    request_for(&fx, rule, role, &fx.a, (&fx.contact_b, &fx.user_b)).await;
+            if rule.path.contains("{contact_id}")
+                || rule.path.contains("{user_id}")
+                || rule.path.contains("{key_id}")
+            {
+                let request = request_for(
+                    &fx,
+                    rule,
+                    role,
+                    &fx.a,
+                    (&fx.contact_b, &fx.user_b, &fx.key_b),
+                )
+                .await;
                 let reply = send(&client, request).await;
                 assert_eq!(
                     reply.status,

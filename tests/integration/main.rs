@@ -4,6 +4,8 @@
 //! walking skeleton end to end.
 
 mod access;
+mod account;
+mod api_keys;
 mod blob_conformance;
 mod events;
 mod http_api;

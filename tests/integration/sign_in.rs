@@ -345,6 +345,46 @@ async fn changes_and_denials_are_in_the_tenants_audit_log_and_its_csv(adapters: 
     assert!(text.contains(";contact.create;"), "{text}");
 }
 
+async fn the_audit_log_keeps_entries_for_the_tenants_retention_period(adapters: Adapters) {
+    let clock = ManualClock::new(start());
+    let app = spawn_with_clock(adapters, Arc::new(clock.clone())).await;
+    let tenant = create_tenant(&app, "Sparkasse Vergesslich").await;
+    let operator = app.signed_in(Role::Operator, None).await;
+    let settings = json!({ "settings": { "audit_retention_days": 2 } });
+    let changed = operator
+        .patch_json(&format!("/api/platform/tenants/{tenant}"), &settings)
+        .await;
+    assert_eq!(changed.status, StatusCode::OK, "{}", changed.json);
+    assert_eq!(changed.json["settings"]["audit_retention_days"], 2);
+    let editor = app.signed_in(Role::Editor, Some(&tenant)).await;
+    editor
+        .post_json(
+            &format!("/api/tenants/{tenant}/contacts"),
+            &json!({ "email": "kurz@example.de" }),
+        )
+        .await;
+    let admin = app.signed_in(Role::TenantAdmin, Some(&tenant)).await;
+    let path = format!("/api/tenants/{tenant}/audit?action=contact.");
+    assert_eq!(
+        admin.get(&path).await.json["entries"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    clock.advance(Duration::days(3));
+    let admin = app.signed_in(Role::TenantAdmin, Some(&tenant)).await;
+    assert_eq!(admin.get(&path).await.json["entries"], json!([]));
+
+    let too_long = json!({ "settings": { "audit_retention_days": 0 } });
+    let operator = app.signed_in(Role::Operator, None).await;
+    let refused = operator
+        .patch_json(&format!("/api/platform/tenants/{tenant}"), &too_long)
+        .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert_eq!(refused.json["field"], "settings.audit_retention_days");
+}
+
 emma_tests::on_both_adapter_sets!(
     the_right_password_gives_a_session_cookie_that_works,
     a_wrong_password_is_refused_and_audited_without_the_address,
@@ -355,4 +395,5 @@ emma_tests::on_both_adapter_sets!(
     a_one_time_password_opens_only_the_password_change,
     a_suspended_tenants_users_are_out_and_cannot_sign_in,
     changes_and_denials_are_in_the_tenants_audit_log_and_its_csv,
+    the_audit_log_keeps_entries_for_the_tenants_retention_period,
 );

@@ -105,6 +105,12 @@ impl TotpSecret {
         totp.to_url().unwrap_or_default()
     }
 
+    /// The code an authenticator app shows at `at` (for tests and support).
+    pub fn code_at(&self, at: DateTime<Utc>) -> String {
+        let seconds = u64::try_from(at.timestamp()).unwrap_or_default();
+        self.totp().generate(seconds).to_string()
+    }
+
     /// Checks a code typed at `now`. Accepts the current step and one step
     /// either side; refuses a code whose step is at or before
     /// `last_used_step` (RFC 6238 §5.2: each code is accepted once), so the

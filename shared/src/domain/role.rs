@@ -58,7 +58,7 @@ impl Role {
             ReadTenants => matches!(self, Operator | ProductAdmin),
             ReadPlatformAudit => self == Operator,
             ManageUsers => matches!(self, ProductAdmin | TenantAdmin),
-            ReadAudit => self == TenantAdmin,
+            ReadAudit | ManageApiKeys => self == TenantAdmin,
             ReadContacts => matches!(self, TenantAdmin | Editor | Viewer),
             WriteContacts | SendTestMail => self == Editor,
         }
@@ -93,6 +93,8 @@ pub enum Permission {
     ManageUsers,
     /// Read the tenant's audit log.
     ReadAudit,
+    /// Create, list and revoke the tenant's API keys (for integrations).
+    ManageApiKeys,
     ReadContacts,
     WriteContacts,
     SendTestMail,
@@ -105,6 +107,7 @@ impl Permission {
             self,
             Permission::ManageUsers
                 | Permission::ReadAudit
+                | Permission::ManageApiKeys
                 | Permission::ReadContacts
                 | Permission::WriteContacts
                 | Permission::SendTestMail
@@ -124,10 +127,23 @@ mod tests {
             Permission::SendTestMail,
             Permission::ReadAudit,
             Permission::ManageUsers,
+            Permission::ManageApiKeys,
         ] {
             assert!(!Role::Operator.may(p), "{p:?}");
         }
         assert!(Role::Operator.may(Permission::ManageTenants));
+    }
+
+    #[test]
+    fn only_a_tenant_admin_manages_api_keys() {
+        for role in Role::ALL {
+            assert_eq!(
+                role.may(Permission::ManageApiKeys),
+                role == Role::TenantAdmin,
+                "{role:?}"
+            );
+        }
+        assert!(Permission::ManageApiKeys.is_tenant_scoped());
     }
 
     #[test]

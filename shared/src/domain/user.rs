@@ -38,6 +38,9 @@ pub struct User {
     pub must_change_password: bool,
     #[serde(default)]
     pub second_factor: Option<SecondFactor>,
+    /// A TOTP secret being set up, not yet confirmed with a code (base32).
+    #[serde(default)]
+    pub pending_second_factor: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }

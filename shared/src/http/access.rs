@@ -1,8 +1,9 @@
 //! Access control, in one place: the table of every route with the
 //! permission it needs and the audit action it records, and the guard that
-//! every route passes — authenticate (session cookie or SSO bearer token),
-//! check the permission and the tenant in the path, check CSRF on
-//! cookie-authenticated changes, and write the audit entry afterwards.
+//! every route passes — authenticate (session cookie, API key or SSO bearer
+//! token), check the permission and the tenant in the path, keep API keys
+//! off the routes for people, check CSRF on cookie-authenticated changes,
+//! and write the audit entry afterwards.
 
 use std::net::{IpAddr, SocketAddr};
 
@@ -14,6 +15,7 @@ use axum::response::{IntoResponse, Response};
 use super::ApiError;
 use crate::App;
 use crate::domain::{Credential, Permission, Principal, Role, TenantId};
+use crate::services::api_keys;
 use crate::services::audit::{self, Actor, AuditEntry, Outcome};
 use crate::services::sessions::{self, SessionToken};
 use crate::services::sso::{self, SsoError};
@@ -65,6 +67,32 @@ pub static ROUTES: &[RouteAccess] = &[
         SignedIn,
         Some("auth.password_change"),
     ),
+    route(
+        Method::POST,
+        "/api/auth/totp",
+        SignedIn,
+        Some("auth.totp_setup"),
+    ),
+    route(
+        Method::DELETE,
+        "/api/auth/totp",
+        SignedIn,
+        Some("auth.totp_remove"),
+    ),
+    route(
+        Method::POST,
+        "/api/auth/totp/confirm",
+        SignedIn,
+        Some("auth.totp_enable"),
+    ),
+    // The reset routes write their own audit entries (no one is signed in).
+    route(Method::POST, "/api/auth/password-reset", Public, None),
+    route(
+        Method::POST,
+        "/api/auth/password-reset/confirm",
+        Public,
+        None,
+    ),
     route(Method::GET, "/api/platform/tenants", ReadTenants, None),
     route(
         Method::POST,
@@ -111,6 +139,24 @@ pub static ROUTES: &[RouteAccess] = &[
     ),
     route(
         Method::GET,
+        "/api/tenants/{tenant_id}/api-keys",
+        ManageApiKeys,
+        None,
+    ),
+    route(
+        Method::POST,
+        "/api/tenants/{tenant_id}/api-keys",
+        ManageApiKeys,
+        Some("api_key.create"),
+    ),
+    route(
+        Method::DELETE,
+        "/api/tenants/{tenant_id}/api-keys/{key_id}",
+        ManageApiKeys,
+        Some("api_key.revoke"),
+    ),
+    route(
+        Method::GET,
         "/api/tenants/{tenant_id}/audit",
         ReadAudit,
         None,
@@ -146,6 +192,13 @@ pub fn rule(method: &Method, path: &str) -> Option<&'static RouteAccess> {
     ROUTES
         .iter()
         .find(|r| r.method == *method && r.path == path)
+}
+
+/// Whether only people may use the route, never an integration's API key:
+/// the account routes (`/api/auth/*`, which would act on the key's creator)
+/// and API key management (a key must not mint keys that outlive it).
+fn for_people_only(rule: &RouteAccess) -> bool {
+    rule.path.starts_with("/api/auth/") || rule.permission == ManageApiKeys
 }
 
 /// Routes open to a user who still holds a one-time password.
@@ -189,7 +242,7 @@ pub async fn guard(
         .map(|(_, v)| v.clone())
         .next_back();
 
-    let principal = match authenticate(&app, request.headers()).await {
+    let principal = match authenticate(&app, request.headers(), ip).await {
         Ok(principal) => principal,
         Err(e) => return e.into_response(),
     };
@@ -251,6 +304,9 @@ fn decide(
     path_tenant: Option<&TenantId>,
     request: &Request,
 ) -> Result<(), ApiError> {
+    if principal.is_some_and(|p| p.credential == Credential::ApiKey) && for_people_only(rule) {
+        return Err(ApiError::Forbidden);
+    }
     if rule.permission == Public {
         return Ok(());
     }
@@ -329,10 +385,24 @@ pub fn session_token(app: &App, headers: &HeaderMap) -> Option<SessionToken> {
         .and_then(|(_, v)| SessionToken::from_cookie(v))
 }
 
-/// Who is asking: a bearer token of the identity provider, a session
-/// cookie, or nobody. A bearer token that does not hold is a 401, never a
-/// fall-back to the cookie.
-async fn authenticate(app: &App, headers: &HeaderMap) -> Result<Option<Principal>, ApiError> {
+/// Who is asking: an API key (a bearer token starting with `emma_`), a
+/// bearer token of the identity provider, a session cookie, or nobody. A
+/// bearer token that does not hold is a 401, never a fall-back to the cookie.
+async fn authenticate(
+    app: &App,
+    headers: &HeaderMap,
+    ip: Option<IpAddr>,
+) -> Result<Option<Principal>, ApiError> {
+    if let Some(bearer) = bearer_token(headers).filter(|t| api_keys::is_api_key(t)) {
+        return match api_keys::principal(app, bearer, ip).await {
+            Ok(principal) => Ok(Some(principal)),
+            Err(e) if e.is_refusal() => {
+                tracing::info!(reason = %e, "API key refused");
+                Err(ApiError::Unauthenticated)
+            }
+            Err(e) => Err(e.into()),
+        };
+    }
     if let Some(bearer) = bearer_token(headers) {
         return match sso::principal(app, bearer).await {
             Ok(principal) => Ok(Some(principal)),
@@ -355,9 +425,10 @@ async fn authenticate(app: &App, headers: &HeaderMap) -> Result<Option<Principal
         user_id: user.id,
         role: user.role,
         tenant: user.tenant.clone(),
-        email_hash: app.pseudonyms.email(&user.email),
+        email_hash: Some(app.pseudonyms.email(&user.email)),
         credential: Credential::Session,
         must_change_password: user.must_change_password,
+        api_key_id: None,
     }))
 }
 
@@ -377,7 +448,8 @@ fn audit_entry(
         Actor {
             user_id: Some(principal.user_id),
             role: Some(principal.role),
-            email_hash: Some(principal.email_hash.clone()),
+            email_hash: principal.email_hash.clone(),
+            api_key_id: principal.api_key_id.clone(),
         },
         action,
     );

@@ -16,9 +16,10 @@ use super::{ApiError, ApiJson};
 use crate::App;
 use crate::auth::password::{self, PasswordPolicy};
 use crate::domain::{Principal, Role, User};
+use crate::services::account::{self, AccountError, TotpSetup};
 use crate::services::sessions::{self, ABSOLUTE_TIMEOUT};
 use crate::services::sign_in::{self, Attempt};
-use crate::services::users;
+use crate::services::{tenants, users};
 
 pub fn routes() -> OpenApiRouter<App> {
     OpenApiRouter::new()
@@ -26,6 +27,10 @@ pub fn routes() -> OpenApiRouter<App> {
         .routes(routes!(sign_out))
         .routes(routes!(me))
         .routes(routes!(change_password))
+        .routes(routes!(start_totp, remove_totp))
+        .routes(routes!(confirm_totp))
+        .routes(routes!(request_password_reset))
+        .routes(routes!(complete_password_reset))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -194,5 +199,133 @@ async fn change_password(
         Ok(())
     })
     .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+fn account_error(e: AccountError) -> ApiError {
+    match e {
+        AccountError::InvalidCode => ApiError::bad_request("code", e),
+        AccountError::NothingToConfirm => ApiError::Unprocessable(e.to_string()),
+        AccountError::SecondFactorRequired => ApiError::Unprocessable(e.to_string()),
+        AccountError::InvalidResetLink => ApiError::bad_request("token", e),
+        AccountError::Password(problem) => ApiError::bad_request("new_password", problem),
+        AccountError::User(u) => u.into(),
+        AccountError::Store(s) => s.into(),
+        AccountError::Mail(m) => m.into(),
+        AccountError::Internal(i) => ApiError::Internal(i),
+    }
+}
+
+/// Starts setting up a TOTP second factor: a new secret and its QR code.
+#[utoipa::path(post, path = "/api/auth/totp", tag = "auth",
+    responses((status = 200, description = "The secret to add to an authenticator app", body = TotpSetup)))]
+async fn start_totp(
+    State(app): State<App>,
+    Extension(principal): Extension<Principal>,
+) -> Result<Json<TotpSetup>, ApiError> {
+    let user = users::get(&app, principal.tenant.as_ref(), &principal.user_id).await?;
+    Ok(Json(
+        account::start_totp(&app, &user)
+            .await
+            .map_err(account_error)?,
+    ))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TotpCode {
+    /// The 6-digit code the authenticator app shows.
+    pub code: String,
+}
+
+/// Confirms the second factor with a code; sign-in asks for codes from now on.
+#[utoipa::path(post, path = "/api/auth/totp/confirm", tag = "auth",
+    request_body = TotpCode,
+    responses(
+        (status = 204, description = "The second factor is on"),
+        (status = 400, description = "The code is not right", body = super::Problem),
+    ))]
+async fn confirm_totp(
+    State(app): State<App>,
+    Extension(principal): Extension<Principal>,
+    ApiJson(body): ApiJson<TotpCode>,
+) -> Result<StatusCode, ApiError> {
+    let user = users::get(&app, principal.tenant.as_ref(), &principal.user_id).await?;
+    account::confirm_totp(&app, &user, &body.code)
+        .await
+        .map_err(account_error)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Removes the second factor (not where the institute requires one).
+#[utoipa::path(delete, path = "/api/auth/totp", tag = "auth",
+    responses(
+        (status = 204, description = "The second factor is off"),
+        (status = 422, description = "The institute requires a second factor", body = super::Problem),
+    ))]
+async fn remove_totp(
+    State(app): State<App>,
+    Extension(principal): Extension<Principal>,
+) -> Result<StatusCode, ApiError> {
+    let user = users::get(&app, principal.tenant.as_ref(), &principal.user_id).await?;
+    let required = match &user.tenant {
+        Some(tenant) => {
+            tenants::get(&app, tenant)
+                .await?
+                .settings
+                .require_second_factor
+        }
+        None => false,
+    };
+    account::remove_totp(&app, &user, required)
+        .await
+        .map_err(account_error)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResetRequest {
+    pub email: String,
+}
+
+/// Sends a one-time link to set a new password, if the address has an
+/// account. Answers the same either way.
+#[utoipa::path(post, path = "/api/auth/password-reset", tag = "auth",
+    request_body = ResetRequest,
+    responses((status = 202, description = "If the address has an account, a link is on its way")))]
+async fn request_password_reset(
+    State(app): State<App>,
+    access::ClientIp(ip): access::ClientIp,
+    ApiJson(body): ApiJson<ResetRequest>,
+) -> Result<StatusCode, ApiError> {
+    account::request_reset(&app, &body.email, ip.map(|ip| ip.to_string()))
+        .await
+        .map_err(account_error)?;
+    Ok(StatusCode::ACCEPTED)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResetCompletion {
+    /// The token from the link.
+    pub token: String,
+    pub new_password: String,
+}
+
+/// Sets a new password with the token from a reset link.
+#[utoipa::path(post, path = "/api/auth/password-reset/confirm", tag = "auth",
+    request_body = ResetCompletion,
+    responses(
+        (status = 204, description = "The new password is set"),
+        (status = 400, description = "The link is spent or expired, or the password not acceptable", body = super::Problem),
+    ))]
+async fn complete_password_reset(
+    State(app): State<App>,
+    ApiJson(body): ApiJson<ResetCompletion>,
+) -> Result<StatusCode, ApiError> {
+    account::complete_reset(&app, &body.token, &body.new_password)
+        .await
+        .map_err(account_error)?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use crate::ports::{MailError, StoreError};
+use crate::services::api_keys::ApiKeyError;
 use crate::services::contacts::ContactError;
 use crate::services::sign_in::SignInError;
 use crate::services::tenants::TenantError;
@@ -249,6 +250,22 @@ impl From<UserError> for ApiError {
             UserError::RoleNotAllowed(_) => Self::bad_request("role", e),
             UserError::SelfChange => Self::Unprocessable(e.to_string()),
             UserError::Store(s) => s.into(),
+        }
+    }
+}
+
+impl From<ApiKeyError> for ApiError {
+    fn from(e: ApiKeyError) -> Self {
+        match e {
+            ApiKeyError::Malformed
+            | ApiKeyError::Unknown
+            | ApiKeyError::Revoked
+            | ApiKeyError::TenantInactive => Self::Unauthenticated,
+            ApiKeyError::NotFound => Self::NotFound("API key"),
+            ApiKeyError::RoleNotAllowed(_) => Self::bad_request("role", e),
+            ApiKeyError::RoleNotGrantable(_) => Self::Forbidden,
+            ApiKeyError::Tenant(t) => t.into(),
+            ApiKeyError::Store(s) => s.into(),
         }
     }
 }

@@ -4,6 +4,7 @@
 //! A Lambda function serves one group; the local server serves them all.
 
 pub mod access;
+pub mod api_keys;
 pub mod audit;
 pub mod auth;
 pub mod contacts;
@@ -50,9 +51,12 @@ pub const GROUPS: &[(&str, Group)] = &[
     ("contacts", contacts::routes),
 ];
 
-/// The `admin` group: tenants (platform) and users (per tenant).
+/// The `admin` group: tenants (platform), and users and API keys (per
+/// tenant).
 pub fn admin_routes() -> OpenApiRouter<App> {
-    tenants::routes().merge(users::routes())
+    tenants::routes()
+        .merge(users::routes())
+        .merge(api_keys::routes())
 }
 
 /// The OpenAPI 3.1 document of every route group.

@@ -23,7 +23,8 @@ pub enum Outcome {
     Failed,
 }
 
-/// Who acted: a user, or nobody known (a failed sign-in).
+/// Who acted: a user, an integration's API key (with the user who created
+/// it as `user_id`), or nobody known (a failed sign-in).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Actor {
     #[schema(value_type = Option<String>)]
@@ -31,6 +32,9 @@ pub struct Actor {
     pub role: Option<Role>,
     /// The keyed hash of the actor's address (or of the address tried).
     pub email_hash: Option<String>,
+    /// The id of the API key that acted (or was tried), never its secret.
+    #[serde(default)]
+    pub api_key_id: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -64,11 +68,22 @@ impl AuditEntry {
     }
 }
 
-/// Appends the entry; an entry is never overwritten.
+/// How long the platform's own entries are kept.
+pub const PLATFORM_RETENTION_DAYS: i64 = 730;
+
+/// Appends the entry; an entry is never overwritten. It expires after the
+/// tenant's audit retention period (the platform's for platform entries).
 pub async fn record(app: &App, entry: &AuditEntry) -> Result<(), StoreError> {
+    let days = match &entry.tenant {
+        Some(tenant) => match crate::services::tenants::get(app, tenant).await {
+            Ok(t) => i64::from(t.settings.audit_retention_days),
+            Err(crate::services::tenants::TenantError::Store(e)) => return Err(e),
+            Err(_) => DEFAULT_RETENTION_DAYS,
+        },
+        None => PLATFORM_RETENTION_DAYS,
+    };
     let key = keys::audit_entry(entry.tenant.as_ref(), &entry.at, &entry.id);
-    let item =
-        Item::new(key, entry)?.expiring_at(entry.at + Duration::days(DEFAULT_RETENTION_DAYS));
+    let item = Item::new(key, entry)?.expiring_at(entry.at + Duration::days(days));
     app.store.put(item, PutCondition::NotExists).await?;
     Ok(())
 }

@@ -2,6 +2,8 @@
 //! Each area has its own error type; callers map them to HTTP or to queue
 //! outcomes.
 
+pub mod account;
+pub mod api_keys;
 pub mod audit;
 pub mod contacts;
 pub mod feedback;

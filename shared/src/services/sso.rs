@@ -60,9 +60,10 @@ pub async fn principal(app: &App, token: &str) -> Result<Principal, SsoError> {
         user_id: user.id,
         role: user.role,
         tenant: user.tenant.clone(),
-        email_hash: app.pseudonyms.email(&user.email),
+        email_hash: Some(app.pseudonyms.email(&user.email)),
         credential: Credential::Sso,
         must_change_password: false,
+        api_key_id: None,
     })
 }
 
@@ -130,6 +131,7 @@ async fn user_for(app: &App, token: &VerifiedToken) -> Result<User, SsoError> {
             user_id: Some(user.id),
             role: Some(user.role),
             email_hash: Some(app.pseudonyms.email(&user.email)),
+            api_key_id: None,
         },
         "user.provision_sso",
     );

@@ -59,6 +59,7 @@ pub async fn create(app: &App, new: NewUser) -> Result<User, UserError> {
         must_change_password: new.password_hash.is_some(),
         password_hash: new.password_hash,
         second_factor: None,
+        pending_second_factor: None,
         created_at: now,
         updated_at: now,
     };

@@ -141,6 +141,28 @@ pub fn session(token_hash: &str) -> Key {
     platform_key(format!("session#{token_hash}"))
 }
 
+/// An API key of a tenant, by its key id (the public part of the key; the
+/// secret is stored only as a hash, inside the record).
+pub fn api_key(tenant: &TenantId, key_id: &str) -> Key {
+    tenant_key(tenant, format!("api-key#{key_id}"))
+}
+
+/// A tenant's API keys, revoked ones included.
+pub fn api_keys(tenant: &TenantId) -> KeyPrefix {
+    tenant_prefix(tenant, "api-key#")
+}
+
+/// Where an API key's tenant is found by its key id: the key names no
+/// tenant, so this one platform record points to the tenant's partition.
+pub fn api_key_lookup(key_id: &str) -> Key {
+    platform_key(format!("api-key#{key_id}"))
+}
+
+/// A password reset link, by the hash of its token.
+pub fn password_reset(token_hash: &str) -> Key {
+    platform_key(format!("password-reset#{token_hash}"))
+}
+
 /// Failed sign-ins for an account (keyed hash of the address) or from an
 /// address (keyed hash of the IP).
 pub fn sign_in_failures(kind: &str, subject_hash: &str) -> Key {
@@ -230,6 +252,14 @@ mod tests {
         assert_eq!(audit_log(Some(&t)).pk(), "sparkasse-a");
         assert_eq!(user(None, &u).pk(), PLATFORM);
         assert_eq!(session("h").pk(), PLATFORM);
+        assert_eq!(api_key(&t, "k3y").pk(), "sparkasse-a");
+        assert_eq!(api_keys(&t).pk(), "sparkasse-a");
+        assert!(
+            api_key(&t, "k3y")
+                .sk()
+                .starts_with(api_keys(&t).sk_prefix())
+        );
+        assert_eq!(api_key_lookup("k3y").pk(), PLATFORM);
         assert_eq!(scratch::index(&t, "g", "s").pk(), "sparkasse-a#scratch#g");
     }
 

@@ -1,0 +1,272 @@
+//! A user's own account: setting up and removing the TOTP second factor,
+//! and resetting a forgotten password through an e-mailed one-time link.
+
+use base64::Engine;
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::App;
+use crate::auth::password::{self, PasswordPolicy, PasswordProblem};
+use crate::auth::totp::{self, TotpSecret};
+use crate::domain::{EmailAddress, SecondFactor, TenantId, User, UserId};
+use crate::mime;
+use crate::ports::store::{Item, PutCondition, StoreError, keys};
+use crate::ports::{MailError, OutgoingMail};
+use crate::services::audit::{self, Actor, AuditEntry, Outcome};
+use crate::services::users::{self, UserError};
+
+/// A reset link is good for this long, once.
+pub const RESET_LINK_VALIDITY: Duration = Duration::minutes(30);
+
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    #[error("the code is not right")]
+    InvalidCode,
+    #[error("no second factor is being set up")]
+    NothingToConfirm,
+    #[error("the institute requires a second factor")]
+    SecondFactorRequired,
+    #[error("the link is not valid (any more)")]
+    InvalidResetLink,
+    #[error("the new password is not acceptable: {0}")]
+    Password(PasswordProblem),
+    #[error(transparent)]
+    User(#[from] UserError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("the mail could not be sent: {0}")]
+    Mail(#[from] MailError),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+/// What an authenticator app needs to add the account.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct TotpSetup {
+    /// The shared secret, base32, for typing in by hand.
+    pub secret: String,
+    /// The `otpauth://` URI.
+    pub provisioning_uri: String,
+    /// The URI as a QR code, an SVG document.
+    pub qr_svg: String,
+}
+
+/// Starts setting up TOTP: a new secret, pending until confirmed.
+pub async fn start_totp(app: &App, user: &User) -> Result<TotpSetup, AccountError> {
+    let secret = TotpSecret::generate();
+    let uri = secret.provisioning_uri("EMMA", user.email.as_str());
+    let qr_svg = totp::qr_svg(&uri).map_err(|e| AccountError::Internal(e.to_string()))?;
+    let base32 = secret.to_base32();
+    users::update(app, user.tenant.as_ref(), &user.id, |u| {
+        u.pending_second_factor = Some(base32.clone());
+        Ok(())
+    })
+    .await?;
+    Ok(TotpSetup {
+        secret: base32,
+        provisioning_uri: uri,
+        qr_svg,
+    })
+}
+
+/// Confirms the pending secret with a code from the app; from now on
+/// sign-in needs a code.
+pub async fn confirm_totp(app: &App, user: &User, code: &str) -> Result<(), AccountError> {
+    let pending = user
+        .pending_second_factor
+        .as_deref()
+        .ok_or(AccountError::NothingToConfirm)?;
+    let secret = TotpSecret::from_base32(pending).map_err(|_| AccountError::NothingToConfirm)?;
+    let step = secret
+        .verify(code, app.clock.now(), None)
+        .map_err(|_| AccountError::InvalidCode)?;
+    let confirmed = SecondFactor {
+        secret: pending.to_owned(),
+        last_step: Some(step),
+    };
+    users::update(app, user.tenant.as_ref(), &user.id, |u| {
+        u.second_factor = Some(confirmed.clone());
+        u.pending_second_factor = None;
+        Ok(())
+    })
+    .await?;
+    Ok(())
+}
+
+/// Removes the second factor, unless the tenant requires one.
+pub async fn remove_totp(
+    app: &App,
+    user: &User,
+    tenant_requires: bool,
+) -> Result<(), AccountError> {
+    if tenant_requires {
+        return Err(AccountError::SecondFactorRequired);
+    }
+    users::update(app, user.tenant.as_ref(), &user.id, |u| {
+        u.second_factor = None;
+        u.pending_second_factor = None;
+        Ok(())
+    })
+    .await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct ResetRecord {
+    user_id: UserId,
+    tenant: Option<TenantId>,
+    created_at: DateTime<Utc>,
+}
+
+fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// Sends a one-time reset link if the address belongs to an active user
+/// with a password. Answers the same whether or not it does, so the form
+/// does not reveal who has an account.
+pub async fn request_reset(app: &App, email: &str, ip: Option<String>) -> Result<(), AccountError> {
+    let Ok(email) = EmailAddress::parse(email) else {
+        return Ok(());
+    };
+    let mut entry = AuditEntry::new(
+        app,
+        None,
+        Actor {
+            email_hash: Some(app.pseudonyms.email(&email)),
+            ..Actor::default()
+        },
+        "auth.password_reset_request",
+    );
+    entry.ip = ip;
+    let user = users::find_by_email(app, &email)
+        .await?
+        .filter(|u| u.is_active() && u.password_hash.is_some());
+    let Some(user) = user else {
+        entry.outcome = Outcome::Denied;
+        audit::record_or_log(app, &entry).await;
+        return Ok(());
+    };
+    let mut bytes = [0u8; 32];
+    aws_lc_rs::rand::fill(&mut bytes)
+        .map_err(|_| AccountError::Internal("no randomness".into()))?;
+    let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+    let now = app.clock.now();
+    let record = ResetRecord {
+        user_id: user.id,
+        tenant: user.tenant.clone(),
+        created_at: now,
+    };
+    let item = Item::new(keys::password_reset(&token_hash(&token)), &record)?
+        .expiring_at(now + RESET_LINK_VALIDITY);
+    app.store.put(item, PutCondition::NotExists).await?;
+
+    let mut link = app.settings.public_url.clone();
+    link.set_path("/reset-password");
+    link.set_query(Some(&format!("token={token}")));
+    let message = mime::Message {
+        from_name: "EMMA".to_owned(),
+        from: app.settings.mail_from.clone(),
+        to_name: Some(user.name.as_str().to_owned()),
+        to: user.email.clone(),
+        subject: "Kennwort zurücksetzen".to_owned(),
+        text: format!(
+            "Hallo {},\n\nmit diesem Link legen Sie ein neues Kennwort für EMMA fest. \
+             Er gilt 30 Minuten und nur einmal:\n\n{link}\n\n\
+             Wenn Sie das nicht angefordert haben, können Sie diese Nachricht ignorieren.\n",
+            user.name.as_str()
+        ),
+        html: format!(
+            "<p>Hallo {},</p><p>mit diesem Link legen Sie ein neues Kennwort für EMMA fest. \
+             Er gilt 30 Minuten und nur einmal:</p><p><a href=\"{link}\">Neues Kennwort festlegen</a></p>\
+             <p>Wenn Sie das nicht angefordert haben, können Sie diese Nachricht ignorieren.</p>",
+            mime::escape_html(user.name.as_str()),
+            link = mime::escape_html(link.as_str()),
+        ),
+        headers: vec![("Auto-Submitted", "auto-generated".to_owned())],
+    };
+    let built = mime::build(&message, now.timestamp())
+        .map_err(|e| AccountError::Internal(e.to_string()))?;
+    let tenant_for_mail = user
+        .tenant
+        .clone()
+        .unwrap_or_else(|| TenantId::parse("platform").expect("a valid id"));
+    app.mailer
+        .send(&OutgoingMail {
+            tenant: tenant_for_mail,
+            from: app.settings.mail_from.clone(),
+            recipients: vec![user.email.clone()],
+            raw: built.raw,
+            tags: vec![("kind".to_owned(), "password-reset".to_owned())],
+        })
+        .await?;
+    entry.tenant = user.tenant.clone();
+    entry.actor.user_id = Some(user.id);
+    entry.actor.role = Some(user.role);
+    audit::record_or_log(app, &entry).await;
+    Ok(())
+}
+
+/// Sets a new password with a reset link's token; the link is spent.
+pub async fn complete_reset(
+    app: &App,
+    token: &str,
+    new_password: &str,
+) -> Result<(), AccountError> {
+    let key = keys::password_reset(&token_hash(token));
+    let stored = app
+        .store
+        .get(&key)
+        .await?
+        .ok_or(AccountError::InvalidResetLink)?;
+    let record: ResetRecord = stored.item.parse()?;
+    let user = users::get(app, record.tenant.as_ref(), &record.user_id).await?;
+    let local_part = user
+        .email
+        .as_str()
+        .split('@')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    PasswordPolicy::default()
+        .check(
+            new_password,
+            &[user.email.as_str(), &local_part, user.name.as_str()],
+        )
+        .map_err(AccountError::Password)?;
+    // Spend the link first: a second use fails even if this one does.
+    app.store
+        .transact(vec![crate::ports::store::TxOp::Delete {
+            key,
+            condition: PutCondition::Version(stored.version),
+        }])
+        .await
+        .map_err(|e| match e {
+            StoreError::ConditionFailed => AccountError::InvalidResetLink,
+            other => other.into(),
+        })?;
+    let hash = password::hash_blocking(new_password.to_owned())
+        .await
+        .map_err(|e| AccountError::Internal(e.to_string()))?;
+    users::update(app, user.tenant.as_ref(), &user.id, |u| {
+        u.password_hash = Some(hash);
+        u.must_change_password = false;
+        Ok(())
+    })
+    .await?;
+    let mut entry = AuditEntry::new(
+        app,
+        user.tenant.clone(),
+        Actor {
+            user_id: Some(user.id),
+            role: Some(user.role),
+            email_hash: Some(app.pseudonyms.email(&user.email)),
+            ..Actor::default()
+        },
+        "auth.password_reset",
+    );
+    entry.object = Some(user.id.to_string());
+    audit::record_or_log(app, &entry).await;
+    Ok(())
+}

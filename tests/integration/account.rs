@@ -1,0 +1,175 @@
+//! A user's own account: the TOTP second factor and the password reset
+//! through an e-mailed one-time link.
+
+use std::sync::Arc;
+
+use chrono::Duration;
+use emma::auth::totp::TotpSecret;
+use emma::domain::Role;
+use emma::ports::{Clock, ManualClock};
+use emma_tests::app::{Adapters, TEST_PASSWORD, TestApp, spawn, spawn_with_clock};
+use emma_tests::sent;
+use http::StatusCode;
+use serde_json::json;
+
+use crate::skeleton::create_tenant;
+
+fn start() -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::parse_from_rfc3339("2026-11-27T10:00:00Z")
+        .unwrap()
+        .with_timezone(&chrono::Utc)
+}
+
+async fn sign_in(
+    app: &TestApp,
+    email: &str,
+    password: &str,
+    code: Option<&str>,
+) -> emma_tests::http::Reply {
+    app.anonymous()
+        .post_json(
+            "/api/auth/sign-in",
+            &json!({ "email": email, "password": password, "totp_code": code }),
+        )
+        .await
+}
+
+async fn a_confirmed_second_factor_is_asked_for_at_sign_in_and_a_code_works_once(
+    adapters: Adapters,
+) {
+    let clock = ManualClock::new(start());
+    let app = spawn_with_clock(adapters, Arc::new(clock.clone())).await;
+    let tenant = create_tenant(&app, "Sparkasse Zweifach").await;
+    let user = app.create_user(Role::Editor, Some(&tenant)).await;
+    let browser = app.client_for(&user).await;
+
+    let setup = browser.post_json("/api/auth/totp", &json!({})).await;
+    assert_eq!(setup.status, StatusCode::OK, "{}", setup.json);
+    assert!(
+        setup.json["provisioning_uri"]
+            .as_str()
+            .unwrap()
+            .starts_with("otpauth://totp/")
+    );
+    assert!(setup.json["qr_svg"].as_str().unwrap().contains("<svg"));
+    let secret = TotpSecret::from_base32(setup.json["secret"].as_str().unwrap()).unwrap();
+
+    let wrong = browser
+        .post_json("/api/auth/totp/confirm", &json!({ "code": "000000" }))
+        .await;
+    assert_eq!(wrong.status, StatusCode::BAD_REQUEST);
+    assert_eq!(wrong.json["field"], "code");
+    let confirmed = browser
+        .post_json(
+            "/api/auth/totp/confirm",
+            &json!({ "code": secret.code_at(clock.now()) }),
+        )
+        .await;
+    assert_eq!(
+        confirmed.status,
+        StatusCode::NO_CONTENT,
+        "{}",
+        confirmed.json
+    );
+
+    clock.advance(Duration::seconds(60));
+    let without = sign_in(&app, user.email.as_str(), TEST_PASSWORD, None).await;
+    assert_eq!(without.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        without.json["type"],
+        "urn:emma:problem:second-factor-required"
+    );
+    let code = secret.code_at(clock.now());
+    let with = sign_in(&app, user.email.as_str(), TEST_PASSWORD, Some(&code)).await;
+    assert_eq!(with.status, StatusCode::OK, "{}", with.json);
+    assert_eq!(with.json["second_factor"], true);
+    // The same code again is refused.
+    let replay = sign_in(&app, user.email.as_str(), TEST_PASSWORD, Some(&code)).await;
+    assert_eq!(replay.status, StatusCode::UNAUTHORIZED);
+}
+
+fn link_token(raw: &[u8]) -> String {
+    let message = mail_parser::MessageParser::default()
+        .parse(raw)
+        .expect("valid MIME");
+    let text = message.body_text(0).expect("a text part").into_owned();
+    let start = text.find("token=").expect("a link with a token") + "token=".len();
+    text[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect()
+}
+
+async fn a_reset_link_sets_a_new_password_once(adapters: Adapters) {
+    let app = spawn(adapters).await;
+    let tenant = create_tenant(&app, "Sparkasse Vergessen").await;
+    let user = app.create_user(Role::Viewer, Some(&tenant)).await;
+    let anonymous = app.anonymous();
+
+    let unknown = anonymous
+        .post_json(
+            "/api/auth/password-reset",
+            &json!({ "email": "gibtsnicht@example.de" }),
+        )
+        .await;
+    assert_eq!(unknown.status, StatusCode::ACCEPTED);
+    assert!(
+        sent::messages_containing(&app, "gibtsnicht@example.de")
+            .await
+            .is_empty()
+    );
+
+    let requested = anonymous
+        .post_json(
+            "/api/auth/password-reset",
+            &json!({ "email": user.email.as_str() }),
+        )
+        .await;
+    assert_eq!(requested.status, StatusCode::ACCEPTED);
+    let mails = sent::messages_containing(&app, user.email.as_str()).await;
+    assert_eq!(mails.len(), 1);
+    let token = link_token(&mails[0]);
+
+    let weak = anonymous
+        .post_json(
+            "/api/auth/password-reset/confirm",
+            &json!({ "token": token, "new_password": "kurz" }),
+        )
+        .await;
+    assert_eq!(weak.status, StatusCode::BAD_REQUEST);
+    assert_eq!(weak.json["field"], "new_password");
+    let new_password = "Leuchtturm-Nordsee-Kompass-77";
+    let done = anonymous
+        .post_json(
+            "/api/auth/password-reset/confirm",
+            &json!({ "token": token, "new_password": new_password }),
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::NO_CONTENT, "{}", done.json);
+    let again = anonymous
+        .post_json(
+            "/api/auth/password-reset/confirm",
+            &json!({ "token": token, "new_password": "Noch-ein-ganz-anderes-Kennwort-5" }),
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::BAD_REQUEST);
+    assert_eq!(again.json["field"], "token");
+
+    assert_eq!(
+        sign_in(&app, user.email.as_str(), TEST_PASSWORD, None)
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        sign_in(&app, user.email.as_str(), new_password, None)
+            .await
+            .status,
+        StatusCode::OK
+    );
+}
+
+emma_tests::on_both_adapter_sets!(
+    a_confirmed_second_factor_is_asked_for_at_sign_in_and_a_code_works_once,
+    a_reset_link_sets_a_new_password_once,
+);
