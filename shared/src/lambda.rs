@@ -23,6 +23,12 @@ pub async fn serve_http(group: Group) -> Result<(), Error> {
     lambda_http::run(http::router(runtime.app, &[group])).await
 }
 
+/// Serves the browser UI behind API Gateway.
+pub async fn serve_ui() -> Result<(), Error> {
+    let runtime = bootstrap::from_env().await?;
+    lambda_http::run(http::ui_router(runtime.app)).await
+}
+
 /// Runs an event handler: `handler(&app, event)` for every invocation.
 pub async fn serve_events<E, R, F, Fut>(handler: F) -> Result<(), Error>
 where

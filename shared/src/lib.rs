@@ -16,6 +16,7 @@ pub mod mime;
 pub mod ports;
 pub mod services;
 pub mod telemetry;
+pub mod ui;
 pub mod workers;
 
 pub use app::App;

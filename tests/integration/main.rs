@@ -7,6 +7,7 @@ mod access;
 mod account;
 mod api_keys;
 mod blob_conformance;
+mod browser;
 mod events;
 mod http_api;
 mod mail_conformance;

@@ -4,6 +4,7 @@
 
 pub mod app;
 pub mod aws;
+pub mod browser;
 pub mod http;
 pub mod logs;
 pub mod sent;

@@ -59,6 +59,7 @@ impl Role {
             ReadPlatformAudit => self == Operator,
             ManageUsers => matches!(self, ProductAdmin | TenantAdmin),
             ReadAudit | ManageApiKeys => self == TenantAdmin,
+            ViewOwnAuditLog => matches!(self, TenantAdmin | Operator),
             ReadContacts => matches!(self, TenantAdmin | Editor | Viewer),
             WriteContacts | SendTestMail => self == Editor,
         }
@@ -93,6 +94,9 @@ pub enum Permission {
     ManageUsers,
     /// Read the tenant's audit log.
     ReadAudit,
+    /// Read the audit log of one's own scope: a tenant admin their
+    /// tenant's, the operator the platform's (the audit page).
+    ViewOwnAuditLog,
     /// Create, list and revoke the tenant's API keys (for integrations).
     ManageApiKeys,
     ReadContacts,

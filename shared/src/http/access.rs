@@ -185,7 +185,52 @@ pub static ROUTES: &[RouteAccess] = &[
         SendTestMail,
         Some("contact.test_mail"),
     ),
+    // The browser UI (shared/src/ui): pages and their form posts.
+    route(Method::GET, "/anmelden", Public, None),
+    // Sign-in writes its own audit entries, also for unknown accounts.
+    route(Method::POST, "/anmelden", Public, None),
+    route(Method::GET, "/sprache", Public, None),
+    route(Method::GET, "/static/emma.css", Public, None),
+    route(Method::GET, "/static/emma.js", Public, None),
+    route(Method::GET, "/", SignedIn, None),
+    route(Method::POST, "/abmelden", SignedIn, Some("auth.sign_out")),
+    route(Method::GET, "/benutzer", ManageUsers, None),
+    route(Method::POST, "/benutzer", ManageUsers, Some("user.create")),
+    route(Method::GET, "/mandanten", ReadTenants, None),
+    route(
+        Method::POST,
+        "/mandanten",
+        ManageTenants,
+        Some("tenant.create"),
+    ),
+    // Tenant admins see their tenant's log, the operator the platform's.
+    route(Method::GET, "/protokoll", ViewOwnAuditLog, None),
+    route(Method::GET, "/konto", SignedIn, None),
+    route(
+        Method::POST,
+        "/konto/kennwort",
+        SignedIn,
+        Some("auth.password_change"),
+    ),
+    route(
+        Method::POST,
+        "/konto/totp",
+        SignedIn,
+        Some("auth.totp_setup"),
+    ),
+    route(
+        Method::POST,
+        "/konto/totp/bestaetigen",
+        SignedIn,
+        Some("auth.totp_enable"),
+    ),
 ];
+
+/// Whether a route is a page of the browser UI (answered with HTML,
+/// redirects and forms) rather than the JSON API.
+pub fn is_page(path: &str) -> bool {
+    !path.starts_with("/api/") && path != "/health" && !path.starts_with("/dev-idp/")
+}
 
 /// The rule for a route, if it has one.
 pub fn rule(method: &Method, path: &str) -> Option<&'static RouteAccess> {
@@ -242,9 +287,32 @@ pub async fn guard(
         .map(|(_, v)| v.clone())
         .next_back();
 
-    let principal = match authenticate(&app, request.headers(), ip).await {
-        Ok(principal) => principal,
-        Err(e) => return e.into_response(),
+    let page = is_page(rule.path);
+    let lang = crate::ui::Lang::from_headers(request.headers());
+    let https = app.settings.public_url.scheme() == "https";
+    let answer = |refusal: ApiError| -> Response {
+        if page {
+            page_refusal(refusal, lang, https)
+        } else {
+            refusal.into_response()
+        }
+    };
+
+    // Public routes need nobody: they are not even looked up.
+    let principal = if rule.permission == Public {
+        None
+    } else {
+        match authenticate(&app, request.headers(), ip).await {
+            Ok(principal) => principal,
+            Err(e) => return answer(e),
+        }
+    };
+
+    // A form post carries its CSRF token in the body: read it, then hand
+    // the same bytes on.
+    let (request, form_token) = match form_csrf_token(request).await {
+        Ok(pair) => pair,
+        Err(e) => return answer(e),
     };
 
     let decision = decide(
@@ -253,6 +321,7 @@ pub async fn guard(
         principal.as_ref(),
         path_tenant.as_ref(),
         &request,
+        form_token.as_deref(),
     );
     if let Err(refusal) = decision {
         if let Some(principal) = &principal {
@@ -261,7 +330,7 @@ pub async fn guard(
             entry.outcome = Outcome::Denied;
             audit::record_or_log(&app, &entry).await;
         }
-        return refusal.into_response();
+        return answer(refusal);
     }
 
     let entry = match (&principal, rule.action) {
@@ -274,7 +343,7 @@ pub async fn guard(
     }
     let response = next.run(request).await;
     if let Some(mut entry) = entry {
-        entry.outcome = if response.status().is_success() {
+        entry.outcome = if response.status().is_success() || response.status().is_redirection() {
             Outcome::Success
         } else {
             Outcome::Failed
@@ -303,6 +372,7 @@ fn decide(
     principal: Option<&Principal>,
     path_tenant: Option<&TenantId>,
     request: &Request,
+    form_token: Option<&str>,
 ) -> Result<(), ApiError> {
     if principal.is_some_and(|p| p.credential == Credential::ApiKey) && for_people_only(rule) {
         return Err(ApiError::Forbidden);
@@ -311,13 +381,17 @@ fn decide(
         return Ok(());
     }
     let principal = principal.ok_or(ApiError::Unauthenticated)?;
-    if principal.must_change_password && !OPEN_BEFORE_PASSWORD_CHANGE.contains(&rule.path) {
+    let open = OPEN_BEFORE_PASSWORD_CHANGE.contains(&rule.path)
+        || crate::ui::OPEN_BEFORE_PASSWORD_CHANGE.contains(&rule.path);
+    if principal.must_change_password && !open {
         return Err(ApiError::PasswordChangeRequired);
     }
     if !principal.role.may(rule.permission) {
         return Err(ApiError::Forbidden);
     }
-    if rule.permission.is_tenant_scoped() {
+    // Pages name no tenant in the path: they act on the user's own (a
+    // product admin's page picks one and checks it).
+    if rule.permission.is_tenant_scoped() && !is_page(rule.path) {
         let own = path_tenant.is_some() && path_tenant == principal.tenant.as_ref();
         let any_tenant = principal.role == Role::ProductAdmin && rule.permission == ManageUsers;
         if !(own || any_tenant) {
@@ -326,9 +400,61 @@ fn decide(
         }
     }
     if principal.credential == Credential::Session && !is_safe(&rule.method) {
-        check_csrf(app, request)?;
+        check_csrf(app, request, form_token)?;
     }
     Ok(())
+}
+
+/// How a page answers a refusal: to the sign-in page when nobody is signed
+/// in, to the account page while a one-time password is in use, otherwise
+/// an HTML error page.
+fn page_refusal(refusal: ApiError, lang: crate::ui::Lang, https: bool) -> Response {
+    use axum::http::StatusCode;
+    let see_other = |to: &'static str| {
+        let mut response = StatusCode::SEE_OTHER.into_response();
+        response
+            .headers_mut()
+            .insert(header::LOCATION, header::HeaderValue::from_static(to));
+        response
+    };
+    match refusal {
+        ApiError::Unauthenticated => see_other("/anmelden"),
+        ApiError::PasswordChangeRequired => see_other("/konto"),
+        other => {
+            let status = StatusCode::from_u16(other.problem().status)
+                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let mut response = crate::ui::error_page(status, lang, "");
+            crate::ui::security_headers(&mut response, https);
+            response
+        }
+    }
+}
+
+/// The largest form body the guard reads for its CSRF token.
+const MAX_FORM_BODY: usize = 64 * 1024;
+
+/// For a form post, the `csrf_token` field of its body, with the request
+/// rebuilt from the same bytes; other requests pass untouched.
+async fn form_csrf_token(request: Request) -> Result<(Request, Option<String>), ApiError> {
+    let is_form = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    if !is_form || is_safe(request.method()) {
+        return Ok((request, None));
+    }
+    let (parts, body) = request.into_parts();
+    let bytes = axum::body::to_bytes(body, MAX_FORM_BODY)
+        .await
+        .map_err(|_| ApiError::PayloadTooLarge {
+            limit: MAX_FORM_BODY,
+        })?;
+    let token = crate::ui::form_field(&bytes, crate::ui::CSRF_FIELD);
+    Ok((
+        Request::from_parts(parts, axum::body::Body::from(bytes)),
+        token,
+    ))
 }
 
 fn is_safe(method: &Method) -> bool {
@@ -337,7 +463,7 @@ fn is_safe(method: &Method) -> bool {
 
 /// A cookie-authenticated change must come from our own origin and carry
 /// the session's CSRF token in `X-CSRF-Token`.
-fn check_csrf(app: &App, request: &Request) -> Result<(), ApiError> {
+fn check_csrf(app: &App, request: &Request, form_token: Option<&str>) -> Result<(), ApiError> {
     let headers = request.headers();
     let ours = app.settings.public_url.origin().ascii_serialization();
     let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
@@ -354,6 +480,7 @@ fn check_csrf(app: &App, request: &Request) -> Result<(), ApiError> {
     let presented = headers
         .get("x-csrf-token")
         .and_then(|v| v.to_str().ok())
+        .or(form_token)
         .unwrap_or_default();
     if sessions::csrf_matches(app, &token, presented) {
         Ok(())

@@ -120,6 +120,7 @@ pub fn to_csv(entries: &[AuditEntry]) -> Result<Vec<u8>, ApiError> {
                 "Benutzer",
                 "Rolle",
                 "Adresse (Hash)",
+                "API-Schlüssel",
                 "IP",
             ])
             .map_err(internal)?;
@@ -140,6 +141,7 @@ pub fn to_csv(entries: &[AuditEntry]) -> Result<Vec<u8>, ApiError> {
                     .map(|r| r.as_str().to_owned())
                     .unwrap_or_default(),
                 e.actor.email_hash.clone().unwrap_or_default(),
+                e.actor.api_key_id.clone().unwrap_or_default(),
                 e.ip.clone().unwrap_or_default(),
             ];
             writer

@@ -79,18 +79,32 @@ pub fn router(app: App, groups: &[Group]) -> Router {
         merged = merged.merge(group());
     }
     let (router, _) = merged.split_for_parts();
-    // Every route passes the access guard (it sees the matched route).
+    guarded(app, router)
+}
+
+/// The browser UI's pages, finished like the API: what the `ui` function serves.
+pub fn ui_router(app: App) -> Router {
+    guarded(app, crate::ui::routes())
+}
+
+/// A router of every group and the browser UI: what the local server serves.
+pub fn full_router(app: App) -> Router {
+    let mut merged = OpenApiRouter::new();
+    for (_, group) in GROUPS {
+        merged = merged.merge(group());
+    }
+    let (router, _) = merged.split_for_parts();
+    guarded(app, router.merge(crate::ui::routes()))
+}
+
+/// Every route passes the access guard (it sees the matched route), then
+/// the common finish.
+fn guarded(app: App, router: Router<App>) -> Router {
     let router = router.route_layer(axum::middleware::from_fn_with_state(
         app.clone(),
         access::guard,
     ));
     finish(router.with_state(app))
-}
-
-/// A router of every group: what the local server serves.
-pub fn full_router(app: App) -> Router {
-    let groups: Vec<Group> = GROUPS.iter().map(|(_, g)| *g).collect();
-    router(app, &groups)
 }
 
 fn finish(router: Router) -> Router {

@@ -1,0 +1,564 @@
+//! The overview, user administration (Benutzerverwaltung), tenant
+//! administration (Mandanten) and the audit log page (Änderungsprotokoll).
+
+use std::collections::HashMap;
+
+use axum::extract::Query;
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::Response;
+use chrono::{DateTime, Utc};
+use fluent_bundle::FluentArgs;
+use serde::Serialize;
+
+use super::forms::{FormBody, Invalid, Member, Visit};
+use super::i18n::{self, Lang};
+use super::view;
+use crate::domain::{
+    EmailAddress, EmailAddressError, Permission, PersonName, Role, Tenant, TenantId, TenantName,
+    TenantNameError, TenantStatus, UserStatus,
+};
+use crate::http::access::AUDIT_OBJECT;
+use crate::services::audit::{self, Filter, Outcome};
+use crate::services::tenants::{self, TenantError};
+use crate::services::users::{self, NewUser, UserError};
+
+/// How many audit entries the page shows.
+const AUDIT_PAGE_SIZE: u32 = 100;
+
+/// A time in Berlin, e.g. "27.11.2026, 14:30 Uhr".
+pub(super) fn date_time(lang: Lang, at: DateTime<Utc>) -> String {
+    let local = at.with_timezone(&chrono_tz::Europe::Berlin);
+    let mut args = FluentArgs::new();
+    args.set("date", date(lang, at));
+    args.set("time", local.format("%H:%M").to_string());
+    i18n::message(lang, "datetime", Some(&args))
+}
+
+/// A day in Berlin, e.g. "27.11.2026".
+pub(super) fn date(lang: Lang, at: DateTime<Utc>) -> String {
+    let local = at.with_timezone(&chrono_tz::Europe::Berlin);
+    match lang {
+        Lang::De => local.format("%d.%m.%Y").to_string(),
+        Lang::En => local.format("%d/%m/%Y").to_string(),
+    }
+}
+
+fn tenant_failure(visit: &Visit, e: TenantError) -> Response {
+    match e {
+        TenantError::Store(s) => visit.store_failure(s),
+        TenantError::NotFound | TenantError::Suspended => visit.fail(StatusCode::NOT_FOUND),
+    }
+}
+
+#[derive(Serialize)]
+struct OverviewView {
+    overview_text: String,
+}
+
+/// `GET /`: the overview.
+pub(super) async fn overview(visit: Visit) -> Response {
+    let member = match visit.member(false).await {
+        Ok(member) => member,
+        Err(response) => return response,
+    };
+    let values = OverviewView {
+        overview_text: format!("overview-role-{}", member.principal.role.as_str()),
+    };
+    let layout = visit.layout(&member, "/");
+    view::page(
+        StatusCode::OK,
+        "overview.html",
+        &layout,
+        &values,
+        visit.https,
+    )
+}
+
+#[derive(Debug, Default, Serialize)]
+struct UserRow {
+    name: String,
+    email: String,
+    role: String,
+    status: String,
+}
+
+#[derive(Debug, Serialize)]
+struct RoleOption {
+    value: &'static str,
+    label: String,
+}
+
+#[derive(Debug, Default, Serialize)]
+struct UserForm {
+    email: String,
+    name: String,
+    role: String,
+}
+
+#[derive(Debug, Serialize)]
+struct CreatedUser {
+    name: String,
+    password: String,
+}
+
+#[derive(Debug, Serialize)]
+struct TenantChoice {
+    id: String,
+    name: String,
+}
+
+#[derive(Debug, Default, Serialize)]
+struct UsersView {
+    alert: Option<String>,
+    invalid: Option<&'static str>,
+    field_error: Option<String>,
+    created: Option<CreatedUser>,
+    form: UserForm,
+    /// For a product admin: the tenants to choose from.
+    tenants: Vec<TenantChoice>,
+    choose_tenant: bool,
+    tenant_id: Option<String>,
+    tenant_name: Option<String>,
+    users: Vec<UserRow>,
+    grantable: Vec<RoleOption>,
+}
+
+impl UsersView {
+    fn refuse(&mut self, invalid: Invalid) {
+        self.alert = Some(invalid.alert);
+        self.invalid = Some(invalid.field);
+        self.field_error = Some(invalid.problem);
+    }
+}
+
+/// The tenant whose users the member manages: their own, or for a product
+/// admin the one named by `mandant` (none yet: they choose first).
+async fn managed_tenant(
+    visit: &Visit,
+    member: &Member,
+    named: Option<&str>,
+) -> Result<Option<Tenant>, Response> {
+    if !member.principal.role.may(Permission::ManageUsers) {
+        return Err(visit.fail(StatusCode::FORBIDDEN));
+    }
+    let id = match (&member.principal.tenant, member.principal.role) {
+        (Some(own), _) => own.clone(),
+        (None, Role::ProductAdmin) => match named.filter(|n| !n.is_empty()) {
+            None => return Ok(None),
+            Some(raw) => TenantId::parse(raw).map_err(|_| visit.fail(StatusCode::NOT_FOUND))?,
+        },
+        (None, _) => return Err(visit.fail(StatusCode::FORBIDDEN)),
+    };
+    tenants::get(&visit.app, &id)
+        .await
+        .map(Some)
+        .map_err(|e| tenant_failure(visit, e))
+}
+
+async fn users_page(
+    visit: &Visit,
+    member: &Member,
+    tenant: Option<Tenant>,
+    mut values: UsersView,
+    status: StatusCode,
+) -> Response {
+    let role = member.principal.role;
+    values.choose_tenant = member.principal.tenant.is_none();
+    if values.choose_tenant {
+        match tenants::list(&visit.app).await {
+            Ok(all) => {
+                values.tenants = all
+                    .into_iter()
+                    .map(|t| TenantChoice {
+                        id: t.id.to_string(),
+                        name: t.name.as_str().to_owned(),
+                    })
+                    .collect();
+            }
+            Err(e) => return tenant_failure(visit, e),
+        }
+    }
+    if let Some(tenant) = &tenant {
+        let all = match users::list(&visit.app, Some(&tenant.id)).await {
+            Ok(all) => all,
+            Err(e) => return visit.user_failure(e),
+        };
+        values.users = all
+            .iter()
+            .filter(|u| role.may_grant(u.role))
+            .map(|u| UserRow {
+                name: u.name.as_str().to_owned(),
+                email: u.email.to_string(),
+                role: view::role_label(u.role),
+                status: match u.status {
+                    UserStatus::Active => "status-active",
+                    UserStatus::Disabled => "status-disabled",
+                }
+                .to_owned(),
+            })
+            .collect();
+        values.tenant_id = Some(tenant.id.to_string());
+        values.tenant_name = Some(tenant.name.as_str().to_owned());
+    }
+    values.grantable = Role::ALL
+        .into_iter()
+        .filter(|r| role.may_grant(*r))
+        .map(|r| RoleOption {
+            value: r.as_str(),
+            label: view::role_label(r),
+        })
+        .collect();
+    if values.form.role.is_empty() {
+        // The least the principal may grant: viewers before editors.
+        values.form.role = values
+            .grantable
+            .last()
+            .map(|r| r.value.to_owned())
+            .unwrap_or_default();
+    }
+    let layout = visit.layout(member, "/benutzer");
+    view::page(status, "users.html", &layout, &values, visit.https)
+}
+
+/// `GET /benutzer`: the tenant's users the member may manage, and the form
+/// for a new one.
+pub(super) async fn users(visit: Visit, Query(query): Query<HashMap<String, String>>) -> Response {
+    let member = match visit.member(false).await {
+        Ok(member) => member,
+        Err(response) => return response,
+    };
+    let tenant =
+        match managed_tenant(&visit, &member, query.get("mandant").map(String::as_str)).await {
+            Ok(tenant) => tenant,
+            Err(response) => return response,
+        };
+    users_page(
+        &visit,
+        &member,
+        tenant,
+        UsersView::default(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+fn check_email(visit: &Visit, raw: &str) -> Result<EmailAddress, Invalid> {
+    let problem = match EmailAddress::parse(raw) {
+        Ok(email) => return Ok(email),
+        Err(EmailAddressError::Empty) => visit.tr("problem-required"),
+        Err(EmailAddressError::TooLong) => {
+            visit.tr_args("problem-too-long", &[("max", "254".to_owned())])
+        }
+        Err(_) => visit.tr("problem-email-invalid"),
+    };
+    Err(visit.invalid("email", "field-email", problem))
+}
+
+fn check_name(visit: &Visit, raw: &str) -> Result<PersonName, Invalid> {
+    let trimmed = raw.trim();
+    let problem = if trimmed.is_empty() {
+        visit.tr("problem-required")
+    } else if trimmed.chars().count() > 100 {
+        visit.tr_args("problem-too-long", &[("max", "100".to_owned())])
+    } else if trimmed.chars().any(char::is_control) {
+        visit.tr("problem-control-characters")
+    } else {
+        match PersonName::parse(trimmed) {
+            Ok(name) => return Ok(name),
+            Err(_) => visit.tr("problem-control-characters"),
+        }
+    };
+    Err(visit.invalid("name", "field-name", problem))
+}
+
+/// `POST /benutzer`: creates a user with a one-time password and shows it,
+/// once.
+pub(super) async fn create_user(visit: Visit, body: FormBody) -> Response {
+    let member = match visit.member(false).await {
+        Ok(member) => member,
+        Err(response) => return response,
+    };
+    let tenant = match managed_tenant(&visit, &member, Some(body.get("mandant"))).await {
+        Ok(Some(tenant)) => tenant,
+        Ok(None) => return visit.fail(StatusCode::NOT_FOUND),
+        Err(response) => return response,
+    };
+    let mut values = UsersView {
+        form: UserForm {
+            email: body.get("email").trim().to_owned(),
+            name: body.get("name").trim().to_owned(),
+            role: body.get("role").to_owned(),
+        },
+        ..UsersView::default()
+    };
+    let checked = check_email(&visit, body.get("email")).and_then(|email| {
+        let name = check_name(&visit, body.get("name"))?;
+        let role = Role::parse(body.get("role"))
+            .filter(|r| member.principal.role.may_grant(*r))
+            .ok_or_else(|| {
+                visit.invalid("role", "field-role", visit.tr("problem-role-not-grantable"))
+            })?;
+        Ok((email, name, role))
+    });
+    let (email, name, role) = match checked {
+        Ok(fields) => fields,
+        Err(invalid) => {
+            let status = if invalid.field == "role" {
+                StatusCode::FORBIDDEN
+            } else {
+                StatusCode::BAD_REQUEST
+            };
+            values.refuse(invalid);
+            return users_page(&visit, &member, Some(tenant), values, status).await;
+        }
+    };
+    let new = NewUser {
+        tenant: Some(tenant.id.clone()),
+        email,
+        name,
+        role,
+        password_hash: None,
+    };
+    match users::create_with_one_time_password(&visit.app, new).await {
+        Ok((user, password)) => {
+            values.created = Some(CreatedUser {
+                name: user.name.as_str().to_owned(),
+                password,
+            });
+            values.form = UserForm::default();
+            let mut response =
+                users_page(&visit, &member, Some(tenant), values, StatusCode::OK).await;
+            if let Ok(id) = HeaderValue::from_str(&user.id.to_string()) {
+                response.headers_mut().insert(AUDIT_OBJECT, id);
+            }
+            response
+        }
+        Err(UserError::DuplicateEmail) => {
+            values.refuse(visit.invalid("email", "field-email", visit.tr("problem-email-taken")));
+            users_page(&visit, &member, Some(tenant), values, StatusCode::CONFLICT).await
+        }
+        Err(UserError::RoleNotAllowed(_)) => {
+            values.refuse(visit.invalid(
+                "role",
+                "field-role",
+                visit.tr("problem-role-not-grantable"),
+            ));
+            users_page(
+                &visit,
+                &member,
+                Some(tenant),
+                values,
+                StatusCode::BAD_REQUEST,
+            )
+            .await
+        }
+        Err(e) => visit.user_failure(e),
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct TenantRow {
+    id: String,
+    name: String,
+    status: &'static str,
+    created_at: String,
+}
+
+#[derive(Debug, Serialize)]
+struct CreatedTenant {
+    id: String,
+    name: String,
+}
+
+#[derive(Debug, Default, Serialize)]
+struct TenantForm {
+    name: String,
+}
+
+#[derive(Debug, Default, Serialize)]
+struct TenantsView {
+    alert: Option<String>,
+    invalid: Option<&'static str>,
+    field_error: Option<String>,
+    created: Option<CreatedTenant>,
+    form: TenantForm,
+    tenants: Vec<TenantRow>,
+    may_create: bool,
+}
+
+async fn tenants_page(
+    visit: &Visit,
+    member: &Member,
+    mut values: TenantsView,
+    status: StatusCode,
+) -> Response {
+    let all = match tenants::list(&visit.app).await {
+        Ok(all) => all,
+        Err(e) => return tenant_failure(visit, e),
+    };
+    values.tenants = all
+        .into_iter()
+        .map(|t| TenantRow {
+            id: t.id.to_string(),
+            name: t.name.as_str().to_owned(),
+            status: match t.status {
+                TenantStatus::Active => "tenant-status-active",
+                TenantStatus::Suspended => "tenant-status-suspended",
+            },
+            created_at: date(visit.lang, t.created_at),
+        })
+        .collect();
+    values.may_create = member.principal.role.may(Permission::ManageTenants);
+    let layout = visit.layout(member, "/mandanten");
+    view::page(status, "tenants.html", &layout, &values, visit.https)
+}
+
+/// `GET /mandanten`: every tenant; the operator also gets the form for a
+/// new one.
+pub(super) async fn tenants(visit: Visit) -> Response {
+    let member = match visit.member(false).await {
+        Ok(member) => member,
+        Err(response) => return response,
+    };
+    if !member.principal.role.may(Permission::ReadTenants) {
+        return visit.fail(StatusCode::FORBIDDEN);
+    }
+    tenants_page(&visit, &member, TenantsView::default(), StatusCode::OK).await
+}
+
+/// `POST /mandanten`: the operator registers a tenant.
+pub(super) async fn create_tenant(visit: Visit, body: FormBody) -> Response {
+    let member = match visit.member(false).await {
+        Ok(member) => member,
+        Err(response) => return response,
+    };
+    if !member.principal.role.may(Permission::ManageTenants) {
+        return visit.fail(StatusCode::FORBIDDEN);
+    }
+    let mut values = TenantsView {
+        form: TenantForm {
+            name: body.get("name").trim().to_owned(),
+        },
+        ..TenantsView::default()
+    };
+    let name = match TenantName::parse(body.get("name")) {
+        Ok(name) => name,
+        Err(e) => {
+            let problem = match e {
+                TenantNameError::Empty => visit.tr("problem-required"),
+                TenantNameError::TooLong => {
+                    visit.tr_args("problem-too-long", &[("max", "120".to_owned())])
+                }
+                TenantNameError::ControlCharacters => visit.tr("problem-control-characters"),
+            };
+            let invalid = visit.invalid("name", "field-tenant-name", problem);
+            values.alert = Some(invalid.alert);
+            values.invalid = Some(invalid.field);
+            values.field_error = Some(invalid.problem);
+            return tenants_page(&visit, &member, values, StatusCode::BAD_REQUEST).await;
+        }
+    };
+    match tenants::create(&visit.app, name).await {
+        Ok(tenant) => {
+            values.created = Some(CreatedTenant {
+                id: tenant.id.to_string(),
+                name: tenant.name.as_str().to_owned(),
+            });
+            values.form = TenantForm::default();
+            let mut response = tenants_page(&visit, &member, values, StatusCode::OK).await;
+            if let Ok(id) = HeaderValue::from_str(tenant.id.as_str()) {
+                response.headers_mut().insert(AUDIT_OBJECT, id);
+            }
+            response
+        }
+        Err(e) => tenant_failure(&visit, e),
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct AuditRow {
+    time: String,
+    iso: String,
+    action: String,
+    object: String,
+    outcome: &'static str,
+    outcome_class: &'static str,
+    role: Option<String>,
+    actor: Option<String>,
+    ip: String,
+}
+
+#[derive(Debug, Serialize)]
+struct AuditView {
+    intro: &'static str,
+    csv_url: String,
+    entries: Vec<AuditRow>,
+}
+
+/// `GET /protokoll`: the latest entries of the tenant's log (tenant admin)
+/// or the platform's (operator); 403 for everyone else.
+pub(super) async fn audit(visit: Visit) -> Response {
+    let member = match visit.member(false).await {
+        Ok(member) => member,
+        Err(response) => return response,
+    };
+    let role = member.principal.role;
+    let (scope, intro, csv_url) = if role.may(Permission::ReadAudit) {
+        let Some(tenant) = member.principal.tenant.clone() else {
+            return visit.fail(StatusCode::FORBIDDEN);
+        };
+        let url = format!("/api/tenants/{tenant}/audit?format=csv");
+        (Some(tenant), "audit-intro-tenant", url)
+    } else if role.may(Permission::ReadPlatformAudit) {
+        (
+            None,
+            "audit-intro-platform",
+            "/api/platform/audit?format=csv".to_owned(),
+        )
+    } else {
+        return visit.fail(StatusCode::FORBIDDEN);
+    };
+    let entries = match audit::list(
+        &visit.app,
+        scope.as_ref(),
+        &Filter::default(),
+        AUDIT_PAGE_SIZE,
+        None,
+    )
+    .await
+    {
+        Ok((entries, _)) => entries,
+        Err(e) => return visit.store_failure(e),
+    };
+    let values = AuditView {
+        intro,
+        csv_url,
+        entries: entries
+            .into_iter()
+            .map(|e| {
+                let (outcome, outcome_class) = match e.outcome {
+                    Outcome::Success => ("outcome-success", "success"),
+                    Outcome::Denied => ("outcome-denied", "denied"),
+                    Outcome::Failed => ("outcome-failed", "failed"),
+                };
+                AuditRow {
+                    time: date_time(visit.lang, e.at),
+                    iso: e.at.to_rfc3339(),
+                    action: e.action,
+                    object: e.object.unwrap_or_default(),
+                    outcome,
+                    outcome_class,
+                    role: e.actor.role.map(view::role_label),
+                    actor: e
+                        .actor
+                        .user_id
+                        .map(|u| u.to_string())
+                        .or(e.actor.api_key_id),
+                    ip: e.ip.unwrap_or_default(),
+                }
+            })
+            .collect(),
+    };
+    let layout = visit.layout(&member, "/protokoll");
+    view::page(StatusCode::OK, "audit.html", &layout, &values, visit.https)
+}

@@ -1,0 +1,175 @@
+# EMMA's browser UI, German (the default language).
+# Words as the users say them: see the word list in the design brief.
+
+product-name = EMMA
+product-claim = E-Mail-Marketing für Sparkassen
+skip-to-content = Zum Inhalt springen
+footer-text = EMMA – Ihre Daten bleiben im Institut.
+language-switch-en = English
+language-switch-de = Deutsch
+nav-label = Hauptnavigation
+sign-out = Abmelden
+
+## Navigation and overview
+
+nav-overview = Übersicht
+nav-users = Benutzerverwaltung
+nav-users-description = Benutzer anlegen und ihre Rollen sehen.
+nav-tenants = Mandanten
+nav-tenants-description = Die Institute der Plattform sehen und anlegen.
+nav-audit = Änderungsprotokoll
+nav-audit-description = Wer hat wann was geändert – mit CSV-Export.
+nav-account = Konto
+nav-account-description = Kennwort ändern und zweiten Faktor einrichten.
+overview-welcome = Willkommen, { $name }!
+overview-role-operator = Sie betreiben die Plattform: Mandanten anlegen und verwalten. Inhalte der Institute sehen Sie nicht.
+overview-role-product_admin = Sie betreuen die Administratorinnen und Administratoren der Institute.
+overview-role-tenant_admin = Sie verwalten die Benutzer Ihres Instituts und sehen sein Änderungsprotokoll.
+overview-role-editor = Sie pflegen Kontakte, Verteiler, Vorlagen und Kampagnen Ihres Instituts.
+overview-role-viewer = Sie sehen Berichte und Inhalte Ihres Instituts, ohne sie zu ändern.
+
+## Roles and states
+
+role-operator = Betrieb
+role-product_admin = Produktadministration
+role-tenant_admin = Institutsadministration
+role-editor = Redaktion
+role-viewer = Lesezugriff
+status-active = aktiv
+status-disabled = gesperrt
+tenant-status-active = aktiv
+tenant-status-suspended = ausgesetzt
+outcome-success = erfolgreich
+outcome-denied = verweigert
+outcome-failed = fehlgeschlagen
+
+## Sign-in
+
+sign-in-title = Anmelden
+sign-in-button = Anmelden
+sign-in-sso = Mit Unternehmenskonto anmelden
+sign-in-sso-explanation = Im Firmennetz melden Sie sich über das Mitarbeiterportal an: Es öffnet EMMA mit Ihrem Unternehmenskonto, ohne Kennwort. Außerhalb des Firmennetzes melden Sie sich hier mit E-Mail-Adresse und Kennwort an.
+sign-in-or-password = oder mit E-Mail-Adresse und Kennwort:
+sign-in-invalid = E-Mail-Adresse oder Kennwort ist nicht richtig.
+sign-in-throttled = Zu viele fehlgeschlagene Versuche. Bitte versuchen Sie es in { $seconds } Sekunden noch einmal.
+sign-in-second-factor = Bitte geben Sie Ihr Kennwort noch einmal und dazu den Code aus Ihrer Authenticator-App ein.
+sign-in-second-factor-invalid = Der Code aus der Authenticator-App ist nicht richtig. Bitte geben Sie Kennwort und einen neuen Code ein.
+sign-in-tenant-suspended = Der Zugang Ihres Instituts ist zurzeit ausgesetzt.
+sign-in-expired = Die Anmeldeseite war zu lange geöffnet. Bitte melden Sie sich noch einmal an.
+
+## Form fields
+
+field-email = E-Mail-Adresse
+field-password = Kennwort
+field-totp-code = Code aus der Authenticator-App
+field-totp-code-hint = Nur nötig, wenn Sie einen zweiten Faktor eingerichtet haben.
+field-name = Name
+field-role = Rolle
+field-status = Status
+field-tenant = Mandant
+field-tenant-name = Name des Instituts
+field-tenant-id = Kennung
+field-created-at = Angelegt am
+field-current-password = Aktuelles Kennwort
+field-new-password = Neues Kennwort
+field-code = Code
+
+## Problems with input
+
+form-error = Bitte prüfen Sie das Feld „{ $field }“: { $problem }
+problem-required = Bitte füllen Sie dieses Feld aus.
+problem-too-long = Höchstens { $max } Zeichen sind erlaubt.
+problem-control-characters = Steuerzeichen sind nicht erlaubt.
+problem-email-invalid = Das ist keine gültige E-Mail-Adresse (Beispiel: name@sparkasse-musterstadt.de).
+problem-email-taken = Für diese E-Mail-Adresse gibt es schon ein Konto.
+problem-role-not-grantable = Diese Rolle dürfen Sie nicht vergeben.
+problem-password-wrong = Das aktuelle Kennwort ist nicht richtig.
+problem-password-too-short = Das Kennwort braucht mindestens { $min } Zeichen.
+problem-password-too-long = Das Kennwort darf höchstens { $max } Zeichen haben.
+problem-password-too-common = Dieses Kennwort ist zu verbreitet oder zu leicht zu erraten.
+problem-password-personal = Das Kennwort darf Ihre E-Mail-Adresse nicht enthalten.
+problem-code-invalid = Der Code ist nicht richtig. Bitte geben Sie den aktuellen Code ein.
+problem-nothing-to-confirm = Richten Sie den zweiten Faktor bitte zuerst ein.
+problem-form-unreadable = Das Formular kam nicht lesbar an. Bitte laden Sie die Seite neu.
+
+## User administration
+
+users-intro = Benutzer von { $tenant }, die Sie verwalten dürfen.
+users-table-caption = Benutzer
+users-none = Noch keine Benutzer.
+users-choose-tenant = Anzeigen
+users-new-heading = Neuen Benutzer anlegen
+users-create-button = Benutzer anlegen
+users-created = { $name } ist angelegt.
+users-one-time-password = Einmalkennwort (wird nur jetzt angezeigt):
+users-one-time-password-hint = Geben Sie das Einmalkennwort auf sicherem Weg weiter. Bei der ersten Anmeldung muss es durch ein eigenes Kennwort ersetzt werden.
+
+## Tenants
+
+tenants-table-caption = Mandanten
+tenants-none = Noch keine Mandanten.
+tenants-new-heading = Neuen Mandanten anlegen
+tenants-name-hint = Zum Beispiel „Sparkasse Musterstadt“, höchstens 120 Zeichen.
+tenants-create-button = Mandant anlegen
+tenants-created = Der Mandant { $name } ist angelegt (Kennung { $id }).
+
+## Audit log
+
+audit-intro-tenant = Die letzten 100 Einträge Ihres Instituts, die neuesten zuerst. E-Mail-Adressen stehen nur als Prüfwert im Protokoll.
+audit-intro-platform = Die letzten 100 Einträge der Plattform, die neuesten zuerst.
+audit-csv = Als CSV herunterladen
+audit-table-caption = Änderungsprotokoll
+audit-time = Zeitpunkt
+audit-action = Aktion
+audit-object = Objekt
+audit-outcome = Ergebnis
+audit-actor = Wer
+audit-ip = IP-Adresse
+audit-none = Noch keine Einträge.
+datetime = { $date }, { $time } Uhr
+
+## Account
+
+account-signed-in-as = Angemeldet als { $email }.
+account-must-change-password = Sie sind mit einem Einmalkennwort angemeldet. Bitte legen Sie jetzt Ihr eigenes Kennwort fest.
+account-password-heading = Kennwort ändern
+account-password-hint = Mindestens { $min } Zeichen; eine Passphrase aus mehreren Wörtern ist gut zu merken und schwer zu erraten.
+account-password-button = Kennwort ändern
+account-password-changed = Ihr Kennwort ist geändert.
+account-totp-heading = Zweiter Faktor (Authenticator-App)
+account-totp-active = Der zweite Faktor ist eingerichtet: Bei der Anmeldung fragt EMMA nach einem Code.
+account-totp-inactive = Der zweite Faktor ist nicht eingerichtet.
+account-totp-setup-button = Zweiten Faktor einrichten
+account-totp-renew-button = Neue Authenticator-App einrichten
+account-totp-scan = Scannen Sie den QR-Code mit Ihrer Authenticator-App und geben Sie dann den angezeigten Code ein.
+account-totp-qr-alt = QR-Code für die Authenticator-App
+account-totp-secret = Oder geben Sie diesen Schlüssel von Hand ein:
+account-totp-confirm-button = Code bestätigen
+account-totp-confirmed = Der zweite Faktor ist eingerichtet. Ab jetzt fragt EMMA bei der Anmeldung nach einem Code.
+
+## Error pages
+
+error-to-overview = Zur Übersicht
+error-to-sign-in = Zur Anmeldung
+error-title-400 = Ungültige Anfrage
+error-message-400 = Die Anfrage konnte nicht verarbeitet werden.
+error-title-401 = Anmeldung erforderlich
+error-message-401 = Bitte melden Sie sich an, um diese Seite zu sehen.
+error-title-403 = Keine Berechtigung
+error-message-403 = Sie dürfen diese Seite nicht sehen oder diese Aktion nicht ausführen.
+error-title-404 = Nicht gefunden
+error-message-404 = Diese Seite gibt es nicht.
+error-title-405 = Nicht möglich
+error-message-405 = Diese Aktion ist hier nicht möglich.
+error-title-413 = Zu groß
+error-message-413 = Die gesendeten Daten sind zu groß.
+error-title-415 = Falsches Format
+error-message-415 = Das Formular kam in einem Format an, das EMMA nicht versteht.
+error-title-429 = Zu viele Anfragen
+error-message-429 = Bitte warten Sie einen Moment und versuchen Sie es dann noch einmal.
+error-title-500 = Interner Fehler
+error-message-500 = Etwas ist schiefgegangen. Bitte versuchen Sie es später noch einmal.
+error-title-503 = Vorübergehend nicht verfügbar
+error-message-503 = EMMA ist gerade ausgelastet. Bitte versuchen Sie es gleich noch einmal.
+error-title-other = Fehler
+error-message-other = Die Anfrage ist fehlgeschlagen.

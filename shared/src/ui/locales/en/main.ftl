@@ -1,0 +1,174 @@
+# EMMA's browser UI, English.
+
+product-name = EMMA
+product-claim = E-mail marketing for savings banks
+skip-to-content = Skip to content
+footer-text = EMMA – your data stays with your institute.
+language-switch-en = English
+language-switch-de = Deutsch
+nav-label = Main navigation
+sign-out = Sign out
+
+## Navigation and overview
+
+nav-overview = Overview
+nav-users = User administration
+nav-users-description = Create users and see their roles.
+nav-tenants = Tenants
+nav-tenants-description = See and create the platform's institutes.
+nav-audit = Audit log
+nav-audit-description = Who changed what and when – with CSV export.
+nav-account = Account
+nav-account-description = Change your password and set up a second factor.
+overview-welcome = Welcome, { $name }!
+overview-role-operator = You run the platform: create and manage tenants. You do not see the institutes' content.
+overview-role-product_admin = You look after the institutes' administrators.
+overview-role-tenant_admin = You manage your institute's users and see its audit log.
+overview-role-editor = You keep your institute's contacts, lists, templates and campaigns.
+overview-role-viewer = You see your institute's reports and content without changing them.
+
+## Roles and states
+
+role-operator = Operator
+role-product_admin = Product administrator
+role-tenant_admin = Institute administrator
+role-editor = Editor
+role-viewer = Viewer
+status-active = active
+status-disabled = disabled
+tenant-status-active = active
+tenant-status-suspended = suspended
+outcome-success = succeeded
+outcome-denied = denied
+outcome-failed = failed
+
+## Sign-in
+
+sign-in-title = Sign in
+sign-in-button = Sign in
+sign-in-sso = Sign in with your corporate account
+sign-in-sso-explanation = On the corporate network you sign in through the staff portal: it opens EMMA with your corporate account, without a password. Outside the corporate network, sign in here with your e-mail address and password.
+sign-in-or-password = or with your e-mail address and password:
+sign-in-invalid = The e-mail address or password is not right.
+sign-in-throttled = Too many failed attempts. Please try again in { $seconds } seconds.
+sign-in-second-factor = Please enter your password again together with the code from your authenticator app.
+sign-in-second-factor-invalid = The code from the authenticator app is not right. Please enter your password and a new code.
+sign-in-tenant-suspended = Your institute's access is suspended at the moment.
+sign-in-expired = The sign-in page was open for too long. Please sign in again.
+
+## Form fields
+
+field-email = E-mail address
+field-password = Password
+field-totp-code = Code from the authenticator app
+field-totp-code-hint = Only needed if you have set up a second factor.
+field-name = Name
+field-role = Role
+field-status = Status
+field-tenant = Tenant
+field-tenant-name = Name of the institute
+field-tenant-id = Id
+field-created-at = Created on
+field-current-password = Current password
+field-new-password = New password
+field-code = Code
+
+## Problems with input
+
+form-error = Please check the field “{ $field }”: { $problem }
+problem-required = Please fill in this field.
+problem-too-long = At most { $max } characters are allowed.
+problem-control-characters = Control characters are not allowed.
+problem-email-invalid = This is not a valid e-mail address (for example: name@sparkasse-musterstadt.de).
+problem-email-taken = There is an account for this e-mail address already.
+problem-role-not-grantable = You may not grant this role.
+problem-password-wrong = The current password is not right.
+problem-password-too-short = The password needs at least { $min } characters.
+problem-password-too-long = The password may have at most { $max } characters.
+problem-password-too-common = This password is too common or too easy to guess.
+problem-password-personal = The password must not contain your e-mail address.
+problem-code-invalid = The code is not right. Please enter the current code.
+problem-nothing-to-confirm = Please set up the second factor first.
+problem-form-unreadable = The form did not arrive readably. Please reload the page.
+
+## User administration
+
+users-intro = Users of { $tenant } that you may manage.
+users-table-caption = Users
+users-none = No users yet.
+users-choose-tenant = Show
+users-new-heading = Create a user
+users-create-button = Create user
+users-created = { $name } has been created.
+users-one-time-password = One-time password (shown only now):
+users-one-time-password-hint = Pass the one-time password on by a safe channel. It must be replaced by a password of their own at the first sign-in.
+
+## Tenants
+
+tenants-table-caption = Tenants
+tenants-none = No tenants yet.
+tenants-new-heading = Create a tenant
+tenants-name-hint = For example “Sparkasse Musterstadt”, at most 120 characters.
+tenants-create-button = Create tenant
+tenants-created = The tenant { $name } has been created (id { $id }).
+
+## Audit log
+
+audit-intro-tenant = Your institute's latest 100 entries, newest first. E-mail addresses appear only as a keyed hash.
+audit-intro-platform = The platform's latest 100 entries, newest first.
+audit-csv = Download as CSV
+audit-table-caption = Audit log
+audit-time = Time
+audit-action = Action
+audit-object = Object
+audit-outcome = Outcome
+audit-actor = Who
+audit-ip = IP address
+audit-none = No entries yet.
+datetime = { $date }, { $time }
+
+## Account
+
+account-signed-in-as = Signed in as { $email }.
+account-must-change-password = You signed in with a one-time password. Please choose your own password now.
+account-password-heading = Change password
+account-password-hint = At least { $min } characters; a passphrase of several words is easy to remember and hard to guess.
+account-password-button = Change password
+account-password-changed = Your password has been changed.
+account-totp-heading = Second factor (authenticator app)
+account-totp-active = The second factor is set up: EMMA asks for a code when you sign in.
+account-totp-inactive = The second factor is not set up.
+account-totp-setup-button = Set up a second factor
+account-totp-renew-button = Set up a new authenticator app
+account-totp-scan = Scan the QR code with your authenticator app, then enter the code it shows.
+account-totp-qr-alt = QR code for the authenticator app
+account-totp-secret = Or type in this key by hand:
+account-totp-confirm-button = Confirm code
+account-totp-confirmed = The second factor is set up. From now on EMMA asks for a code when you sign in.
+
+## Error pages
+
+error-to-overview = To the overview
+error-to-sign-in = To sign-in
+error-title-400 = Bad request
+error-message-400 = The request could not be processed.
+error-title-401 = Sign-in required
+error-message-401 = Please sign in to see this page.
+error-title-403 = Not allowed
+error-message-403 = You may not see this page or do this.
+error-title-404 = Not found
+error-message-404 = There is no such page.
+error-title-405 = Not possible
+error-message-405 = This action is not possible here.
+error-title-413 = Too large
+error-message-413 = The data sent is too large.
+error-title-415 = Wrong format
+error-message-415 = The form arrived in a format EMMA does not understand.
+error-title-429 = Too many requests
+error-message-429 = Please wait a moment, then try again.
+error-title-500 = Internal error
+error-message-500 = Something went wrong. Please try again later.
+error-title-503 = Temporarily unavailable
+error-message-503 = EMMA is busy right now. Please try again shortly.
+error-title-other = Error
+error-message-other = The request failed.

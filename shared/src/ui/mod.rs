@@ -1,0 +1,132 @@
+//! The browser UI: server-rendered pages in German (English on request)
+//! for sign-in, the overview, user and tenant administration, the audit log
+//! and the user's own account, built on the same use cases as the JSON API.
+//!
+//! The access guard authenticates every page request and checks the
+//! permission the access table (`http::access::ROUTES`) names; handlers read the principal it inserted and
+//! nothing else for identity. Forms post `application/x-www-form-urlencoded`
+//! with a hidden `csrf_token`: the session's token (which the guard checks)
+//! on signed-in pages, and on the sign-in form a token bound to the short
+//! `emma_presession` cookie, which the sign-in handler checks itself.
+
+mod account;
+mod admin;
+mod assets;
+mod forms;
+mod i18n;
+mod sign_in;
+mod view;
+
+#[cfg(test)]
+mod tests;
+
+use axum::Router;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::Response;
+use axum::routing::{get, post};
+use serde::Serialize;
+
+use crate::App;
+
+pub use forms::form_field;
+pub use i18n::{LANG_COOKIE, Lang};
+
+/// The hidden form field that carries the CSRF token.
+pub const CSRF_FIELD: &str = "csrf_token";
+
+/// The pages and assets of the UI.
+pub fn routes() -> Router<App> {
+    Router::new()
+        .route("/", get(admin::overview))
+        .route("/anmelden", get(sign_in::page).post(sign_in::submit))
+        .route("/abmelden", post(sign_in::sign_out))
+        .route("/sprache", get(sign_in::language))
+        .route("/benutzer", get(admin::users).post(admin::create_user))
+        .route("/mandanten", get(admin::tenants).post(admin::create_tenant))
+        .route("/protokoll", get(admin::audit))
+        .route("/konto", get(account::page))
+        .route("/konto/kennwort", post(account::change_password))
+        .route("/konto/totp", post(account::start_totp))
+        .route("/konto/totp/bestaetigen", post(account::confirm_totp))
+        .route("/static/emma.css", get(assets::css))
+        .route("/static/emma.js", get(assets::js))
+}
+
+/// The page routes a user who still holds a one-time password may use
+/// (everything else sends them to `/konto` first).
+pub const OPEN_BEFORE_PASSWORD_CHANGE: &[&str] = &[
+    "/konto",
+    "/konto/kennwort",
+    "/abmelden",
+    "/anmelden",
+    "/sprache",
+    "/static/emma.css",
+    "/static/emma.js",
+];
+
+const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
+    img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; \
+    frame-ancestors 'none'";
+
+/// Sets the security headers of an HTML response; HSTS only over TLS.
+pub fn security_headers(response: &mut Response, https: bool) {
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    if https {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
+    }
+}
+
+#[derive(Serialize)]
+struct ErrorView {
+    title: String,
+    message: String,
+    sign_in_link: bool,
+}
+
+/// An error page in the layout (without navigation): the status's title as
+/// `h1` ("Keine Berechtigung" for 403, "Nicht gefunden" for 404,
+/// "Anmeldung erforderlich" for 401, ...) and `message` below it, or the
+/// status's standard explanation when `message` is empty. Carries the
+/// security headers without HSTS; call [`security_headers`] again with
+/// `https` to add it.
+pub fn error_page(status: StatusCode, lang: Lang, message: &str) -> Response {
+    let code = match status.as_u16() {
+        code @ (400 | 401 | 403 | 404 | 405 | 413 | 415 | 429 | 500 | 503) => code.to_string(),
+        _ => "other".to_owned(),
+    };
+    let view = ErrorView {
+        title: i18n::tr(lang, &format!("error-title-{code}")),
+        message: if message.is_empty() {
+            i18n::tr(lang, &format!("error-message-{code}"))
+        } else {
+            message.to_owned()
+        },
+        sign_in_link: status == StatusCode::UNAUTHORIZED,
+    };
+    let layout = view::Layout::anonymous(lang, String::new());
+    let body = view::render("error.html", &layout, &view).unwrap_or_else(|e| {
+        tracing::error!(error = %format!("{e:#}"), "the error page did not render");
+        format!(
+            "<!DOCTYPE html><html lang=\"{}\"><title>EMMA</title><h1>{}</h1>",
+            lang.code(),
+            status.as_u16()
+        )
+    });
+    view::html(status, body, false)
+}

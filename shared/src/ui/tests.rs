@@ -1,0 +1,1070 @@
+//! Tests of the browser UI: the pages driven through `routes()` on an app
+//! built by the real bootstrap in a temporary folder, with the principal the
+//! access guard would insert put in place by a test layer.
+
+use std::sync::{Arc, OnceLock};
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use chrono::TimeZone;
+use tower::ServiceExt;
+
+use super::i18n::{self, Lang};
+use super::{CSP, error_page, routes, security_headers};
+use crate::App;
+use crate::auth::password::{self, PasswordHash};
+use crate::config::Config;
+use crate::domain::{
+    Credential, EmailAddress, PersonName, Principal, Role, Tenant, TenantName, User,
+};
+use crate::http::access::{ROUTES, is_page};
+use crate::ports::SystemClock;
+use crate::services::sessions;
+use crate::services::tenants;
+use crate::services::users::{self, NewUser};
+
+const PASSWORD: &str = "Gruene-Tinte-auf-Buettenpapier-77";
+
+fn password_hash() -> PasswordHash {
+    static HASH: OnceLock<PasswordHash> = OnceLock::new();
+    HASH.get_or_init(|| password::hash(PASSWORD).expect("a hash"))
+        .clone()
+}
+
+/// An app on the local adapters in a fresh folder (kept alive with it).
+struct TestApp {
+    app: App,
+    _dir: tempfile::TempDir,
+}
+
+async fn test_app(public_url: &str) -> TestApp {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let data_dir = dir.path().display().to_string();
+    let public_url = public_url.to_owned();
+    let config = Config::from_lookup(|name| match name {
+        "EMMA_DATA_DIR" => Some(data_dir.clone()),
+        "EMMA_PUBLIC_URL" => Some(public_url.clone()),
+        _ => None,
+    })
+    .expect("a local configuration");
+    let runtime = crate::bootstrap::build(config, Arc::new(SystemClock))
+        .await
+        .expect("the app starts");
+    TestApp {
+        app: runtime.app,
+        _dir: dir,
+    }
+}
+
+async fn local_app() -> TestApp {
+    test_app("http://127.0.0.1:8080").await
+}
+
+impl TestApp {
+    async fn tenant(&self, name: &str) -> Tenant {
+        tenants::create(&self.app, TenantName::parse(name).unwrap())
+            .await
+            .unwrap()
+    }
+
+    /// A user with the password [`PASSWORD`] (their own, not a one-time one).
+    async fn user(&self, role: Role, tenant: Option<&Tenant>, name: &str) -> User {
+        let email = format!(
+            "{}-{}@example.de",
+            role.as_str(),
+            uuid::Uuid::new_v4().simple()
+        );
+        let user = users::create(
+            &self.app,
+            NewUser {
+                tenant: tenant.map(|t| t.id.clone()),
+                email: EmailAddress::parse(&email).unwrap(),
+                name: PersonName::parse(name).unwrap(),
+                role,
+                password_hash: Some(password_hash()),
+            },
+        )
+        .await
+        .unwrap();
+        // A password of their own, not a one-time password.
+        users::update(&self.app, user.tenant.as_ref(), &user.id, |u| {
+            u.must_change_password = false;
+            Ok(())
+        })
+        .await
+        .unwrap()
+    }
+
+    /// The pages as nobody signed in sees them.
+    fn anonymous(&self) -> Router {
+        routes().with_state(self.app.clone())
+    }
+
+    /// The pages as `user` sees them, signed in with a session cookie
+    /// (returned, to send along).
+    async fn signed_in(&self, user: &User) -> (Router, String) {
+        let (token, _) = sessions::start(&self.app, user).await.unwrap();
+        let principal = Principal {
+            user_id: user.id,
+            role: user.role,
+            tenant: user.tenant.clone(),
+            email_hash: Some(self.app.pseudonyms.email(&user.email)),
+            credential: Credential::Session,
+            must_change_password: user.must_change_password,
+            api_key_id: None,
+        };
+        let router = routes()
+            .layer(axum::Extension(principal))
+            .with_state(self.app.clone());
+        (router, format!("emma_session={}", token.as_str()))
+    }
+}
+
+struct Answer {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: String,
+}
+
+impl Answer {
+    fn cookies(&self) -> Vec<String> {
+        self.headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .collect()
+    }
+
+    /// The value of the first `name="..."` hidden input's `value`.
+    fn hidden(&self, name: &str) -> String {
+        let marker = format!("name=\"{name}\" value=\"");
+        let start = self.body.find(&marker).expect("the hidden field") + marker.len();
+        let end = self.body[start..].find('"').unwrap() + start;
+        self.body[start..end].to_owned()
+    }
+}
+
+async fn send(router: &Router, request: Request<Body>) -> Answer {
+    let response = router.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    Answer {
+        status,
+        headers,
+        body: String::from_utf8(bytes.to_vec()).unwrap(),
+    }
+}
+
+fn get(path: &str, cookie: Option<&str>) -> Request<Body> {
+    let mut request = Request::get(path);
+    if let Some(cookie) = cookie {
+        request = request.header(header::COOKIE, cookie);
+    }
+    request.body(Body::empty()).unwrap()
+}
+
+fn post_form(path: &str, cookie: Option<&str>, fields: &[(&str, &str)]) -> Request<Body> {
+    let body = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(fields)
+        .finish();
+    let mut request = Request::post(path)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::ORIGIN, "http://127.0.0.1:8080");
+    if let Some(cookie) = cookie {
+        request = request.header(header::COOKIE, cookie);
+    }
+    request.body(Body::from(body)).unwrap()
+}
+
+/// The `name=value` of a `Set-Cookie` for `name`.
+fn cookie_pair(answer: &Answer, name: &str) -> String {
+    answer
+        .cookies()
+        .into_iter()
+        .find(|c| c.starts_with(&format!("{name}=")))
+        .map(|c| c.split(';').next().unwrap().to_owned())
+        .unwrap_or_else(|| panic!("no {name} cookie in {:?}", answer.cookies()))
+}
+
+/// A sign-in form fetched, then posted with these credentials.
+async fn sign_in(router: &Router, email: &str, password: &str) -> Answer {
+    let form = send(router, get("/anmelden", None)).await;
+    let presession = cookie_pair(&form, "emma_presession");
+    let token = form.hidden("csrf_token");
+    send(
+        router,
+        post_form(
+            "/anmelden",
+            Some(&presession),
+            &[
+                ("csrf_token", &token),
+                ("email", email),
+                ("password", password),
+                ("totp_code", ""),
+            ],
+        ),
+    )
+    .await
+}
+
+/// A value as the templates write it: minijinja's HTML escaping also
+/// escapes `/` (browsers read `&#x2f;` as `/`).
+fn escaped(value: &str) -> String {
+    value.replace('/', "&#x2f;")
+}
+
+fn assert_no_inline_code(body: &str) {
+    for (i, _) in body.match_indices("<script") {
+        let tag = &body[i..i + body[i..].find('>').unwrap()];
+        assert!(tag.contains(" src=\"/static/"), "inline script: {tag}");
+    }
+    assert!(!body.contains("<style"), "inline style element");
+    assert!(!body.contains(" style="), "style attribute");
+    for handler in [" onclick=", " onload=", " onsubmit=", " onerror="] {
+        assert!(!body.contains(handler), "inline handler {handler}");
+    }
+}
+
+#[tokio::test]
+async fn the_sign_in_page_renders_the_form_fields_and_no_inline_script() {
+    let t = local_app().await;
+    let answer = send(&t.anonymous(), get("/anmelden", None)).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    let body = &answer.body;
+    for needle in [
+        "<html lang=\"de\">",
+        "<form id=\"sign-in\" method=\"post\" action=\"/anmelden\"",
+        "name=\"email\" type=\"email\" autocomplete=\"username\"",
+        "name=\"password\" type=\"password\" autocomplete=\"current-password\"",
+        "name=\"totp_code\" type=\"text\" inputmode=\"numeric\" autocomplete=\"one-time-code\"",
+        "<input type=\"hidden\" name=\"csrf_token\" value=\"",
+        "<button type=\"submit\">Anmelden</button>",
+        "<label for=\"email\">E-Mail-Adresse</label>",
+        "<a class=\"skip-link\" href=\"#main\">",
+    ] {
+        assert!(body.contains(needle), "missing {needle}");
+    }
+    assert!(!answer.hidden("csrf_token").is_empty());
+    assert_no_inline_code(body);
+    // The local development issuer counts as configured single sign-on,
+    // offered before the password form.
+    let sso = body
+        .find("Mit Unternehmenskonto anmelden")
+        .expect("the SSO offer");
+    assert!(sso < body.find("id=\"sign-in\"").unwrap());
+    assert!(
+        answer
+            .cookies()
+            .iter()
+            .any(|c| c.starts_with("emma_presession=")
+                && c.contains("HttpOnly")
+                && c.contains("SameSite=Strict"))
+    );
+}
+
+#[tokio::test]
+async fn pages_are_german_by_default_and_english_with_the_cookie_or_the_browser_language() {
+    let t = local_app().await;
+    let router = t.anonymous();
+    let german = send(&router, get("/anmelden", None)).await;
+    assert!(german.body.contains("<html lang=\"de\">"));
+    assert!(german.body.contains("<h1>Anmelden</h1>"));
+
+    let english = send(&router, get("/anmelden", Some("emma_lang=en"))).await;
+    assert!(english.body.contains("<html lang=\"en\">"));
+    assert!(
+        english
+            .body
+            .contains("<button type=\"submit\">Sign in</button>")
+    );
+    assert!(english.body.contains("Sign in with your corporate account"));
+
+    let request = Request::get("/anmelden")
+        .header(header::ACCEPT_LANGUAGE, "en-GB,en;q=0.9,de;q=0.5")
+        .body(Body::empty())
+        .unwrap();
+    assert!(
+        send(&router, request)
+            .await
+            .body
+            .contains("<html lang=\"en\">")
+    );
+
+    // The cookie wins over the browser's language.
+    let request = Request::get("/anmelden")
+        .header(header::ACCEPT_LANGUAGE, "en")
+        .header(header::COOKIE, "emma_lang=de")
+        .body(Body::empty())
+        .unwrap();
+    assert!(
+        send(&router, request)
+            .await
+            .body
+            .contains("<html lang=\"de\">")
+    );
+}
+
+#[tokio::test]
+async fn choosing_a_language_sets_the_cookie_and_goes_back_to_the_overview() {
+    let t = local_app().await;
+    let answer = send(&t.anonymous(), get("/sprache?lang=en", None)).await;
+    assert_eq!(answer.status, StatusCode::SEE_OTHER);
+    assert_eq!(answer.headers[header::LOCATION], "/");
+    assert_eq!(cookie_pair(&answer, "emma_lang"), "emma_lang=en");
+    let unknown = send(&t.anonymous(), get("/sprache?lang=fr", None)).await;
+    assert_eq!(cookie_pair(&unknown, "emma_lang"), "emma_lang=de");
+}
+
+#[test]
+fn the_browser_language_is_weighed_and_a_zero_weight_excludes() {
+    let parse = |value: &str| {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::ACCEPT_LANGUAGE, value.parse().unwrap());
+        Lang::from_headers(&headers)
+    };
+    assert_eq!(parse("en-US,en;q=0.9,de;q=0.8"), Lang::En);
+    assert_eq!(parse("fr-FR, de-AT;q=0.5, en;q=0.4"), Lang::De);
+    assert_eq!(parse("de;q=0, en;q=0.1"), Lang::En);
+    assert_eq!(parse("fr, it"), Lang::De);
+    assert_eq!(Lang::from_headers(&HeaderMap::new()), Lang::De);
+}
+
+#[tokio::test]
+async fn html_pages_carry_the_security_headers_and_hsts_only_over_tls() {
+    let t = local_app().await;
+    let answer = send(&t.anonymous(), get("/anmelden", None)).await;
+    assert_eq!(
+        answer.headers[header::CONTENT_SECURITY_POLICY],
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+         object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    );
+    assert_eq!(answer.headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+    assert_eq!(answer.headers[header::REFERRER_POLICY], "same-origin");
+    assert_eq!(answer.headers[header::X_FRAME_OPTIONS], "DENY");
+    assert_eq!(answer.headers[header::CACHE_CONTROL], "no-store");
+    assert_eq!(
+        answer.headers[header::CONTENT_TYPE],
+        "text/html; charset=utf-8"
+    );
+    assert!(
+        !answer
+            .headers
+            .contains_key(header::STRICT_TRANSPORT_SECURITY)
+    );
+
+    let tls = test_app("https://emma.example.de").await;
+    let answer = send(&tls.anonymous(), get("/anmelden", None)).await;
+    assert_eq!(
+        answer.headers[header::STRICT_TRANSPORT_SECURITY],
+        "max-age=31536000; includeSubDomains"
+    );
+    assert!(
+        answer
+            .cookies()
+            .iter()
+            .any(|c| c.starts_with("__Host-emma_presession=") && c.contains("; Secure"))
+    );
+
+    let mut response = error_page(StatusCode::NOT_FOUND, Lang::De, "");
+    assert_eq!(response.headers()[header::CONTENT_SECURITY_POLICY], CSP);
+    security_headers(&mut response, true);
+    assert!(
+        response
+            .headers()
+            .contains_key(header::STRICT_TRANSPORT_SECURITY)
+    );
+}
+
+#[tokio::test]
+async fn templates_escape_what_users_typed() {
+    let t = local_app().await;
+    let tenant = t.tenant("Sparkasse Musterstadt").await;
+    let admin = t.user(Role::TenantAdmin, Some(&tenant), "Ada Admin").await;
+    t.user(Role::Editor, Some(&tenant), "<script>alert(1)</script>")
+        .await;
+    let (router, cookie) = t.signed_in(&admin).await;
+    let answer = send(&router, get("/benutzer", Some(&cookie))).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert!(
+        answer
+            .body
+            .contains("&lt;script&gt;alert(1)&lt;&#x2f;script&gt;")
+    );
+    assert!(!answer.body.contains("<script>alert"));
+    assert_no_inline_code(&answer.body);
+}
+
+#[tokio::test]
+async fn a_wrong_password_shows_the_form_again_with_the_message() {
+    let t = local_app().await;
+    let tenant = t.tenant("Sparkasse Musterstadt").await;
+    let user = t.user(Role::Editor, Some(&tenant), "Eva Editor").await;
+    let answer = sign_in(&t.anonymous(), user.email.as_str(), "falsch-falsch-falsch").await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert!(answer.body.contains(
+        "<div class=\"alert\" role=\"alert\">E-Mail-Adresse oder Kennwort ist nicht richtig.</div>"
+    ));
+    assert!(answer.body.contains(&format!("value=\"{}\"", user.email)));
+    assert!(
+        answer
+            .cookies()
+            .iter()
+            .all(|c| !c.starts_with("emma_session="))
+    );
+}
+
+#[tokio::test]
+async fn sign_in_without_the_form_token_of_the_pre_session_is_refused() {
+    let t = local_app().await;
+    let tenant = t.tenant("Sparkasse Musterstadt").await;
+    let user = t.user(Role::Editor, Some(&tenant), "Eva Editor").await;
+    let router = t.anonymous();
+    let fields = [
+        ("csrf_token", "forged"),
+        ("email", user.email.as_str()),
+        ("password", PASSWORD),
+    ];
+    let answer = send(&router, post_form("/anmelden", None, &fields)).await;
+    assert_eq!(answer.status, StatusCode::FORBIDDEN);
+    assert!(answer.body.contains("role=\"alert\""));
+    assert!(
+        answer
+            .cookies()
+            .iter()
+            .all(|c| !c.starts_with("emma_session="))
+    );
+
+    // A real pre-session with a token from elsewhere does not do either.
+    let form = send(&router, get("/anmelden", None)).await;
+    let presession = cookie_pair(&form, "emma_presession");
+    let answer = send(&router, post_form("/anmelden", Some(&presession), &fields)).await;
+    assert_eq!(answer.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn the_right_password_sets_the_session_cookie_and_sign_out_ends_the_session() {
+    let t = local_app().await;
+    let tenant = t.tenant("Sparkasse Musterstadt").await;
+    let user = t.user(Role::Editor, Some(&tenant), "Eva Editor").await;
+    let router = t.anonymous();
+    let answer = sign_in(&router, user.email.as_str(), PASSWORD).await;
+    assert_eq!(answer.status, StatusCode::SEE_OTHER);
+    assert_eq!(answer.headers[header::LOCATION], "/");
+    let session = answer
+        .cookies()
+        .into_iter()
+        .find(|c| c.starts_with("emma_session="))
+        .expect("the session cookie");
+    assert!(session.contains("; Path=/; HttpOnly; SameSite=Lax; Max-Age=43200"));
+    assert!(
+        answer
+            .cookies()
+            .iter()
+            .any(|c| c.starts_with("emma_presession=;") && c.contains("Max-Age=0"))
+    );
+    let pair = cookie_pair(&answer, "emma_session");
+    let token = sessions::SessionToken::from_cookie(pair.split_once('=').unwrap().1).unwrap();
+    assert!(sessions::resolve(&t.app, &token).await.unwrap().is_some());
+
+    let (signed_in, _) = t.signed_in(&user).await;
+    let out = send(&signed_in, post_form("/abmelden", Some(&pair), &[])).await;
+    assert_eq!(out.status, StatusCode::SEE_OTHER);
+    assert_eq!(out.headers[header::LOCATION], "/anmelden");
+    assert!(
+        out.cookies()
+            .iter()
+            .any(|c| c.starts_with("emma_session=;") && c.contains("Max-Age=0"))
+    );
+    assert!(sessions::resolve(&t.app, &token).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn the_navigation_follows_the_role() {
+    let t = local_app().await;
+    let tenant = t.tenant("Sparkasse Musterstadt").await;
+    let cases = [
+        (
+            Role::TenantAdmin,
+            Some(&tenant),
+            &["/benutzer", "/protokoll"][..],
+            &["/mandanten"][..],
+        ),
+        (
+            Role::Viewer,
+            Some(&tenant),
+            &[][..],
+            &["/benutzer", "/protokoll", "/mandanten"][..],
+        ),
+        (
+            Role::Operator,
+            None,
+            &["/mandanten", "/protokoll"][..],
+            &["/benutzer"][..],
+        ),
+        (
+            Role::ProductAdmin,
+            None,
+            &["/mandanten", "/benutzer"][..],
+            &["/protokoll"][..],
+        ),
+    ];
+    for (role, tenant, shown, hidden) in cases {
+        let user = t.user(role, tenant, "Nora Nutzerin").await;
+        let (router, cookie) = t.signed_in(&user).await;
+        let answer = send(&router, get("/", Some(&cookie))).await;
+        assert_eq!(answer.status, StatusCode::OK, "{role:?}");
+        let nav_start = answer.body.find("<nav id=\"main-nav\"").expect("the nav");
+        let nav =
+            &answer.body[nav_start..nav_start + answer.body[nav_start..].find("</nav>").unwrap()];
+        for path in ["/", "/konto"].iter().chain(shown) {
+            assert!(
+                nav.contains(&format!("href=\"{}\"", escaped(path))),
+                "{role:?} misses {path}"
+            );
+        }
+        for path in hidden {
+            assert!(
+                !nav.contains(&format!("href=\"{}\"", escaped(path))),
+                "{role:?} sees {path}"
+            );
+        }
+        assert!(
+            answer
+                .body
+                .contains("<span class=\"user-name\">Nora Nutzerin</span>")
+        );
+        let token = sessions::SessionToken::from_cookie(cookie.split_once('=').unwrap().1).unwrap();
+        let csrf = sessions::csrf_token(&t.app, &token);
+        let form = &answer.body[answer
+            .body
+            .find("<form id=\"sign-out\" method=\"post\" action=\"/abmelden\">")
+            .expect("the sign-out form")..];
+        let form = &form[..form.find("</form>").unwrap()];
+        assert!(form.contains(&format!("name=\"csrf_token\" value=\"{csrf}\"")));
+        assert!(
+            answer
+                .body
+                .contains("<button type=\"submit\" class=\"secondary\">Abmelden</button>")
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_tenant_admin_creates_a_user_and_sees_the_one_time_password_once() {
+    let t = local_app().await;
+    let tenant = t.tenant("Sparkasse Musterstadt").await;
+    let admin = t.user(Role::TenantAdmin, Some(&tenant), "Ada Admin").await;
+    let (router, cookie) = t.signed_in(&admin).await;
+
+    let page = send(&router, get("/benutzer", Some(&cookie))).await;
+    assert!(page.body.contains("<table id=\"users\">"));
+    assert!(
+        page.body
+            .contains("<form id=\"new-user\" method=\"post\" action=\"/benutzer\"")
+    );
+    assert!(
+        page.body
+            .contains("<option value=\"editor\">Redaktion</option>")
+    );
+    assert!(!page.body.contains("value=\"operator\""));
+    assert!(!page.body.contains("value=\"product_admin\""));
+
+    let csrf = page.hidden("csrf_token");
+    let fields = [
+        ("csrf_token", csrf.as_str()),
+        ("email", "neu@sparkasse-musterstadt.de"),
+        ("name", "Nils Neu"),
+        ("role", "editor"),
+    ];
+    let answer = send(&router, post_form("/benutzer", Some(&cookie), &fields)).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    let start = answer
+        .body
+        .find("<p class=\"one-time-password\" aria-labelledby=\"one-time-password-label\"><code>")
+        .expect("the one-time password");
+    let password = answer.body[start..]
+        .split("<code>")
+        .nth(1)
+        .unwrap()
+        .split("</code>")
+        .next()
+        .unwrap();
+    assert_eq!(password.len(), 20);
+    let created = users::find_by_email(
+        &t.app,
+        &EmailAddress::parse("neu@sparkasse-musterstadt.de").unwrap(),
+    )
+    .await
+    .unwrap()
+    .expect("the new user");
+    assert_eq!(created.role, Role::Editor);
+    assert_eq!(created.tenant.as_ref(), Some(&tenant.id));
+    assert!(created.must_change_password);
+    assert!(password::verify(
+        password,
+        created.password_hash.as_ref().unwrap()
+    ));
+    assert_eq!(
+        answer.headers[crate::http::access::AUDIT_OBJECT],
+        created.id.to_string()
+    );
+    assert!(answer.body.contains("<th scope=\"row\">Nils Neu</th>"));
+
+    // Shown once: the list afterwards does not show it.
+    let again = send(&router, get("/benutzer", Some(&cookie))).await;
+    assert!(!again.body.contains(password));
+}
+
+#[tokio::test]
+async fn bad_input_for_a_new_user_names_the_field_and_writes_nothing() {
+    let t = local_app().await;
+    let tenant = t.tenant("Sparkasse Musterstadt").await;
+    let admin = t.user(Role::TenantAdmin, Some(&tenant), "Ada Admin").await;
+    let (router, cookie) = t.signed_in(&admin).await;
+    let long_name = "x".repeat(101);
+    let cases = [
+        (
+            "kein-at-zeichen",
+            "Nils Neu",
+            "editor",
+            StatusCode::BAD_REQUEST,
+            "„E-Mail-Adresse“",
+        ),
+        (
+            "neu@sparkasse.de",
+            long_name.as_str(),
+            "editor",
+            StatusCode::BAD_REQUEST,
+            "„Name“",
+        ),
+        (
+            "neu@sparkasse.de",
+            "Nils\u{7}Neu",
+            "editor",
+            StatusCode::BAD_REQUEST,
+            "„Name“",
+        ),
+        (
+            "neu@sparkasse.de",
+            "Nils Neu",
+            "operator",
+            StatusCode::FORBIDDEN,
+            "„Rolle“",
+        ),
+    ];
+    for (email, name, role, status, field) in cases {
+        let fields = [("email", email), ("name", name), ("role", role)];
+        let answer = send(&router, post_form("/benutzer", Some(&cookie), &fields)).await;
+        assert_eq!(answer.status, status, "{email} {role}");
+        assert!(
+            answer
+                .body
+                .contains("<div class=\"alert\" role=\"alert\">Bitte prüfen Sie das Feld ")
+        );
+        assert!(answer.body.contains(field), "{field}");
+        assert!(answer.body.contains("aria-invalid=\"true\""));
+        assert!(!answer.body.contains("class=\"one-time-password\""));
+    }
+    let all = users::list(&t.app, Some(&tenant.id)).await.unwrap();
+    assert_eq!(all.len(), 1, "only the admin");
+
+    let duplicate = [
+        ("email", admin.email.as_str()),
+        ("name", "Noch Eine"),
+        ("role", "viewer"),
+    ];
+    let answer = send(&router, post_form("/benutzer", Some(&cookie), &duplicate)).await;
+    assert_eq!(answer.status, StatusCode::CONFLICT);
+    assert!(answer.body.contains("gibt es schon ein Konto"));
+}
+
+#[tokio::test]
+async fn the_operator_lists_and_creates_tenants_and_a_product_admin_only_lists_them() {
+    let t = local_app().await;
+    t.tenant("Sparkasse Altstadt").await;
+    let operator = t.user(Role::Operator, None, "Olga Operator").await;
+    let (router, cookie) = t.signed_in(&operator).await;
+    let page = send(&router, get("/mandanten", Some(&cookie))).await;
+    assert!(page.body.contains("<table id=\"tenants\">"));
+    assert!(
+        page.body
+            .contains("<th scope=\"row\">Sparkasse Altstadt</th>")
+    );
+    assert!(page.body.contains("<form id=\"new-tenant\""));
+    let answer = send(
+        &router,
+        post_form(
+            "/mandanten",
+            Some(&cookie),
+            &[("name", "Sparkasse Neustadt")],
+        ),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert!(
+        answer
+            .body
+            .contains("<th scope=\"row\">Sparkasse Neustadt</th>")
+    );
+    assert!(
+        answer
+            .headers
+            .contains_key(crate::http::access::AUDIT_OBJECT)
+    );
+    let bad = send(
+        &router,
+        post_form("/mandanten", Some(&cookie), &[("name", "  ")]),
+    )
+    .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(bad.body.contains("„Name des Instituts“"));
+    assert_eq!(tenants::list(&t.app).await.unwrap().len(), 2);
+
+    let product = t.user(Role::ProductAdmin, None, "Paul Produkt").await;
+    let (router, cookie) = t.signed_in(&product).await;
+    let page = send(&router, get("/mandanten", Some(&cookie))).await;
+    assert!(page.body.contains("<table id=\"tenants\">"));
+    assert!(!page.body.contains("<form id=\"new-tenant\""));
+    let refused = send(
+        &router,
+        post_form("/mandanten", Some(&cookie), &[("name", "Sparkasse X")]),
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn the_audit_page_shows_the_tenant_log_to_its_admin_and_refuses_a_viewer() {
+    let t = local_app().await;
+    let tenant = t.tenant("Sparkasse Musterstadt").await;
+    let admin = t.user(Role::TenantAdmin, Some(&tenant), "Ada Admin").await;
+    let mut entry = crate::services::audit::AuditEntry::new(
+        &t.app,
+        Some(tenant.id.clone()),
+        crate::services::audit::Actor {
+            user_id: Some(admin.id),
+            role: Some(Role::TenantAdmin),
+            ..Default::default()
+        },
+        "user.create",
+    );
+    entry.at = chrono::Utc
+        .with_ymd_and_hms(2026, 11, 27, 13, 30, 0)
+        .unwrap();
+    crate::services::audit::record(&t.app, &entry)
+        .await
+        .unwrap();
+
+    let (router, cookie) = t.signed_in(&admin).await;
+    let page = send(&router, get("/protokoll", Some(&cookie))).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("<table id=\"audit\">"));
+    assert!(page.body.contains("27.11.2026, 14:30 Uhr"));
+    assert!(page.body.contains("<code>user.create</code>"));
+    let csv = format!("/api/tenants/{}/audit?format=csv", tenant.id);
+    assert!(page.body.contains(&format!("href=\"{}\"", escaped(&csv))));
+
+    let viewer = t.user(Role::Viewer, Some(&tenant), "Vera Viewer").await;
+    let (router, cookie) = t.signed_in(&viewer).await;
+    let refused = send(&router, get("/protokoll", Some(&cookie))).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert!(refused.body.contains("<h1>Keine Berechtigung</h1>"));
+    assert!(!refused.body.contains("user.create"));
+
+    let operator = t.user(Role::Operator, None, "Olga Operator").await;
+    let (router, cookie) = t.signed_in(&operator).await;
+    let platform = send(&router, get("/protokoll", Some(&cookie))).await;
+    assert_eq!(platform.status, StatusCode::OK);
+    assert!(platform.body.contains(&format!(
+        "href=\"{}\"",
+        escaped("/api/platform/audit?format=csv")
+    )));
+    assert!(
+        !platform.body.contains("user.create"),
+        "tenant entries stay out"
+    );
+}
+
+#[tokio::test]
+async fn the_account_page_changes_the_password_and_sets_up_a_second_factor() {
+    let t = local_app().await;
+    let tenant = t.tenant("Sparkasse Musterstadt").await;
+    let user = t.user(Role::Editor, Some(&tenant), "Eva Editor").await;
+    let (router, cookie) = t.signed_in(&user).await;
+    let page = send(&router, get("/konto", Some(&cookie))).await;
+    assert!(
+        page.body
+            .contains("<form id=\"password\" method=\"post\" action=\"/konto/kennwort\"")
+    );
+    assert!(page.body.contains("name=\"current_password\""));
+    assert!(page.body.contains("name=\"new_password\""));
+    assert!(
+        page.body
+            .contains("<form id=\"totp\" method=\"post\" action=\"/konto/totp\">")
+    );
+
+    let wrong = [
+        ("current_password", "nicht-das-richtige"),
+        ("new_password", "Ein ganz neues Kennwort 2026"),
+    ];
+    let answer = send(&router, post_form("/konto/kennwort", Some(&cookie), &wrong)).await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+    assert!(answer.body.contains("„Aktuelles Kennwort“"));
+    let short = [("current_password", PASSWORD), ("new_password", "kurz")];
+    let answer = send(&router, post_form("/konto/kennwort", Some(&cookie), &short)).await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+    assert!(answer.body.contains("mindestens 12 Zeichen"));
+    let good = [
+        ("current_password", PASSWORD),
+        ("new_password", "Spargel wächst leise im Mondlicht"),
+    ];
+    let answer = send(&router, post_form("/konto/kennwort", Some(&cookie), &good)).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert!(answer.body.contains("Ihr Kennwort ist geändert."));
+    let stored = users::get(&t.app, user.tenant.as_ref(), &user.id)
+        .await
+        .unwrap();
+    assert!(password::verify(
+        "Spargel wächst leise im Mondlicht",
+        stored.password_hash.as_ref().unwrap()
+    ));
+
+    let setup = send(&router, post_form("/konto/totp", Some(&cookie), &[])).await;
+    assert_eq!(setup.status, StatusCode::OK);
+    assert!(
+        setup
+            .body
+            .contains("<img class=\"qr\" src=\"data:image&#x2f;svg+xml;base64,")
+    );
+    assert!(
+        setup.body.contains(
+            "<form id=\"totp-confirm\" method=\"post\" action=\"/konto/totp/bestaetigen\""
+        )
+    );
+    let bad_code = send(
+        &router,
+        post_form(
+            "/konto/totp/bestaetigen",
+            Some(&cookie),
+            &[("code", "000000")],
+        ),
+    )
+    .await;
+    assert_eq!(bad_code.status, StatusCode::BAD_REQUEST);
+    assert!(bad_code.body.contains("„Code“"));
+    let stored = users::get(&t.app, user.tenant.as_ref(), &user.id)
+        .await
+        .unwrap();
+    assert!(stored.second_factor.is_none());
+    assert!(stored.pending_second_factor.is_some());
+}
+
+#[tokio::test]
+async fn a_user_with_a_one_time_password_is_sent_to_the_account_page() {
+    let t = local_app().await;
+    let tenant = t.tenant("Sparkasse Musterstadt").await;
+    let (user, one_time) = users::create_with_one_time_password(
+        &t.app,
+        NewUser {
+            tenant: Some(tenant.id.clone()),
+            email: EmailAddress::parse("neu@sparkasse-musterstadt.de").unwrap(),
+            name: PersonName::parse("Nils Neu").unwrap(),
+            role: Role::Editor,
+            password_hash: None,
+        },
+    )
+    .await
+    .unwrap();
+    let answer = sign_in(&t.anonymous(), user.email.as_str(), &one_time).await;
+    assert_eq!(answer.status, StatusCode::SEE_OTHER);
+    assert_eq!(answer.headers[header::LOCATION], "/konto");
+    let (router, cookie) = t.signed_in(&user).await;
+    let overview = send(&router, get("/", Some(&cookie))).await;
+    assert_eq!(overview.status, StatusCode::SEE_OTHER);
+    assert_eq!(overview.headers[header::LOCATION], "/konto");
+    let account = send(&router, get("/konto", Some(&cookie))).await;
+    assert!(account.body.contains("Einmalkennwort"));
+}
+
+#[tokio::test]
+async fn signed_in_pages_send_visitors_without_a_principal_to_sign_in() {
+    let t = local_app().await;
+    let answer = send(&t.anonymous(), get("/benutzer", None)).await;
+    assert_eq!(answer.status, StatusCode::SEE_OTHER);
+    assert_eq!(answer.headers[header::LOCATION], "/anmelden");
+    let answer = send(
+        &t.anonymous(),
+        post_form("/benutzer", None, &[("email", "x@y.de")]),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
+    assert!(answer.body.contains("<h1>Anmeldung erforderlich</h1>"));
+}
+
+async fn body_of(response: axum::response::Response) -> String {
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    String::from_utf8(bytes.to_vec()).unwrap()
+}
+
+#[tokio::test]
+async fn error_pages_have_german_titles_and_an_english_version() {
+    for (status, lang, title) in [
+        (
+            StatusCode::FORBIDDEN,
+            Lang::De,
+            "<h1>Keine Berechtigung</h1>",
+        ),
+        (StatusCode::NOT_FOUND, Lang::De, "<h1>Nicht gefunden</h1>"),
+        (
+            StatusCode::UNAUTHORIZED,
+            Lang::De,
+            "<h1>Anmeldung erforderlich</h1>",
+        ),
+        (StatusCode::FORBIDDEN, Lang::En, "<h1>Not allowed</h1>"),
+        (StatusCode::IM_A_TEAPOT, Lang::De, "<h1>Fehler</h1>"),
+    ] {
+        let response = error_page(status, lang, "");
+        assert_eq!(response.status(), status);
+        let body = body_of(response).await;
+        assert!(body.contains(title), "{status} {lang:?}");
+        assert!(body.contains(&format!("<html lang=\"{}\">", lang.code())));
+        assert_eq!(
+            body.contains("href=\"/anmelden\""),
+            status == StatusCode::UNAUTHORIZED
+        );
+    }
+    let custom = body_of(error_page(StatusCode::FORBIDDEN, Lang::De, "<b>nein</b>")).await;
+    assert!(custom.contains("&lt;b&gt;nein&lt;&#x2f;b&gt;"));
+}
+
+#[tokio::test]
+async fn the_assets_are_served_with_their_types_and_long_caching() {
+    let t = local_app().await;
+    for (path, content_type) in [
+        ("/static/emma.css", "text/css; charset=utf-8"),
+        ("/static/emma.js", "text/javascript; charset=utf-8"),
+    ] {
+        let answer = send(&t.anonymous(), get(path, None)).await;
+        assert_eq!(answer.status, StatusCode::OK);
+        assert_eq!(answer.headers[header::CONTENT_TYPE], content_type);
+        assert_eq!(
+            answer.headers[header::CACHE_CONTROL],
+            "public, max-age=31536000, immutable"
+        );
+        assert!(!answer.body.is_empty());
+    }
+    let page = send(&t.anonymous(), get("/anmelden", None)).await;
+    let version = super::assets::version();
+    assert!(page.body.contains(&format!("/static/emma.css?v={version}")));
+    assert!(page.body.contains(&format!("/static/emma.js?v={version}")));
+}
+
+#[tokio::test]
+async fn every_route_is_in_the_page_table_and_every_table_entry_is_routed() {
+    let t = local_app().await;
+    let operator = t.user(Role::Operator, None, "Olga Operator").await;
+    let (router, cookie) = t.signed_in(&operator).await;
+    for rule in ROUTES.iter().filter(|r| is_page(r.path)) {
+        let (method, path) = (&rule.method, rule.path);
+        let request = Request::builder()
+            .method(method.clone())
+            .uri(path)
+            .header(header::COOKIE, &cookie)
+            .body(Body::empty())
+            .unwrap();
+        let answer = send(&router, request).await;
+        assert!(
+            !matches!(
+                answer.status,
+                StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED
+            ),
+            "{method} {path}: {}",
+            answer.status
+        );
+    }
+    // And no route answers that the table does not name.
+    for (method, path) in [
+        (Method::POST, "/"),
+        (Method::DELETE, "/benutzer"),
+        (Method::POST, "/protokoll"),
+    ] {
+        assert!(!ROUTES.iter().any(|r| r.method == method && r.path == path));
+        let request = Request::builder()
+            .method(method)
+            .uri(path)
+            .body(Body::empty())
+            .unwrap();
+        assert_eq!(
+            send(&router, request).await.status,
+            StatusCode::METHOD_NOT_ALLOWED
+        );
+    }
+}
+
+#[test]
+fn both_catalogues_hold_the_same_messages_and_every_template_message() {
+    let de = i18n::ids(Lang::De);
+    let en = i18n::ids(Lang::En);
+    assert!(de.len() > 100, "{} German messages", de.len());
+    for id in &de {
+        assert!(i18n::has(Lang::En, id), "English misses {id}");
+        assert!(i18n::has(Lang::De, id), "{id} is not parsed");
+    }
+    for id in &en {
+        assert!(i18n::has(Lang::De, id), "German misses {id}");
+    }
+    for (name, source) in super::view::TEMPLATES {
+        for quote in ['"', '\''] {
+            let opening = format!("t({quote}");
+            for (i, _) in source.match_indices(&opening) {
+                let rest = &source[i + opening.len()..];
+                let id = &rest[..rest.find(quote).unwrap()];
+                for lang in Lang::ALL {
+                    assert!(i18n::has(lang, id), "{name}: {id} missing in {lang:?}");
+                }
+            }
+        }
+    }
+    // Message ids built at run time.
+    for role in Role::ALL {
+        for prefix in ["role-", "overview-role-"] {
+            let id = format!("{prefix}{}", role.as_str());
+            assert!(i18n::has(Lang::De, &id) && i18n::has(Lang::En, &id), "{id}");
+        }
+    }
+}
+
+#[test]
+fn audit_times_are_shown_in_berlin_time_in_german_format() {
+    let winter = chrono::Utc
+        .with_ymd_and_hms(2026, 11, 27, 13, 30, 0)
+        .unwrap();
+    assert_eq!(
+        super::admin::date_time(Lang::De, winter),
+        "27.11.2026, 14:30 Uhr"
+    );
+    let summer = chrono::Utc.with_ymd_and_hms(2026, 7, 1, 12, 5, 0).unwrap();
+    assert_eq!(
+        super::admin::date_time(Lang::De, summer),
+        "01.07.2026, 14:05 Uhr"
+    );
+    assert_eq!(
+        super::admin::date_time(Lang::En, summer),
+        "01/07/2026, 14:05"
+    );
+}
+
+#[test]
+fn the_guard_can_read_the_csrf_field_of_a_form_body() {
+    assert_eq!(
+        super::form_field(b"email=a%40b.de&csrf_token=abc%2B1&x=1", "csrf_token").as_deref(),
+        Some("abc+1")
+    );
+    assert_eq!(super::form_field(b"email=a", "csrf_token"), None);
+}
