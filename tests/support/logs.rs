@@ -9,6 +9,21 @@ use tracing_subscriber::fmt::MakeWriter;
 #[derive(Clone, Default)]
 pub struct CapturedLogs(Arc<Mutex<Vec<u8>>>);
 
+/// Everything the test binary logs from the first call on, as production
+/// would log it (JSON, info). One process-wide subscriber: a subscriber per
+/// test (thread-local) misses events whose call sites another test thread
+/// registered first. Tests running at once all write here, so a test looks
+/// for markers of its own (e.g. an address made for it).
+pub fn process_logs() -> &'static CapturedLogs {
+    static LOGS: std::sync::OnceLock<CapturedLogs> = std::sync::OnceLock::new();
+    LOGS.get_or_init(|| {
+        let logs = CapturedLogs::default();
+        tracing::subscriber::set_global_default(logs.subscriber())
+            .expect("no other global subscriber in the test binary");
+        logs
+    })
+}
+
 impl CapturedLogs {
     /// Everything logged so far.
     pub fn text(&self) -> String {
@@ -16,9 +31,8 @@ impl CapturedLogs {
     }
 
     /// A JSON subscriber at production's default level (info) that writes
-    /// here. Install it with `tracing::subscriber::set_default` in a
-    /// single-threaded test. (At trace level the AWS SDK logs request
-    /// bodies; production never runs at that level.)
+    /// here. (At trace level the AWS SDK logs request bodies; production
+    /// never runs at that level.)
     pub fn subscriber(&self) -> impl tracing::Subscriber + Send + Sync + use<> {
         tracing_subscriber::fmt()
             .json()

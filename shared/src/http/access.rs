@@ -499,9 +499,8 @@ fn bearer_token(headers: &HeaderMap) -> Option<&str> {
         .filter(|t| !t.is_empty())
 }
 
-/// The session token from the cookie, if there is one.
-pub fn session_token(app: &App, headers: &HeaderMap) -> Option<SessionToken> {
-    let name = session_cookie_name(app);
+/// The value of a cookie the request carries, if any.
+pub fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -509,7 +508,28 @@ pub fn session_token(app: &App, headers: &HeaderMap) -> Option<SessionToken> {
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
         .find(|(k, _)| *k == name)
-        .and_then(|(_, v)| SessionToken::from_cookie(v))
+        .map(|(_, v)| v)
+}
+
+/// The session token from the cookie, if there is one.
+pub fn session_token(app: &App, headers: &HeaderMap) -> Option<SessionToken> {
+    cookie(headers, session_cookie_name(app)).and_then(SessionToken::from_cookie)
+}
+
+/// The `Set-Cookie` value of the session cookie: HttpOnly, SameSite=Lax,
+/// Secure over TLS (where its name has the `__Host-` prefix). An empty
+/// value with `max_age` 0 clears it.
+pub fn session_cookie(app: &App, value: &str, max_age: i64) -> header::HeaderValue {
+    let secure = if app.settings.public_url.scheme() == "https" {
+        "; Secure"
+    } else {
+        ""
+    };
+    let cookie = format!(
+        "{}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}",
+        session_cookie_name(app)
+    );
+    header::HeaderValue::from_str(&cookie).expect("a cookie of safe characters")
 }
 
 /// Who is asking: an API key (a bearer token starting with `emma_`), a

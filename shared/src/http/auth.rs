@@ -4,17 +4,16 @@
 use axum::Extension;
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::access::{self, session_cookie_name};
+use super::access;
 use super::{ApiError, ApiJson};
 use crate::App;
-use crate::auth::password::{self, PasswordPolicy};
 use crate::domain::{Principal, Role, User};
 use crate::services::account::{self, AccountError, TotpSetup};
 use crate::services::sessions::{self, ABSOLUTE_TIMEOUT};
@@ -71,19 +70,6 @@ impl Me {
     }
 }
 
-fn session_cookie(app: &App, value: &str, max_age: i64) -> HeaderValue {
-    let secure = if app.settings.public_url.scheme() == "https" {
-        "; Secure"
-    } else {
-        ""
-    };
-    let cookie = format!(
-        "{}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}",
-        session_cookie_name(app)
-    );
-    HeaderValue::from_str(&cookie).expect("a cookie of safe characters")
-}
-
 /// Signs in with address and password; sets the session cookie.
 #[utoipa::path(post, path = "/api/auth/sign-in", tag = "auth",
     request_body = SignInBody,
@@ -108,7 +94,7 @@ async fn sign_in(
     )
     .await?;
     let csrf = sessions::csrf_token(&app, &signed_in.token);
-    let cookie = session_cookie(
+    let cookie = access::session_cookie(
         &app,
         signed_in.token.as_str(),
         ABSOLUTE_TIMEOUT.num_seconds(),
@@ -128,7 +114,7 @@ async fn sign_out(State(app): State<App>, headers: HeaderMap) -> Result<Response
     let mut response = StatusCode::NO_CONTENT.into_response();
     response
         .headers_mut()
-        .insert(header::SET_COOKIE, session_cookie(&app, "", 0));
+        .insert(header::SET_COOKIE, access::session_cookie(&app, "", 0));
     Ok(response)
 }
 
@@ -168,43 +154,17 @@ async fn change_password(
     Extension(principal): Extension<Principal>,
     ApiJson(body): ApiJson<PasswordChange>,
 ) -> Result<StatusCode, ApiError> {
-    let scope = principal.tenant.clone();
-    let user = users::get(&app, scope.as_ref(), &principal.user_id).await?;
-    let current_ok = match &user.password_hash {
-        Some(hash) => password::verify_blocking(body.current_password.clone(), hash.clone()).await,
-        None => false,
-    };
-    if !current_ok {
-        return Err(ApiError::SignInRefused(
-            "the current password is not right".to_owned(),
-        ));
-    }
-    let local_part = user
-        .email
-        .as_str()
-        .split('@')
-        .next()
-        .unwrap_or_default()
-        .to_owned();
-    let inputs = [user.email.as_str(), local_part.as_str(), user.name.as_str()];
-    PasswordPolicy::default()
-        .check(&body.new_password, &inputs)
-        .map_err(|problem| ApiError::bad_request("new_password", problem))?;
-    let hash = password::hash_blocking(body.new_password)
+    let user = users::get(&app, principal.tenant.as_ref(), &principal.user_id).await?;
+    account::change_password(&app, &user, &body.current_password, &body.new_password)
         .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
-    users::update(&app, scope.as_ref(), &user.id, |u| {
-        u.password_hash = Some(hash);
-        u.must_change_password = false;
-        Ok(())
-    })
-    .await?;
+        .map_err(account_error)?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 fn account_error(e: AccountError) -> ApiError {
     match e {
         AccountError::InvalidCode => ApiError::bad_request("code", e),
+        AccountError::WrongCurrentPassword => ApiError::SignInRefused(e.to_string()),
         AccountError::NothingToConfirm => ApiError::Unprocessable(e.to_string()),
         AccountError::SecondFactorRequired => ApiError::Unprocessable(e.to_string()),
         AccountError::InvalidResetLink => ApiError::bad_request("token", e),

@@ -31,6 +31,8 @@ pub enum AccountError {
     InvalidResetLink,
     #[error("the new password is not acceptable: {0}")]
     Password(PasswordProblem),
+    #[error("the current password is not right")]
+    WrongCurrentPassword,
     #[error(transparent)]
     User(#[from] UserError),
     #[error(transparent)]
@@ -39,6 +41,58 @@ pub enum AccountError {
     Mail(#[from] MailError),
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+/// What the password policy must not find in a user's password: the
+/// address, its local part and the name.
+fn personal_inputs(user: &User) -> [String; 3] {
+    let local_part = user.email.as_str().split('@').next().unwrap_or_default();
+    [
+        user.email.to_string(),
+        local_part.to_owned(),
+        user.name.as_str().to_owned(),
+    ]
+}
+
+/// Checks a new password against the policy and the user's own data, and
+/// hashes it.
+async fn acceptable_hash(
+    user: &User,
+    new_password: &str,
+) -> Result<password::PasswordHash, AccountError> {
+    let inputs = personal_inputs(user);
+    let inputs: Vec<&str> = inputs.iter().map(String::as_str).collect();
+    PasswordPolicy::default()
+        .check(new_password, &inputs)
+        .map_err(AccountError::Password)?;
+    password::hash_blocking(new_password.to_owned())
+        .await
+        .map_err(|e| AccountError::Internal(e.to_string()))
+}
+
+/// Changes a signed-in user's password after checking the current one;
+/// ends a one-time password.
+pub async fn change_password(
+    app: &App,
+    user: &User,
+    current_password: &str,
+    new_password: &str,
+) -> Result<(), AccountError> {
+    let current_ok = match &user.password_hash {
+        Some(hash) => password::verify_blocking(current_password.to_owned(), hash.clone()).await,
+        None => false,
+    };
+    if !current_ok {
+        return Err(AccountError::WrongCurrentPassword);
+    }
+    let hash = acceptable_hash(user, new_password).await?;
+    users::update(app, user.tenant.as_ref(), &user.id, |u| {
+        u.password_hash = Some(hash);
+        u.must_change_password = false;
+        Ok(())
+    })
+    .await?;
+    Ok(())
 }
 
 /// What an authenticator app needs to add the account.
@@ -222,19 +276,7 @@ pub async fn complete_reset(
         .ok_or(AccountError::InvalidResetLink)?;
     let record: ResetRecord = stored.item.parse()?;
     let user = users::get(app, record.tenant.as_ref(), &record.user_id).await?;
-    let local_part = user
-        .email
-        .as_str()
-        .split('@')
-        .next()
-        .unwrap_or_default()
-        .to_owned();
-    PasswordPolicy::default()
-        .check(
-            new_password,
-            &[user.email.as_str(), &local_part, user.name.as_str()],
-        )
-        .map_err(AccountError::Password)?;
+    let hash = acceptable_hash(&user, new_password).await?;
     // Spend the link first: a second use fails even if this one does.
     app.store
         .transact(vec![crate::ports::store::TxOp::Delete {
@@ -246,9 +288,6 @@ pub async fn complete_reset(
             StoreError::ConditionFailed => AccountError::InvalidResetLink,
             other => other.into(),
         })?;
-    let hash = password::hash_blocking(new_password.to_owned())
-        .await
-        .map_err(|e| AccountError::Internal(e.to_string()))?;
     users::update(app, user.tenant.as_ref(), &user.id, |u| {
         u.password_hash = Some(hash);
         u.must_change_password = false;

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::forms::{FormBody, Invalid, Member, Visit};
 use super::view;
-use crate::auth::password::{self, PasswordPolicy, PasswordProblem};
+use crate::auth::password::{PasswordPolicy, PasswordProblem};
 use crate::services::account::{self, AccountError};
 use crate::services::users;
 
@@ -112,55 +112,34 @@ pub(super) async fn change_password(visit: Visit, body: FormBody) -> Response {
         Ok(member) => member,
         Err(response) => return response,
     };
-    let user = &member.user;
-    let current_ok = match &user.password_hash {
-        Some(hash) => {
-            password::verify_blocking(body.get("current_password").to_owned(), hash.clone()).await
-        }
-        None => false,
-    };
-    if !current_ok {
-        let invalid = visit.invalid(
+    let changed = account::change_password(
+        &visit.app,
+        &member.user,
+        body.get("current_password"),
+        body.get("new_password"),
+    )
+    .await;
+    let invalid = match changed {
+        Ok(()) => None,
+        Err(AccountError::WrongCurrentPassword) => Some(visit.invalid(
             "current_password",
             "field-current-password",
             visit.tr("problem-password-wrong"),
-        );
-        let values = AccountView::default().refuse(invalid);
-        return account_page(&visit, &member, values, StatusCode::BAD_REQUEST).await;
-    }
-    let new_password = body.get("new_password");
-    let local_part = user
-        .email
-        .as_str()
-        .split('@')
-        .next()
-        .unwrap_or_default()
-        .to_owned();
-    let inputs = [user.email.as_str(), local_part.as_str(), user.name.as_str()];
-    if let Err(problem) = PasswordPolicy::default().check(new_password, &inputs) {
-        let invalid = visit.invalid(
+        )),
+        Err(AccountError::Password(problem)) => Some(visit.invalid(
             "new_password",
             "field-new-password",
             password_problem(&visit, &problem),
-        );
-        let values = AccountView::default().refuse(invalid);
-        return account_page(&visit, &member, values, StatusCode::BAD_REQUEST).await;
-    }
-    let hash = match password::hash_blocking(new_password.to_owned()).await {
-        Ok(hash) => hash,
+        )),
+        Err(AccountError::User(e)) => return visit.user_failure(e),
         Err(e) => {
-            tracing::error!(error = %e, "page: password hashing failed");
+            tracing::error!(error = %e, "page: password change failed");
             return visit.fail(StatusCode::INTERNAL_SERVER_ERROR);
         }
     };
-    let changed = users::update(&visit.app, user.tenant.as_ref(), &user.id, |u| {
-        u.password_hash = Some(hash);
-        u.must_change_password = false;
-        Ok(())
-    })
-    .await;
-    if let Err(e) = changed {
-        return visit.user_failure(e);
+    if let Some(invalid) = invalid {
+        let values = AccountView::default().refuse(invalid);
+        return account_page(&visit, &member, values, StatusCode::BAD_REQUEST).await;
     }
     let values = AccountView {
         notice: Some(visit.tr("account-password-changed")),

@@ -232,17 +232,6 @@ fn secure_suffix(app: &App) -> &'static str {
     }
 }
 
-/// The session cookie, exactly as the JSON sign-in route sets it (a copy
-/// of `http::auth::session_cookie`, which is private there).
-pub(super) fn session_cookie(app: &App, value: &str, max_age: i64) -> HeaderValue {
-    let cookie = format!(
-        "{}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{}",
-        access::session_cookie_name(app),
-        secure_suffix(app),
-    );
-    HeaderValue::from_str(&cookie).expect("a cookie of safe characters")
-}
-
 /// How long a sign-in form stays usable.
 const PRESESSION_SECONDS: i64 = 2 * 60 * 60;
 
@@ -257,15 +246,7 @@ pub(super) fn presession_cookie_name(app: &App) -> &'static str {
 
 /// The pre-session value the browser holds, if it is well-formed.
 pub(super) fn presession(app: &App, headers: &HeaderMap) -> Option<String> {
-    let name = presession_cookie_name(app);
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v)
+    access::cookie(headers, presession_cookie_name(app))
         .filter(|v| sessions::SessionToken::from_cookie(v).is_some())
         .map(str::to_owned)
 }

@@ -105,7 +105,7 @@ pub(super) async fn submit(visit: Visit, ClientIp(ip): ClientIp, body: FormBody)
             let headers = response.headers_mut();
             headers.append(
                 header::SET_COOKIE,
-                forms::session_cookie(
+                crate::http::access::session_cookie(
                     &visit.app,
                     signed_in.token.as_str(),
                     ABSOLUTE_TIMEOUT.num_seconds(),
@@ -149,9 +149,10 @@ pub(super) async fn sign_out(visit: Visit) -> Response {
         return visit.store_failure(e);
     }
     let mut response = see_other("/anmelden");
-    response
-        .headers_mut()
-        .append(header::SET_COOKIE, forms::session_cookie(&visit.app, "", 0));
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        crate::http::access::session_cookie(&visit.app, "", 0),
+    );
     response
 }
 
