@@ -169,7 +169,54 @@ async fn a_reset_link_sets_a_new_password_once(adapters: Adapters) {
     );
 }
 
+async fn a_tenant_that_requires_a_second_factor_lets_users_only_set_it_up(adapters: Adapters) {
+    let clock = ManualClock::new(start());
+    let app = spawn_with_clock(adapters, Arc::new(clock.clone())).await;
+    let tenant = create_tenant(&app, "Sparkasse Streng").await;
+    let operator = app.signed_in(Role::Operator, None).await;
+    let required = operator
+        .patch_json(
+            &format!("/api/platform/tenants/{tenant}"),
+            &json!({ "settings": { "require_second_factor": true } }),
+        )
+        .await;
+    assert_eq!(required.status, StatusCode::OK, "{}", required.json);
+
+    let editor = app.signed_in(Role::Editor, Some(&tenant)).await;
+    let contacts = format!("/api/tenants/{tenant}/contacts");
+    let blocked = editor.get(&contacts).await;
+    assert_eq!(blocked.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        blocked.json["type"],
+        "urn:emma:problem:second-factor-set-up-required"
+    );
+    let page = editor.get("/").await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    assert_eq!(page.headers[http::header::LOCATION], "/konto");
+
+    let setup = editor.post_json("/api/auth/totp", &json!({})).await;
+    assert_eq!(setup.status, StatusCode::OK, "{}", setup.json);
+    let secret = TotpSecret::from_base32(setup.json["secret"].as_str().unwrap()).unwrap();
+    let confirmed = editor
+        .post_json(
+            "/api/auth/totp/confirm",
+            &json!({ "code": secret.code_at(clock.now()) }),
+        )
+        .await;
+    assert_eq!(
+        confirmed.status,
+        StatusCode::NO_CONTENT,
+        "{}",
+        confirmed.json
+    );
+    assert_eq!(editor.get(&contacts).await.status, StatusCode::OK);
+    // And it cannot be switched off while the institute requires it.
+    let removed = editor.delete("/api/auth/totp").await;
+    assert_eq!(removed.status, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
 emma_tests::on_both_adapter_sets!(
     a_confirmed_second_factor_is_asked_for_at_sign_in_and_a_code_works_once,
     a_reset_link_sets_a_new_password_once,
+    a_tenant_that_requires_a_second_factor_lets_users_only_set_it_up,
 );

@@ -385,6 +385,85 @@ async fn the_audit_log_keeps_entries_for_the_tenants_retention_period(adapters: 
     assert_eq!(refused.json["field"], "settings.audit_retention_days");
 }
 
+async fn bad_user_and_tenant_input_names_the_field_and_stores_nothing(adapters: Adapters) {
+    let app = spawn(adapters).await;
+    let tenant = create_tenant(&app, "Sparkasse Eingabe").await;
+    let admin = app.signed_in(Role::TenantAdmin, Some(&tenant)).await;
+    let users = format!("/api/tenants/{tenant}/users");
+    let before = admin.get(&users).await.json.as_array().unwrap().len();
+    let cases = [
+        (
+            json!({ "email": "keine-adresse", "name": "Nina", "role": "editor" }),
+            "email",
+        ),
+        (
+            json!({ "email": "n@example.de", "name": "x".repeat(101), "role": "editor" }),
+            "name",
+        ),
+        (
+            json!({ "email": "n@example.de", "name": "Zeilen\numbruch", "role": "editor" }),
+            "name",
+        ),
+        (
+            json!({ "email": "n@example.de", "name": "Nina", "role": "chef" }),
+            "role",
+        ),
+    ];
+    for (body, field) in cases {
+        let reply = admin.post_json(&users, &body).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::BAD_REQUEST,
+            "{body}: {}",
+            reply.json
+        );
+        assert_eq!(reply.json["field"], field, "{body}");
+    }
+    assert_eq!(
+        admin.get(&users).await.json.as_array().unwrap().len(),
+        before
+    );
+    let nina = emma::domain::EmailAddress::parse("n@example.de").unwrap();
+    assert!(
+        emma::services::users::find_by_email(app.app(), &nina)
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    let operator = app.signed_in(Role::Operator, None).await;
+    let tenants_before = operator
+        .get("/api/platform/tenants")
+        .await
+        .json
+        .as_array()
+        .unwrap()
+        .len();
+    for name in ["", "Spar\u{7}kasse", &"S".repeat(121)] {
+        let reply = operator
+            .post_json("/api/platform/tenants", &json!({ "name": name }))
+            .await;
+        assert_eq!(
+            reply.status,
+            StatusCode::BAD_REQUEST,
+            "{name:?}: {}",
+            reply.json
+        );
+        assert_eq!(reply.json["field"], "name");
+    }
+    let renamed = operator
+        .patch_json(
+            &format!("/api/platform/tenants/{tenant}"),
+            &json!({ "name": "Neu\tName" }),
+        )
+        .await;
+    assert_eq!(renamed.status, StatusCode::BAD_REQUEST);
+    assert_eq!(renamed.json["field"], "name");
+    let tenants = operator.get("/api/platform/tenants").await;
+    assert_eq!(tenants.json.as_array().unwrap().len(), tenants_before);
+    assert!(tenants.json.to_string().contains("Sparkasse Eingabe"));
+}
+
 emma_tests::on_both_adapter_sets!(
     the_right_password_gives_a_session_cookie_that_works,
     a_wrong_password_is_refused_and_audited_without_the_address,
@@ -396,4 +475,5 @@ emma_tests::on_both_adapter_sets!(
     a_suspended_tenants_users_are_out_and_cannot_sign_in,
     changes_and_denials_are_in_the_tenants_audit_log_and_its_csv,
     the_audit_log_keeps_entries_for_the_tenants_retention_period,
+    bad_user_and_tenant_input_names_the_field_and_stores_nothing,
 );

@@ -107,6 +107,15 @@ async fn tenant_claims_provision_a_tenant_user_once_but_never_a_platform_role(ad
     }
 }
 
+/// Where the test app's development issuer keeps its key.
+fn key_file(app: &TestApp) -> std::path::PathBuf {
+    app.data_dir
+        .as_ref()
+        .expect("a folder with the issuer key")
+        .path()
+        .join("oidc-dev-issuer.p8")
+}
+
 fn b64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
@@ -146,6 +155,21 @@ async fn forged_and_stale_tokens_are_refused_and_change_nothing(adapters: Adapte
     wrong_audience.audience = Some("another-app".to_owned());
     let mut expired = claims(email, Some(&tenant), Some("editor"));
     expired.ttl = TimeDelta::minutes(-10);
+    // The same key, but another issuer.
+    let other_dir = tempfile::tempdir().unwrap();
+    std::fs::copy(key_file(&app), other_dir.path().join("oidc-dev-issuer.p8"))
+        .expect("the issuer's key file");
+    let impostor = emma::auth::dev_issuer::DevIssuer::load_or_create(
+        other_dir.path(),
+        "https://idp.evil.example/".parse().unwrap(),
+    )
+    .unwrap();
+    let wrong_issuer = impostor
+        .mint(
+            claims(email, Some(&tenant), Some("editor")),
+            app.app().clock.now(),
+        )
+        .unwrap();
     let tampered = format!(
         "{header}.{}.{}",
         b64(&json!({ "sub": "x", "email": email })
@@ -158,6 +182,7 @@ async fn forged_and_stale_tokens_are_refused_and_change_nothing(adapters: Adapte
         ("alg none", alg_none),
         ("HS256 with the public key", hs256),
         ("wrong audience", mint(&app, wrong_audience)),
+        ("wrong issuer, right key", wrong_issuer),
         ("expired", mint(&app, expired)),
         ("tampered payload", tampered),
         ("not a token", "abc.def".to_owned()),

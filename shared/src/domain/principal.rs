@@ -30,6 +30,9 @@ pub struct Principal {
     pub credential: Credential,
     /// A one-time password is in use: only the password change is open.
     pub must_change_password: bool,
+    /// The tenant requires a second factor this user has not set up: only
+    /// the set-up is open.
+    pub must_set_up_second_factor: bool,
     /// The API key's id, when an integration is asking.
     pub api_key_id: Option<String>,
 }

@@ -250,6 +250,21 @@ fn for_people_only(rule: &RouteAccess) -> bool {
 const OPEN_BEFORE_PASSWORD_CHANGE: &[&str] =
     &["/api/auth/me", "/api/auth/password", "/api/auth/sign-out"];
 
+/// Routes open to a user whose tenant requires a second factor they have
+/// not set up yet (API and pages).
+const OPEN_FOR_SECOND_FACTOR_SET_UP: &[&str] = &[
+    "/api/auth/me",
+    "/api/auth/sign-out",
+    "/api/auth/password",
+    "/api/auth/totp",
+    "/api/auth/totp/confirm",
+    "/konto",
+    "/konto/kennwort",
+    "/konto/totp",
+    "/konto/totp/bestaetigen",
+    "/abmelden",
+];
+
 /// The name of the session cookie: `__Host-` when served over TLS.
 pub fn session_cookie_name(app: &App) -> &'static str {
     if app.settings.public_url.scheme() == "https" {
@@ -386,6 +401,9 @@ fn decide(
     if principal.must_change_password && !open {
         return Err(ApiError::PasswordChangeRequired);
     }
+    if principal.must_set_up_second_factor && !OPEN_FOR_SECOND_FACTOR_SET_UP.contains(&rule.path) {
+        return Err(ApiError::SecondFactorSetUpRequired);
+    }
     if !principal.role.may(rule.permission) {
         return Err(ApiError::Forbidden);
     }
@@ -419,7 +437,9 @@ fn page_refusal(refusal: ApiError, lang: crate::ui::Lang, https: bool) -> Respon
     };
     match refusal {
         ApiError::Unauthenticated => see_other("/anmelden"),
-        ApiError::PasswordChangeRequired => see_other("/konto"),
+        ApiError::PasswordChangeRequired | ApiError::SecondFactorSetUpRequired => {
+            see_other("/konto")
+        }
         other => {
             let status = StatusCode::from_u16(other.problem().status)
                 .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
@@ -568,13 +588,29 @@ async fn authenticate(
         UserError::Store(s) => ApiError::from(s),
         other => ApiError::Internal(other.to_string()),
     })?;
-    Ok(resolved.map(|(_, user)| Principal {
+    let Some((_, user)) = resolved else {
+        return Ok(None);
+    };
+    // A tenant that requires a second factor lets a user without one do
+    // nothing but set it up.
+    let must_set_up_second_factor = match (&user.tenant, &user.second_factor) {
+        (Some(tenant), None) => crate::services::tenants::get(app, tenant)
+            .await
+            .map(|t| t.settings.require_second_factor)
+            .map_err(|e| match e {
+                crate::services::tenants::TenantError::Store(s) => ApiError::from(s),
+                other => ApiError::Internal(other.to_string()),
+            })?,
+        _ => false,
+    };
+    Ok(Some(Principal {
         user_id: user.id,
         role: user.role,
         tenant: user.tenant.clone(),
         email_hash: Some(app.pseudonyms.email(&user.email)),
         credential: Credential::Session,
         must_change_password: user.must_change_password,
+        must_set_up_second_factor,
         api_key_id: None,
     }))
 }

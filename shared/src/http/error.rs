@@ -29,6 +29,8 @@ pub enum ApiError {
     CsrfRejected,
     #[error("choose your own password first")]
     PasswordChangeRequired,
+    #[error("the institute requires a second factor: set it up first")]
+    SecondFactorSetUpRequired,
     #[error("{0}")]
     SignInRefused(String),
     #[error("enter the code from your authenticator app")]
@@ -89,6 +91,11 @@ impl ApiError {
                 StatusCode::FORBIDDEN,
                 "password-change-required",
                 "Password change required",
+            ),
+            Self::SecondFactorSetUpRequired => (
+                StatusCode::FORBIDDEN,
+                "second-factor-set-up-required",
+                "Second factor required",
             ),
             Self::SignInRefused(_) => (
                 StatusCode::UNAUTHORIZED,

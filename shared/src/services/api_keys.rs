@@ -380,6 +380,7 @@ pub async fn principal(
         email_hash: None,
         credential: Credential::ApiKey,
         must_change_password: false,
+        must_set_up_second_factor: false,
         api_key_id: Some(key.id.into()),
     })
 }

@@ -63,6 +63,7 @@ pub async fn principal(app: &App, token: &str) -> Result<Principal, SsoError> {
         email_hash: Some(app.pseudonyms.email(&user.email)),
         credential: Credential::Sso,
         must_change_password: false,
+        must_set_up_second_factor: false,
         api_key_id: None,
     })
 }

@@ -112,6 +112,7 @@ impl TestApp {
             email_hash: Some(self.app.pseudonyms.email(&user.email)),
             credential: Credential::Session,
             must_change_password: user.must_change_password,
+            must_set_up_second_factor: false,
             api_key_id: None,
         };
         let router = routes()
