@@ -493,11 +493,38 @@ struct AuditView {
     intro: &'static str,
     csv_url: String,
     entries: Vec<AuditRow>,
+    /// The filter as entered, shown again in the form.
+    action: String,
+    outcome: String,
+}
+
+/// The filter of the audit page: `?aktion=<prefix>&ergebnis=<outcome>`.
+#[derive(Debug, Default, serde::Deserialize)]
+pub(super) struct AuditQuery {
+    #[serde(default)]
+    aktion: String,
+    #[serde(default)]
+    ergebnis: String,
 }
 
 /// `GET /protokoll`: the latest entries of the tenant's log (tenant admin)
 /// or the platform's (operator); 403 for everyone else.
-pub(super) async fn audit(visit: Visit) -> Response {
+pub(super) async fn audit(visit: Visit, uri: axum::http::Uri) -> Response {
+    // A malformed query is simply no filter.
+    let query = axum::extract::Query::<AuditQuery>::try_from_uri(&uri)
+        .map(|q| q.0)
+        .unwrap_or_default();
+    let action = query.aktion.trim().chars().take(100).collect::<String>();
+    let outcome = match query.ergebnis.as_str() {
+        "success" => Some(Outcome::Success),
+        "denied" => Some(Outcome::Denied),
+        "failed" => Some(Outcome::Failed),
+        _ => None,
+    };
+    let filter = Filter {
+        action_prefix: (!action.is_empty()).then(|| action.clone()),
+        outcome,
+    };
     let member = match visit.member(false).await {
         Ok(member) => member,
         Err(response) => return response,
@@ -518,21 +545,27 @@ pub(super) async fn audit(visit: Visit) -> Response {
     } else {
         return visit.fail(StatusCode::FORBIDDEN);
     };
-    let entries = match audit::list(
-        &visit.app,
-        scope.as_ref(),
-        &Filter::default(),
-        AUDIT_PAGE_SIZE,
-        None,
-    )
-    .await
-    {
-        Ok((entries, _)) => entries,
-        Err(e) => return visit.store_failure(e),
-    };
+    let entries =
+        match audit::list(&visit.app, scope.as_ref(), &filter, AUDIT_PAGE_SIZE, None).await {
+            Ok((entries, _)) => entries,
+            Err(e) => return visit.store_failure(e),
+        };
+    // The CSV export carries the same filter.
+    let mut csv_url = csv_url;
+    if !action.is_empty() {
+        csv_url.push_str("&action=");
+        csv_url
+            .push_str(&url::form_urlencoded::byte_serialize(action.as_bytes()).collect::<String>());
+    }
+    if outcome.is_some() {
+        csv_url.push_str("&outcome=");
+        csv_url.push_str(&query.ergebnis);
+    }
     let values = AuditView {
         intro,
         csv_url,
+        action,
+        outcome: outcome.map(|_| query.ergebnis.clone()).unwrap_or_default(),
         entries: entries
             .into_iter()
             .map(|e| {

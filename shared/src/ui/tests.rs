@@ -739,6 +739,50 @@ async fn the_operator_lists_and_creates_tenants_and_a_product_admin_only_lists_t
 }
 
 #[tokio::test]
+async fn the_audit_page_filters_by_action_and_outcome_and_so_does_its_csv_link() {
+    let t = local_app().await;
+    let tenant = t.tenant("Sparkasse Filter").await;
+    let admin = t.user(Role::TenantAdmin, Some(&tenant), "Ada Admin").await;
+    for (action, outcome) in [
+        ("user.create", crate::services::audit::Outcome::Success),
+        ("contact.create", crate::services::audit::Outcome::Success),
+        ("contact.create", crate::services::audit::Outcome::Denied),
+    ] {
+        let mut entry = crate::services::audit::AuditEntry::new(
+            &t.app,
+            Some(tenant.id.clone()),
+            crate::services::audit::Actor::default(),
+            action,
+        );
+        entry.outcome = outcome;
+        crate::services::audit::record(&t.app, &entry)
+            .await
+            .unwrap();
+    }
+    let (router, cookie) = t.signed_in(&admin).await;
+    let rows = |body: &str| body.matches("<tr>").count() - 1;
+
+    let all = send(&router, get("/protokoll", Some(&cookie))).await;
+    assert!(all.body.contains("<form id=\"audit-filter\""));
+    assert_eq!(rows(&all.body), 3);
+    let contacts = send(&router, get("/protokoll?aktion=contact.", Some(&cookie))).await;
+    assert_eq!(rows(&contacts.body), 2);
+    assert!(!contacts.body.contains("<code>user.create</code>"));
+    let denied = send(
+        &router,
+        get("/protokoll?aktion=contact.&ergebnis=denied", Some(&cookie)),
+    )
+    .await;
+    assert_eq!(rows(&denied.body), 1);
+    let csv = format!(
+        "/api/tenants/{}/audit?format=csv&action=contact.&outcome=denied",
+        tenant.id
+    );
+    let expected = csv.replace('&', "&amp;").replace('/', "&#x2f;");
+    assert!(denied.body.contains(&expected), "{}", denied.body);
+}
+
+#[tokio::test]
 async fn the_audit_page_shows_the_tenant_log_to_its_admin_and_refuses_a_viewer() {
     let t = local_app().await;
     let tenant = t.tenant("Sparkasse Musterstadt").await;

@@ -117,6 +117,9 @@ tenants-created = Der Mandant { $name } ist angelegt (Kennung { $id }).
 
 audit-intro-tenant = Die letzten 100 Einträge Ihres Instituts, die neuesten zuerst. E-Mail-Adressen stehen nur als Prüfwert im Protokoll.
 audit-intro-platform = Die letzten 100 Einträge der Plattform, die neuesten zuerst.
+audit-filter-action = Aktion beginnt mit (z. B. user.)
+audit-filter-all = Alle
+audit-filter-submit = Filtern
 audit-csv = Als CSV herunterladen
 audit-table-caption = Änderungsprotokoll
 audit-time = Zeitpunkt

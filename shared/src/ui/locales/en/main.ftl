@@ -116,6 +116,9 @@ tenants-created = The tenant { $name } has been created (id { $id }).
 
 audit-intro-tenant = Your institute's latest 100 entries, newest first. E-mail addresses appear only as a keyed hash.
 audit-intro-platform = The platform's latest 100 entries, newest first.
+audit-filter-action = Action starts with (e.g. user.)
+audit-filter-all = All
+audit-filter-submit = Filter
 audit-csv = Download as CSV
 audit-table-caption = Audit log
 audit-time = Time
