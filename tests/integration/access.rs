@@ -122,6 +122,7 @@ async fn request_for(
             "current_password": TEST_PASSWORD,
             "new_password": format!("Ein-ganz-neues-Kennwort-{}", uuid::Uuid::new_v4().simple()),
         })),
+        ("DELETE", "/api/auth/totp") => Some(json!({ "current_password": TEST_PASSWORD })),
         ("POST", "/api/platform/tenants") => Some(json!({ "name": "Sparkasse Neu" })),
         ("PATCH", "/api/platform/tenants/{tenant_id}") => Some(json!({ "name": "Sparkasse A" })),
         ("POST", "/api/tenants/{tenant_id}/users") => Some(json!({
@@ -312,6 +313,24 @@ async fn another_tenants_path_or_object_is_not_found_and_shows_nothing(adapters:
             }
         }
     }
+    // The refusals are in the refused users' own log (A's), never in B's.
+    let admin_b = fx.app.signed_in(Role::TenantAdmin, Some(&fx.b)).await;
+    let log_b = admin_b
+        .get(&format!("/api/tenants/{}/audit?outcome=denied", fx.b))
+        .await;
+    assert_eq!(log_b.json["entries"], json!([]), "{}", log_b.json);
+    let admin_a = fx.app.signed_in(Role::TenantAdmin, Some(&fx.a)).await;
+    let log_a = admin_a
+        .get(&format!("/api/tenants/{}/audit?outcome=denied", fx.a))
+        .await;
+    let denied = log_a.json["entries"].as_array().unwrap();
+    assert!(
+        denied.iter().any(|e| e["object"]
+            .as_str()
+            .is_some_and(|o| o.starts_with(fx.b.as_str()))),
+        "{}",
+        log_a.json
+    );
 }
 
 emma_tests::on_both_adapter_sets!(

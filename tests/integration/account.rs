@@ -86,6 +86,26 @@ async fn a_confirmed_second_factor_is_asked_for_at_sign_in_and_a_code_works_once
     // The same code again is refused.
     let replay = sign_in(&app, user.email.as_str(), TEST_PASSWORD, Some(&code)).await;
     assert_eq!(replay.status, StatusCode::UNAUTHORIZED);
+
+    // A session alone can neither replace the factor nor remove it.
+    let again = browser.post_json("/api/auth/totp", &json!({})).await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+    let wrong = browser
+        .json(
+            http::Method::DELETE,
+            "/api/auth/totp",
+            &json!({ "current_password": "geraten-geraten-geraten" }),
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    let removed = browser
+        .json(
+            http::Method::DELETE,
+            "/api/auth/totp",
+            &json!({ "current_password": TEST_PASSWORD }),
+        )
+        .await;
+    assert_eq!(removed.status, StatusCode::NO_CONTENT);
 }
 
 fn link_token(raw: &[u8]) -> String {
@@ -211,7 +231,13 @@ async fn a_tenant_that_requires_a_second_factor_lets_users_only_set_it_up(adapte
     );
     assert_eq!(editor.get(&contacts).await.status, StatusCode::OK);
     // And it cannot be switched off while the institute requires it.
-    let removed = editor.delete("/api/auth/totp").await;
+    let removed = editor
+        .json(
+            http::Method::DELETE,
+            "/api/auth/totp",
+            &json!({ "current_password": TEST_PASSWORD }),
+        )
+        .await;
     assert_eq!(removed.status, StatusCode::UNPROCESSABLE_ENTITY);
 }
 

@@ -244,7 +244,10 @@ async fn a_key_finds_nothing_of_another_tenant_and_a_viewer_key_cannot_write(ada
         None,
     )
     .await;
-    assert_eq!(users.status, StatusCode::OK, "{}", users.json);
+    // Nor people who could: user management and every page are for people.
+    assert_eq!(users.status, StatusCode::FORBIDDEN, "{}", users.json);
+    let page = with_key(&app, &admin_key, Method::GET, "/konto", None).await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
 }
 
 async fn only_a_tenant_admin_makes_keys_and_only_with_a_tenant_role_and_a_fair_name(
@@ -324,7 +327,30 @@ async fn last_use_is_written_at_most_once_a_minute(adapters: Adapters) {
     assert_eq!(last_used().await, Some(first + TimeDelta::seconds(70)));
 }
 
+async fn a_key_dies_with_its_creators_account(adapters: Adapters) {
+    let app = spawn(adapters).await;
+    let tenant = create_tenant(&app, "Sparkasse Nachlass").await;
+    let creator = app.create_user(Role::TenantAdmin, Some(&tenant)).await;
+    let creator_client = app.client_for(&creator).await;
+    let (_, key) = create_key(&creator_client, &tenant, "Altlast", "editor").await;
+    let contacts = format!("/api/tenants/{tenant}/contacts");
+    let works = with_key(&app, &key, Method::GET, &contacts, None).await;
+    assert_eq!(works.status, StatusCode::OK, "{}", works.json);
+
+    let other_admin = app.signed_in(Role::TenantAdmin, Some(&tenant)).await;
+    let disabled = other_admin
+        .patch_json(
+            &format!("/api/tenants/{tenant}/users/{}", creator.id),
+            &json!({ "status": "disabled" }),
+        )
+        .await;
+    assert_eq!(disabled.status, StatusCode::OK, "{}", disabled.json);
+    let refused = with_key(&app, &key, Method::GET, &contacts, None).await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED, "{}", refused.json);
+}
+
 emma_tests::on_both_adapter_sets!(
+    a_key_dies_with_its_creators_account,
     a_key_is_shown_once_and_works_as_a_bearer_token_within_its_role,
     a_revoked_key_is_refused_at_once_and_so_is_a_forged_one,
     a_key_finds_nothing_of_another_tenant_and_a_viewer_key_cannot_write,

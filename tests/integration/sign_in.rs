@@ -79,20 +79,35 @@ async fn a_wrong_password_is_refused_and_audited_without_the_address(adapters: A
     // Unknown account and wrong password read the same.
     assert_eq!(unknown.json["detail"], wrong.json["detail"]);
 
+    // The unknown account's attempt is in the platform's log ...
     let operator = app.signed_in(Role::Operator, None).await;
-    let log = operator
+    let platform = operator
         .get("/api/platform/audit?action=auth.sign_in&outcome=denied")
         .await;
-    assert_eq!(log.status, StatusCode::OK, "{}", log.json);
+    assert_eq!(platform.status, StatusCode::OK, "{}", platform.json);
+    let entries = platform.json["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 1, "{}", platform.json);
+    let unknown_hash = app
+        .app()
+        .pseudonyms
+        .email(&emma::domain::EmailAddress::parse("niemand@example.de").unwrap());
+    assert_eq!(entries[0]["actor"]["email_hash"], unknown_hash.as_str());
+    // ... the user's in their tenant's, for its admin to see.
+    let admin = app.signed_in(Role::TenantAdmin, Some(&tenant)).await;
+    let log = admin
+        .get(&format!(
+            "/api/tenants/{tenant}/audit?action=auth.sign_in&outcome=denied"
+        ))
+        .await;
     let entries = log.json["entries"].as_array().unwrap();
-    assert_eq!(entries.len(), 2, "{}", log.json);
+    assert_eq!(entries.len(), 1, "{}", log.json);
     let hash = app.app().pseudonyms.email(&user.email);
-    assert!(
-        entries
-            .iter()
-            .any(|e| e["actor"]["email_hash"] == hash.as_str())
-    );
-    assert!(!log.json.to_string().contains(user.email.as_str()));
+    assert_eq!(entries[0]["actor"]["email_hash"], hash.as_str());
+    assert_eq!(entries[0]["actor"]["user_id"], user.id.to_string());
+    for text in [log.json.to_string(), platform.json.to_string()] {
+        assert!(!text.contains(user.email.as_str()));
+        assert!(!text.contains("niemand@example.de"));
+    }
 }
 
 async fn repeated_failures_slow_sign_in_down_but_never_lock_out_for_good(adapters: Adapters) {
@@ -464,7 +479,59 @@ async fn bad_user_and_tenant_input_names_the_field_and_stores_nothing(adapters: 
     assert!(tenants.json.to_string().contains("Sparkasse Eingabe"));
 }
 
+async fn an_attacker_elsewhere_cannot_lock_the_owner_out(adapters: Adapters) {
+    use emma::services::sign_in::{Attempt, SignInError, sign_in as sign_in_service};
+    let clock = ManualClock::new(start());
+    let app = spawn_with_clock(adapters, Arc::new(clock.clone())).await;
+    let tenant = create_tenant(&app, "Sparkasse Standhaft").await;
+    let user = app.create_user(Role::Editor, Some(&tenant)).await;
+    let email = user.email.as_str();
+    let attempt = |password: &'static str, ip: &str| Attempt {
+        email,
+        password,
+        totp_code: None,
+        ip: Some(ip.parse().unwrap()),
+    };
+    let home = "192.0.2.10";
+    sign_in_service(app.app(), attempt(TEST_PASSWORD, home))
+        .await
+        .expect("the owner signs in");
+
+    for i in 0..20 {
+        // An attacker who rotates through one IPv6 /64 counts as one address.
+        let ip = format!("2001:db8:1:2::{:x}", i + 1);
+        let _ = sign_in_service(app.app(), attempt("rate-mal-rate-mal", &ip)).await;
+        clock.advance(Duration::seconds(1));
+    }
+    let attacker = sign_in_service(app.app(), attempt(TEST_PASSWORD, "2001:db8:1:2::99")).await;
+    assert!(
+        matches!(attacker, Err(SignInError::Throttled { .. })),
+        "the attacker's /64 is slowed down"
+    );
+    let elsewhere = sign_in_service(app.app(), attempt(TEST_PASSWORD, "198.51.100.7")).await;
+    assert!(
+        matches!(elsewhere, Err(SignInError::Throttled { .. })),
+        "from an unknown device the account is slowed down too"
+    );
+    let owner = sign_in_service(app.app(), attempt(TEST_PASSWORD, home)).await;
+    assert!(owner.is_ok(), "the owner at home is never locked out");
+
+    // The failed attempts are in the tenant's own log.
+    let admin = app.signed_in(Role::TenantAdmin, Some(&tenant)).await;
+    let log = admin
+        .get(&format!(
+            "/api/tenants/{tenant}/audit?action=auth.sign_in&outcome=denied"
+        ))
+        .await;
+    assert!(
+        log.json["entries"].as_array().unwrap().len() >= 20,
+        "{}",
+        log.json
+    );
+}
+
 emma_tests::on_both_adapter_sets!(
+    an_attacker_elsewhere_cannot_lock_the_owner_out,
     the_right_password_gives_a_session_cookie_that_works,
     a_wrong_password_is_refused_and_audited_without_the_address,
     repeated_failures_slow_sign_in_down_but_never_lock_out_for_good,

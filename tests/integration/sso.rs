@@ -83,6 +83,18 @@ async fn tenant_claims_provision_a_tenant_user_once_but_never_a_platform_role(ad
     assert_eq!(first.json["tenant_id"], tenant.as_str());
     let second = with_bearer(&app, &token, http::Method::GET, "/api/auth/me", None).await;
     assert_eq!(second.json["user_id"], first.json["user_id"]);
+    // Another subject with the same address does not get this account.
+    let mut other = claims("neu.per.sso@example.de", Some(&tenant), Some("viewer"));
+    other.subject = "someone-else".to_owned();
+    let impostor = with_bearer(
+        &app,
+        &mint(&app, other),
+        http::Method::GET,
+        "/api/auth/me",
+        None,
+    )
+    .await;
+    assert_eq!(impostor.status, StatusCode::UNAUTHORIZED);
 
     let admin = app.signed_in(Role::TenantAdmin, Some(&tenant)).await;
     let log = admin

@@ -41,6 +41,10 @@ pub struct User {
     /// A TOTP secret being set up, not yet confirmed with a code (base32).
     #[serde(default)]
     pub pending_second_factor: Option<String>,
+    /// The identity provider's subject (`sub`) this user signed in with
+    /// first; tokens of another subject are refused for this account.
+    #[serde(default)]
+    pub sso_subject: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }

@@ -190,18 +190,43 @@ pub static ROUTES: &[RouteAccess] = &[
     // Sign-in writes its own audit entries, also for unknown accounts.
     route(Method::POST, "/anmelden", Public, None),
     route(Method::GET, "/sprache", Public, None),
+    // Forgotten password: the request form and the page the e-mailed link
+    // opens (both write their own audit entries).
+    route(Method::GET, "/kennwort-vergessen", Public, None),
+    route(Method::POST, "/kennwort-vergessen", Public, None),
+    route(Method::GET, "/kennwort-zuruecksetzen", Public, None),
+    route(Method::POST, "/kennwort-zuruecksetzen", Public, None),
     route(Method::GET, "/static/emma.css", Public, None),
     route(Method::GET, "/static/emma.js", Public, None),
     route(Method::GET, "/", SignedIn, None),
     route(Method::POST, "/abmelden", SignedIn, Some("auth.sign_out")),
     route(Method::GET, "/benutzer", ManageUsers, None),
     route(Method::POST, "/benutzer", ManageUsers, Some("user.create")),
+    route(
+        Method::POST,
+        "/benutzer/{user_id}",
+        ManageUsers,
+        Some("user.update"),
+    ),
+    route(
+        Method::POST,
+        "/benutzer/{user_id}/loeschen",
+        ManageUsers,
+        Some("user.delete"),
+    ),
     route(Method::GET, "/mandanten", ReadTenants, None),
     route(
         Method::POST,
         "/mandanten",
         ManageTenants,
         Some("tenant.create"),
+    ),
+    route(Method::GET, "/mandanten/{tenant_id}", ReadTenants, None),
+    route(
+        Method::POST,
+        "/mandanten/{tenant_id}",
+        ManageTenants,
+        Some("tenant.update"),
     ),
     // Tenant admins see their tenant's log, the operator the platform's.
     route(Method::GET, "/protokoll", ViewOwnAuditLog, None),
@@ -240,10 +265,13 @@ pub fn rule(method: &Method, path: &str) -> Option<&'static RouteAccess> {
 }
 
 /// Whether only people may use the route, never an integration's API key:
-/// the account routes (`/api/auth/*`, which would act on the key's creator)
-/// and API key management (a key must not mint keys that outlive it).
+/// the account routes (`/api/auth/*` and every page, which would act on the
+/// key's creator), API key management (a key must not mint keys that
+/// outlive it) and user management (nor people who could).
 fn for_people_only(rule: &RouteAccess) -> bool {
-    rule.path.starts_with("/api/auth/") || rule.permission == ManageApiKeys
+    rule.path.starts_with("/api/auth/")
+        || is_page(rule.path)
+        || matches!(rule.permission, ManageApiKeys | ManageUsers)
 }
 
 /// Routes open to a user who still holds a one-time password.
@@ -340,8 +368,14 @@ pub async fn guard(
     );
     if let Err(refusal) = decision {
         if let Some(principal) = &principal {
-            // Denials are audited; unauthenticated noise is not.
-            let mut entry = audit_entry(&app, rule, principal, path_tenant.clone(), object, ip);
+            // Denials are audited (unauthenticated noise is not) in the
+            // actor's own log: another tenant's log is not theirs to write.
+            let attempted = match (&path_tenant, &object) {
+                (Some(tenant), Some(object)) => Some(format!("{tenant}/{object}")),
+                (Some(tenant), None) => Some(tenant.to_string()),
+                (None, object) => object.clone(),
+            };
+            let mut entry = audit_entry(&app, rule, principal, None, attempted, ip);
             entry.outcome = Outcome::Denied;
             audit::record_or_log(&app, &entry).await;
         }

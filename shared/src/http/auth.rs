@@ -167,6 +167,7 @@ fn account_error(e: AccountError) -> ApiError {
         AccountError::WrongCurrentPassword => ApiError::SignInRefused(e.to_string()),
         AccountError::NothingToConfirm => ApiError::Unprocessable(e.to_string()),
         AccountError::SecondFactorRequired => ApiError::Unprocessable(e.to_string()),
+        AccountError::SecondFactorActive => ApiError::Conflict(e.to_string()),
         AccountError::InvalidResetLink => ApiError::bad_request("token", e),
         AccountError::Password(problem) => ApiError::bad_request("new_password", problem),
         AccountError::User(u) => u.into(),
@@ -217,15 +218,25 @@ async fn confirm_totp(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Removes the second factor (not where the institute requires one).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TotpRemoval {
+    pub current_password: String,
+}
+
+/// Removes the second factor, with the current password (not where the
+/// institute requires one).
 #[utoipa::path(delete, path = "/api/auth/totp", tag = "auth",
+    request_body = TotpRemoval,
     responses(
         (status = 204, description = "The second factor is off"),
+        (status = 401, description = "The current password is wrong", body = super::Problem),
         (status = 422, description = "The institute requires a second factor", body = super::Problem),
     ))]
 async fn remove_totp(
     State(app): State<App>,
     Extension(principal): Extension<Principal>,
+    ApiJson(body): ApiJson<TotpRemoval>,
 ) -> Result<StatusCode, ApiError> {
     let user = users::get(&app, principal.tenant.as_ref(), &principal.user_id).await?;
     let required = match &user.tenant {
@@ -237,7 +248,7 @@ async fn remove_totp(
         }
         None => false,
     };
-    account::remove_totp(&app, &user, required)
+    account::remove_totp(&app, &user, required, &body.current_password)
         .await
         .map_err(account_error)?;
     Ok(StatusCode::NO_CONTENT)

@@ -64,7 +64,7 @@ fn tenant_id(raw: &str) -> Result<TenantId, ApiError> {
 }
 
 /// Checks settings an operator enters: domains and the sender name.
-fn check_settings(settings: &TenantSettings) -> Result<(), ApiError> {
+pub(crate) fn check_settings(settings: &TenantSettings) -> Result<(), ApiError> {
     for domain in &settings.sender_domains {
         let probe = format!("probe@{domain}");
         let ok = crate::domain::EmailAddress::parse(&probe).is_ok_and(|a| a.domain() == domain);

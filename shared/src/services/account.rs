@@ -27,6 +27,8 @@ pub enum AccountError {
     NothingToConfirm,
     #[error("the institute requires a second factor")]
     SecondFactorRequired,
+    #[error("a second factor is set up already; remove it first")]
+    SecondFactorActive,
     #[error("the link is not valid (any more)")]
     InvalidResetLink,
     #[error("the new password is not acceptable: {0}")]
@@ -108,6 +110,11 @@ pub struct TotpSetup {
 
 /// Starts setting up TOTP: a new secret, pending until confirmed.
 pub async fn start_totp(app: &App, user: &User) -> Result<TotpSetup, AccountError> {
+    // Replacing an active factor would let a stolen session take it over:
+    // removing it takes the password first.
+    if user.second_factor.is_some() {
+        return Err(AccountError::SecondFactorActive);
+    }
     let secret = TotpSecret::generate();
     let uri = secret.provisioning_uri("EMMA", user.email.as_str());
     let qr_svg = totp::qr_svg(&uri).map_err(|e| AccountError::Internal(e.to_string()))?;
@@ -148,14 +155,23 @@ pub async fn confirm_totp(app: &App, user: &User, code: &str) -> Result<(), Acco
     Ok(())
 }
 
-/// Removes the second factor, unless the tenant requires one.
+/// Removes the second factor after checking the current password, unless
+/// the tenant requires one.
 pub async fn remove_totp(
     app: &App,
     user: &User,
     tenant_requires: bool,
+    current_password: &str,
 ) -> Result<(), AccountError> {
     if tenant_requires {
         return Err(AccountError::SecondFactorRequired);
+    }
+    let current_ok = match &user.password_hash {
+        Some(hash) => password::verify_blocking(current_password.to_owned(), hash.clone()).await,
+        None => false,
+    };
+    if !current_ok {
+        return Err(AccountError::WrongCurrentPassword);
     }
     users::update(app, user.tenant.as_ref(), &user.id, |u| {
         u.second_factor = None;
@@ -217,7 +233,7 @@ pub async fn request_reset(app: &App, email: &str, ip: Option<String>) -> Result
     app.store.put(item, PutCondition::NotExists).await?;
 
     let mut link = app.settings.public_url.clone();
-    link.set_path("/reset-password");
+    link.set_path("/kennwort-zuruecksetzen");
     link.set_query(Some(&format!("token={token}")));
     let message = mime::Message {
         from_name: "EMMA".to_owned(),
@@ -254,7 +270,14 @@ pub async fn request_reset(app: &App, email: &str, ip: Option<String>) -> Result
             raw: built.raw,
             tags: vec![("kind".to_owned(), "password-reset".to_owned())],
         })
-        .await?;
+        .await
+        .unwrap_or_else(|e| {
+            // The answer must not differ from an unknown address's: log it.
+            tracing::error!(error = %e, "password reset mail not sent");
+            crate::ports::SentMail {
+                provider_message_id: String::new(),
+            }
+        });
     entry.tenant = user.tenant.clone();
     entry.actor.user_id = Some(user.id);
     entry.actor.role = Some(user.role);

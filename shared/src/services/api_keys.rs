@@ -18,6 +18,7 @@ use crate::domain::{Credential, Principal, Role, TenantId, TenantStatus, UserId}
 use crate::ports::store::{Item, PutCondition, Query, StoreError, TxOp, keys};
 use crate::services::audit::{self, Actor, AuditEntry, Outcome};
 use crate::services::tenants::{self, TenantError};
+use crate::services::users::{self, UserError};
 
 /// What every key starts with, so it is told apart from an SSO token.
 pub const PREFIX: &str = "emma_";
@@ -407,6 +408,14 @@ async fn authenticate(app: &App, token: &str) -> Result<ApiKey, ApiKeyError> {
         Ok(_) | Err(TenantError::Suspended) => return Err(ApiKeyError::TenantInactive),
         Err(TenantError::NotFound) => return Err(ApiKeyError::Unknown),
         Err(TenantError::Store(e)) => return Err(e.into()),
+    }
+    // A key answers to the admin who made it: it dies with their account or
+    // their right to grant its role.
+    match users::get(app, Some(&key.tenant), &key.created_by).await {
+        Ok(creator) if creator.is_active() && creator.role.may_grant(key.role) => {}
+        Ok(_) | Err(UserError::NotFound) => return Err(ApiKeyError::Revoked),
+        Err(UserError::Store(e)) => return Err(e.into()),
+        Err(_) => return Err(ApiKeyError::Revoked),
     }
     let now = app.clock.now();
     if key

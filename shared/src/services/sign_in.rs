@@ -64,14 +64,38 @@ struct Failures {
     last: Option<DateTime<Utc>>,
 }
 
+/// How long a device (an IP address, or an IPv6 /64) stays known for an
+/// account after a successful sign-in from it.
+const KNOWN_DEVICE_DAYS: i64 = 90;
+
+/// The address a throttle counts: IPv4 as it is, IPv6 by its /64 (one
+/// household or server holds a whole /64 and could rotate through it).
+fn throttled_address(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+    }
+}
+
 /// Signs a user in and starts a session.
+///
+/// Every attempt is counted before the password is checked, so parallel
+/// guesses cannot slip past the counters. Two counters slow failures down:
+/// one per address (IPv6: per /64) and one per account. The account's
+/// counter does not apply from a device the account signed in from before,
+/// so an attacker elsewhere can slow the account down but cannot lock its
+/// owner out.
 pub async fn sign_in(app: &App, attempt: Attempt<'_>) -> Result<SignedIn, SignInError> {
     let policy = ThrottlePolicy::default();
     let email = EmailAddress::parse(attempt.email).ok();
     let email_hash = app.pseudonyms.hash(&attempt.email.trim().to_lowercase());
-    let ip_hash = attempt
-        .ip
-        .map(|ip| app.pseudonyms.hash(&format!("ip:{ip}")));
+    let ip_hash = attempt.ip.map(|ip| {
+        app.pseudonyms
+            .hash(&format!("ip:{}", throttled_address(ip)))
+    });
     let mut entry = AuditEntry::new(
         app,
         None,
@@ -83,47 +107,78 @@ pub async fn sign_in(app: &App, attempt: Attempt<'_>) -> Result<SignedIn, SignIn
     );
     entry.ip = attempt.ip.map(|ip| ip.to_string());
 
-    let counters: Vec<(&str, &str)> = std::iter::once(("account", email_hash.as_str()))
-        .chain(ip_hash.as_deref().map(|h| ("ip", h)))
-        .collect();
-    let now = app.clock.now();
-    for (kind, hash) in &counters {
-        let failures = read_failures(app, kind, hash).await?;
-        let decision = policy.decide(failures.count, failures.last, now);
-        if let Some(retry_after) = decision.retry_after(now) {
-            entry.outcome = Outcome::Denied;
-            audit::record_or_log(app, &entry).await;
-            return Err(SignInError::Throttled { retry_after });
-        }
+    // A known user's attempts belong in their tenant's log.
+    let user = match &email {
+        Some(email) => users::find_by_email(app, email).await?,
+        None => None,
+    };
+    if let Some(user) = &user {
+        entry.tenant = user.tenant.clone();
+        entry.actor.user_id = Some(user.id);
+        entry.actor.role = Some(user.role);
     }
 
-    let result = check(app, email.as_ref(), &attempt).await;
-    match &result {
-        Ok(user) => {
-            // A success forgives the account's failures (not the address's).
-            app.store
-                .delete(&keys::sign_in_failures("account", &email_hash))
-                .await?;
-            entry.tenant = user.tenant.clone();
-            entry.actor.user_id = Some(user.id);
-            entry.actor.role = Some(user.role);
+    let device_key = ip_hash
+        .as_deref()
+        .map(|ip| keys::sign_in_failures("device", &format!("{email_hash}#{ip}")));
+    let known_device = match &device_key {
+        Some(key) => app.store.get(key).await?.is_some(),
+        None => false,
+    };
+    let mut counters: Vec<(&str, &str)> = Vec::new();
+    if !known_device {
+        counters.push(("account", email_hash.as_str()));
+    }
+    if let Some(ip) = ip_hash.as_deref() {
+        counters.push(("ip", ip));
+    }
+    let now = app.clock.now();
+    let mut throttled = None;
+    for (kind, hash) in &counters {
+        let before = count_attempt(app, kind, hash, &policy, 1).await?;
+        if let Some(retry_after) = policy
+            .decide(before.count, before.last, now)
+            .retry_after(now)
+        {
+            throttled =
+                Some(throttled.map_or(retry_after, |t: chrono::TimeDelta| t.max(retry_after)));
         }
-        Err(SignInError::SecondFactorRequired) => {
-            // Not a failure: the password was right, the code comes next.
-            return Err(SignInError::SecondFactorRequired);
+    }
+    if let Some(retry_after) = throttled {
+        entry.outcome = Outcome::Denied;
+        audit::record_or_log(app, &entry).await;
+        return Err(SignInError::Throttled { retry_after });
+    }
+
+    let result = check(app, user, &attempt).await;
+    match &result {
+        Ok(_) | Err(SignInError::SecondFactorRequired) => {
+            // The password was right: this attempt was no failure.
+            for (kind, hash) in &counters {
+                if *kind == "account" {
+                    app.store
+                        .delete(&keys::sign_in_failures(kind, hash))
+                        .await?;
+                } else {
+                    count_attempt(app, kind, hash, &policy, -1).await?;
+                }
+            }
         }
         Err(SignInError::Store(_)) => {}
-        Err(_) => {
-            for (kind, hash) in &counters {
-                count_failure(app, kind, hash, &policy).await?;
-            }
-            entry.outcome = Outcome::Denied;
-        }
+        Err(_) => entry.outcome = Outcome::Denied,
     }
-    if result.is_err() {
-        audit::record_or_log(app, &entry).await;
+    if let Err(e) = result {
+        if !matches!(e, SignInError::SecondFactorRequired) {
+            audit::record_or_log(app, &entry).await;
+        }
+        return Err(e);
     }
     let user = result?;
+    if let Some(key) = device_key {
+        let item = Item::new(key, &serde_json::json!({ "at": now }))?
+            .expiring_at(now + chrono::Duration::days(KNOWN_DEVICE_DAYS));
+        app.store.put(item, PutCondition::Always).await?;
+    }
     let (token, session) = sessions::start(app, &user).await?;
     audit::record_or_log(app, &entry).await;
     Ok(SignedIn {
@@ -134,15 +189,7 @@ pub async fn sign_in(app: &App, attempt: Attempt<'_>) -> Result<SignedIn, SignIn
 }
 
 /// The user, if the credentials hold; costs the same for unknown accounts.
-async fn check(
-    app: &App,
-    email: Option<&EmailAddress>,
-    attempt: &Attempt<'_>,
-) -> Result<User, SignInError> {
-    let user = match email {
-        Some(email) => users::find_by_email(app, email).await?,
-        None => None,
-    };
+async fn check(app: &App, user: Option<User>, attempt: &Attempt<'_>) -> Result<User, SignInError> {
     let usable = user
         .filter(|u| u.is_active())
         .and_then(|u| u.password_hash.clone().map(|h| (u, h)));
@@ -188,24 +235,20 @@ fn verify_code(factor: &SecondFactor, code: &str, now: DateTime<Utc>) -> Result<
         .map_err(|_| SignInError::InvalidSecondFactor)
 }
 
-async fn read_failures(app: &App, kind: &str, hash: &str) -> Result<Failures, StoreError> {
-    match app.store.get(&keys::sign_in_failures(kind, hash)).await? {
-        Some(stored) => stored.item.parse(),
-        None => Ok(Failures::default()),
-    }
-}
-
-async fn count_failure(
+/// Adds `delta` (1 for an attempt, -1 to take one back) to a counter and
+/// returns what it held before. Guarded by the version read; retried on a
+/// race, so concurrent attempts each count.
+async fn count_attempt(
     app: &App,
     kind: &str,
     hash: &str,
     policy: &ThrottlePolicy,
-) -> Result<(), StoreError> {
+    delta: i32,
+) -> Result<Failures, StoreError> {
     let key = keys::sign_in_failures(kind, hash);
-    // Read, add one, write back guarded by the version; retry on a race.
-    for _ in 0..5 {
+    for _ in 0..8 {
         let now = app.clock.now();
-        let (failures, condition) = match app.store.get(&key).await? {
+        let (before, condition) = match app.store.get(&key).await? {
             Some(stored) => (
                 stored.item.parse::<Failures>()?,
                 PutCondition::Version(stored.version),
@@ -214,16 +257,25 @@ async fn count_failure(
         };
         // Failures older than the policy's window are forgotten, even when
         // the store has not yet deleted the expired record.
-        let next = Failures {
-            count: policy.next_failures(failures.count, failures.last, now),
-            last: Some(now),
+        let next = if delta > 0 {
+            Failures {
+                count: policy.next_failures(before.count, before.last, now),
+                last: Some(now),
+            }
+        } else {
+            Failures {
+                count: before.count.saturating_sub(delta.unsigned_abs()),
+                last: before.last,
+            }
         };
         let item = Item::new(key.clone(), &next)?.expiring_at(now + policy.window());
         match app.store.put(item, condition).await {
-            Ok(_) => return Ok(()),
+            Ok(_) => return Ok(before),
             Err(StoreError::ConditionFailed) => continue,
             Err(e) => return Err(e),
         }
     }
-    Ok(())
+    Err(StoreError::Unavailable(
+        "the sign-in counter is contended".to_owned(),
+    ))
 }

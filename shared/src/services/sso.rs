@@ -21,6 +21,8 @@ pub enum SsoError {
     Token(#[from] OidcError),
     #[error("the token names no known user and no tenant role")]
     UnknownUser,
+    #[error("the account is bound to another subject of the identity provider")]
+    SubjectMismatch,
     #[error("the user is disabled or the institute suspended")]
     Inactive,
     #[error(transparent)]
@@ -75,7 +77,20 @@ async fn user_for(app: &App, token: &VerifiedToken) -> Result<User, SsoError> {
         .and_then(|e| EmailAddress::parse(e).ok())
         .ok_or(SsoError::UnknownUser)?;
     if let Some(user) = users::find_by_email(app, &email).await? {
-        return Ok(user);
+        // The first sign-in binds the account to the token's subject; a
+        // token of another subject with the same address is refused.
+        return match &user.sso_subject {
+            Some(subject) if *subject == token.subject => Ok(user),
+            Some(_) => Err(SsoError::SubjectMismatch),
+            None => {
+                let subject = token.subject.clone();
+                Ok(users::update(app, user.tenant.as_ref(), &user.id, |u| {
+                    u.sso_subject = Some(subject);
+                    Ok(())
+                })
+                .await?)
+            }
+        };
     }
     // First sign-in of someone the identity provider places in a tenant.
     let tenant = token
@@ -124,6 +139,18 @@ async fn user_for(app: &App, token: &VerifiedToken) -> Result<User, SsoError> {
             }
         }
         Err(e) => return Err(e.into()),
+    };
+    let subject = token.subject.clone();
+    let user = match &user.sso_subject {
+        None => {
+            users::update(app, user.tenant.as_ref(), &user.id, |u| {
+                u.sso_subject = Some(subject);
+                Ok(())
+            })
+            .await?
+        }
+        Some(bound) if *bound == token.subject => user,
+        Some(_) => return Err(SsoError::SubjectMismatch),
     };
     let mut entry = AuditEntry::new(
         app,

@@ -60,6 +60,7 @@ pub async fn create(app: &App, new: NewUser) -> Result<User, UserError> {
         password_hash: new.password_hash,
         second_factor: None,
         pending_second_factor: None,
+        sso_subject: None,
         created_at: now,
         updated_at: now,
     };

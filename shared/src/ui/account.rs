@@ -76,6 +76,7 @@ fn account_failure(visit: &Visit, e: AccountError) -> Response {
     match e {
         AccountError::User(u) => visit.user_failure(u),
         AccountError::Store(s) => visit.store_failure(s),
+        AccountError::SecondFactorActive => visit.fail(StatusCode::CONFLICT),
         other => {
             tracing::error!(error = %other, "page: account use case failed");
             visit.fail(StatusCode::INTERNAL_SERVER_ERROR)
@@ -92,7 +93,7 @@ pub(super) async fn page(visit: Visit) -> Response {
     account_page(&visit, &member, AccountView::default(), StatusCode::OK).await
 }
 
-fn password_problem(visit: &Visit, problem: &PasswordProblem) -> String {
+pub(super) fn password_problem(visit: &Visit, problem: &PasswordProblem) -> String {
     match problem {
         PasswordProblem::TooShort { min } => {
             visit.tr_args("problem-password-too-short", &[("min", min.to_string())])

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use axum::extract::Query;
+use axum::extract::{Path, Query};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::Response;
 use chrono::{DateTime, Utc};
@@ -15,7 +15,7 @@ use super::i18n::{self, Lang};
 use super::view;
 use crate::domain::{
     EmailAddress, EmailAddressError, Permission, PersonName, Role, Tenant, TenantId, TenantName,
-    TenantNameError, TenantStatus, UserStatus,
+    TenantNameError, TenantStatus, UserId, UserStatus,
 };
 use crate::http::access::AUDIT_OBJECT;
 use crate::services::audit::{self, Filter, Outcome};
@@ -43,7 +43,7 @@ pub(super) fn date(lang: Lang, at: DateTime<Utc>) -> String {
     }
 }
 
-fn tenant_failure(visit: &Visit, e: TenantError) -> Response {
+pub(super) fn tenant_failure(visit: &Visit, e: TenantError) -> Response {
     match e {
         TenantError::Store(s) => visit.store_failure(s),
         TenantError::NotFound | TenantError::Suspended => visit.fail(StatusCode::NOT_FOUND),
@@ -76,10 +76,15 @@ pub(super) async fn overview(visit: Visit) -> Response {
 
 #[derive(Debug, Default, Serialize)]
 struct UserRow {
+    id: String,
     name: String,
     email: String,
     role: String,
+    role_value: &'static str,
     status: String,
+    active: bool,
+    /// The member themselves: no forms to change or delete.
+    is_self: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -110,6 +115,7 @@ struct TenantChoice {
 #[derive(Debug, Default, Serialize)]
 struct UsersView {
     alert: Option<String>,
+    notice: Option<String>,
     invalid: Option<&'static str>,
     field_error: Option<String>,
     created: Option<CreatedUser>,
@@ -187,14 +193,18 @@ async fn users_page(
             .iter()
             .filter(|u| role.may_grant(u.role))
             .map(|u| UserRow {
+                id: u.id.to_string(),
                 name: u.name.as_str().to_owned(),
                 email: u.email.to_string(),
                 role: view::role_label(u.role),
+                role_value: u.role.as_str(),
                 status: match u.status {
                     UserStatus::Active => "status-active",
                     UserStatus::Disabled => "status-disabled",
                 }
                 .to_owned(),
+                active: u.status == UserStatus::Active,
+                is_self: u.id == member.principal.user_id,
             })
             .collect();
         values.tenant_id = Some(tenant.id.to_string());
@@ -354,6 +364,146 @@ pub(super) async fn create_user(visit: Visit, body: FormBody) -> Response {
         }
         Err(e) => visit.user_failure(e),
     }
+}
+
+/// A change of a user from a row of the user table.
+enum UserAction {
+    Update {
+        role: Option<Role>,
+        status: Option<UserStatus>,
+    },
+    Delete,
+}
+
+/// `POST /benutzer/{user_id}`: changes a user's role and/or status.
+pub(super) async fn update_user(
+    visit: Visit,
+    Path(user_id): Path<String>,
+    body: FormBody,
+) -> Response {
+    let status = match body.get("status") {
+        "" => None,
+        "active" => Some(UserStatus::Active),
+        "disabled" => Some(UserStatus::Disabled),
+        _ => return visit.fail(StatusCode::BAD_REQUEST),
+    };
+    let role = match body.get("role") {
+        "" => None,
+        raw => match Role::parse(raw) {
+            Some(role) => Some(role),
+            None => return visit.fail(StatusCode::BAD_REQUEST),
+        },
+    };
+    if role.is_none() && status.is_none() {
+        return visit.fail(StatusCode::BAD_REQUEST);
+    }
+    act_on_user(visit, &user_id, &body, UserAction::Update { role, status }).await
+}
+
+/// `POST /benutzer/{user_id}/loeschen`: deletes a user and their sign-in.
+pub(super) async fn delete_user(
+    visit: Visit,
+    Path(user_id): Path<String>,
+    body: FormBody,
+) -> Response {
+    act_on_user(visit, &user_id, &body, UserAction::Delete).await
+}
+
+/// Changes or deletes a user of the managed tenant: never the member
+/// themselves, nor a user whose current or new role they may not grant.
+async fn act_on_user(visit: Visit, raw_id: &str, body: &FormBody, action: UserAction) -> Response {
+    let member = match visit.member(false).await {
+        Ok(member) => member,
+        Err(response) => return response,
+    };
+    let tenant = match managed_tenant(&visit, &member, Some(body.get("mandant"))).await {
+        Ok(Some(tenant)) => tenant,
+        Ok(None) => return visit.fail(StatusCode::NOT_FOUND),
+        Err(response) => return response,
+    };
+    let Ok(id) = UserId::parse(raw_id) else {
+        return visit.fail(StatusCode::NOT_FOUND);
+    };
+    let role = member.principal.role;
+    let refuse = |alert: String| UsersView {
+        alert: Some(alert),
+        ..UsersView::default()
+    };
+    if id == member.principal.user_id {
+        let values = refuse(visit.tr("users-not-yourself"));
+        return users_page(&visit, &member, Some(tenant), values, StatusCode::FORBIDDEN).await;
+    }
+    let target = match users::get(&visit.app, Some(&tenant.id), &id).await {
+        Ok(target) => target,
+        Err(e) => return visit.user_failure(e),
+    };
+    // Users the member may not manage are not listed, so not found either.
+    if !role.may_grant(target.role) {
+        return visit.fail(StatusCode::NOT_FOUND);
+    }
+    let name = target.name.as_str().to_owned();
+    let notice = match action {
+        UserAction::Update {
+            role: new_role,
+            status,
+        } => {
+            if let Some(new_role) = new_role
+                && !role.may_grant(new_role)
+            {
+                let mut values = UsersView::default();
+                values.refuse(visit.invalid(
+                    "role",
+                    "field-role",
+                    visit.tr("problem-role-not-grantable"),
+                ));
+                return users_page(&visit, &member, Some(tenant), values, StatusCode::FORBIDDEN)
+                    .await;
+            }
+            let changed = users::update(&visit.app, Some(&tenant.id), &id, |u| {
+                // Re-checked on the version written: a role changed meanwhile.
+                if !role.may_grant(u.role) {
+                    return Err(UserError::RoleNotAllowed("the user's role"));
+                }
+                if let Some(new_role) = new_role {
+                    u.role = new_role;
+                }
+                if let Some(status) = status {
+                    u.status = status;
+                }
+                Ok(())
+            })
+            .await;
+            let user = match changed {
+                Ok(user) => user,
+                Err(UserError::RoleNotAllowed(_)) => return visit.fail(StatusCode::NOT_FOUND),
+                Err(e) => return visit.user_failure(e),
+            };
+            match status {
+                None => visit.tr_args(
+                    "users-role-changed",
+                    &[
+                        ("name", name),
+                        ("role", visit.tr(&view::role_label(user.role))),
+                    ],
+                ),
+                Some(UserStatus::Disabled) => visit.tr_args("users-disabled", &[("name", name)]),
+                Some(UserStatus::Active) => visit.tr_args("users-enabled", &[("name", name)]),
+            }
+        }
+        UserAction::Delete => match users::delete(&visit.app, Some(&tenant.id), &id).await {
+            Ok(_) => visit.tr_args("users-deleted", &[("name", name)]),
+            Err(e) => return visit.user_failure(e),
+        },
+    };
+    let values = UsersView {
+        notice: Some(notice),
+        ..UsersView::default()
+    };
+    let mut response = users_page(&visit, &member, Some(tenant), values, StatusCode::OK).await;
+    if let Ok(object) = HeaderValue::from_str(&id.to_string()) {
+        response.headers_mut().insert(AUDIT_OBJECT, object);
+    }
+    response
 }
 
 #[derive(Debug, Serialize)]

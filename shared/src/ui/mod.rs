@@ -14,7 +14,9 @@ mod admin;
 mod assets;
 mod forms;
 mod i18n;
+mod reset;
 mod sign_in;
+mod tenant;
 mod view;
 
 #[cfg(test)]
@@ -41,8 +43,22 @@ pub fn routes() -> Router<App> {
         .route("/anmelden", get(sign_in::page).post(sign_in::submit))
         .route("/abmelden", post(sign_in::sign_out))
         .route("/sprache", get(sign_in::language))
+        .route(
+            "/kennwort-vergessen",
+            get(reset::forgot_page).post(reset::forgot_submit),
+        )
+        .route(
+            "/kennwort-zuruecksetzen",
+            get(reset::reset_form).post(reset::reset_submit),
+        )
         .route("/benutzer", get(admin::users).post(admin::create_user))
+        .route("/benutzer/{user_id}", post(admin::update_user))
+        .route("/benutzer/{user_id}/loeschen", post(admin::delete_user))
         .route("/mandanten", get(admin::tenants).post(admin::create_tenant))
+        .route(
+            "/mandanten/{tenant_id}",
+            get(tenant::page).post(tenant::update),
+        )
         .route("/protokoll", get(admin::audit))
         .route("/konto", get(account::page))
         .route("/konto/kennwort", post(account::change_password))

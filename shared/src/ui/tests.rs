@@ -691,10 +691,12 @@ async fn the_operator_lists_and_creates_tenants_and_a_product_admin_only_lists_t
     let (router, cookie) = t.signed_in(&operator).await;
     let page = send(&router, get("/mandanten", Some(&cookie))).await;
     assert!(page.body.contains("<table id=\"tenants\">"));
-    assert!(
-        page.body
-            .contains("<th scope=\"row\">Sparkasse Altstadt</th>")
-    );
+    assert!(page.body.contains(">Sparkasse Altstadt</a></th>"));
+    let altstadt = tenants::list(&t.app).await.unwrap().remove(0);
+    assert!(page.body.contains(&format!(
+        "<th scope=\"row\"><a href=\"/mandanten/{}\">",
+        escaped(altstadt.id.as_str())
+    )));
     assert!(page.body.contains("<form id=\"new-tenant\""));
     let answer = send(
         &router,
@@ -706,11 +708,7 @@ async fn the_operator_lists_and_creates_tenants_and_a_product_admin_only_lists_t
     )
     .await;
     assert_eq!(answer.status, StatusCode::OK);
-    assert!(
-        answer
-            .body
-            .contains("<th scope=\"row\">Sparkasse Neustadt</th>")
-    );
+    assert!(answer.body.contains(">Sparkasse Neustadt</a></th>"));
     assert!(
         answer
             .headers
@@ -1015,11 +1013,17 @@ async fn every_route_is_in_the_page_table_and_every_table_entry_is_routed() {
     let t = local_app().await;
     let operator = t.user(Role::Operator, None, "Olga Operator").await;
     let (router, cookie) = t.signed_in(&operator).await;
+    // Path parameters name things that exist, so a 404 means no route.
+    let tenant = t.tenant("Sparkasse Routen").await;
+    let user = t.user(Role::Editor, Some(&tenant), "Rita Route").await;
     for rule in ROUTES.iter().filter(|r| is_page(r.path)) {
         let (method, path) = (&rule.method, rule.path);
+        let uri = path
+            .replace("{tenant_id}", tenant.id.as_str())
+            .replace("{user_id}", &user.id.to_string());
         let request = Request::builder()
             .method(method.clone())
-            .uri(path)
+            .uri(uri)
             .header(header::COOKIE, &cookie)
             .body(Body::empty())
             .unwrap();
@@ -1112,4 +1116,473 @@ fn the_guard_can_read_the_csrf_field_of_a_form_body() {
         Some("abc+1")
     );
     assert_eq!(super::form_field(b"email=a", "csrf_token"), None);
+}
+
+impl TestApp {
+    /// The reset mails sent to `user`, as their decoded text parts.
+    async fn reset_mails(&self, user: &User) -> Vec<String> {
+        let outbox = crate::adapters::outbox::OutboxMailer::new(self._dir.path().join("outbox"));
+        let tenant = user.tenant.clone().expect("a tenant user");
+        outbox
+            .sent(&tenant)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|m| m.recipients.contains(&user.email))
+            .map(|m| {
+                mail_parser::MessageParser::default()
+                    .parse(&m.raw)
+                    .expect("valid MIME")
+                    .body_text(0)
+                    .expect("a text part")
+                    .into_owned()
+            })
+            .collect()
+    }
+}
+
+/// The token of the reset link in a mail's text.
+fn reset_token(text: &str) -> String {
+    let marker = "/kennwort-zuruecksetzen?token=";
+    let start = text.find(marker).expect("the reset link") + marker.len();
+    text[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect()
+}
+
+/// A pre-session form fetched from `path`: its cookie and its token.
+async fn presession_form(router: &Router, path: &str) -> (Answer, String, String) {
+    let form = send(router, get(path, None)).await;
+    let presession = cookie_pair(&form, "emma_presession");
+    let token = form.hidden("csrf_token");
+    (form, presession, token)
+}
+
+#[tokio::test]
+async fn a_forgotten_password_gets_the_same_answer_for_any_address_and_mail_only_for_a_known_one() {
+    let t = local_app().await;
+    let tenant = t.tenant("Sparkasse Vergessen").await;
+    let known = t.user(Role::Editor, Some(&tenant), "Kai Kennwort").await;
+    let router = t.anonymous();
+
+    let sign_in_page = send(&router, get("/anmelden", None)).await;
+    assert!(
+        sign_in_page
+            .body
+            .contains("<a href=\"/kennwort-vergessen\">Kennwort vergessen?</a>")
+    );
+
+    let mut answers = Vec::new();
+    for email in [known.email.as_str(), "niemand@example.de"] {
+        let (form, presession, token) = presession_form(&router, "/kennwort-vergessen").await;
+        assert!(form.body.contains(
+            "<form id=\"forgot-password\" method=\"post\" action=\"/kennwort-vergessen\""
+        ));
+        assert!(form.body.contains("name=\"email\""));
+        let answer = send(
+            &router,
+            post_form(
+                "/kennwort-vergessen",
+                Some(&presession),
+                &[("csrf_token", &token), ("email", email)],
+            ),
+        )
+        .await;
+        assert_eq!(answer.status, StatusCode::OK, "{email}");
+        assert!(
+            answer
+                .body
+                .contains("Wenn die Adresse ein Konto hat, ist ein Link unterwegs.")
+        );
+        assert!(!answer.body.contains(email));
+        answers.push(answer.body);
+    }
+    // The two pages differ only in their form tokens (none on either).
+    assert_eq!(answers[0], answers[1]);
+    let mails = t.reset_mails(&known).await;
+    assert_eq!(mails.len(), 1, "one mail, to the known address");
+    assert_eq!(reset_token(&mails[0]).len(), 43);
+
+    // Without the pre-session's token nothing is sent.
+    let refused = send(
+        &router,
+        post_form(
+            "/kennwort-vergessen",
+            None,
+            &[("csrf_token", "x"), ("email", known.email.as_str())],
+        ),
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert_eq!(t.reset_mails(&known).await.len(), 1);
+}
+
+#[tokio::test]
+async fn the_reset_link_sets_a_new_password_once_and_names_a_weak_one() {
+    let t = local_app().await;
+    let tenant = t.tenant("Sparkasse Neustart").await;
+    let user = t.user(Role::Editor, Some(&tenant), "Rena Reset").await;
+    crate::services::account::request_reset(&t.app, user.email.as_str(), None)
+        .await
+        .unwrap();
+    let token = reset_token(&t.reset_mails(&user).await[0]);
+    let router = t.anonymous();
+
+    let (form, presession, csrf) =
+        presession_form(&router, &format!("/kennwort-zuruecksetzen?token={token}")).await;
+    assert_eq!(form.status, StatusCode::OK);
+    assert!(form.body.contains(
+        "<form id=\"reset-password\" method=\"post\" action=\"/kennwort-zuruecksetzen\""
+    ));
+    assert_eq!(form.hidden("token"), token);
+    assert!(form.body.contains("name=\"new_password\""));
+
+    let weak = send(
+        &router,
+        post_form(
+            "/kennwort-zuruecksetzen",
+            Some(&presession),
+            &[
+                ("csrf_token", &csrf),
+                ("token", &token),
+                ("new_password", "kurz"),
+            ],
+        ),
+    )
+    .await;
+    assert_eq!(weak.status, StatusCode::BAD_REQUEST);
+    assert!(weak.body.contains("„Neues Kennwort“"));
+    assert!(weak.body.contains("aria-invalid=\"true\""));
+
+    let new_password = "Ein-ganz-neues-Kennwort-fuer-Rena-42";
+    let fields = [
+        ("csrf_token", csrf.as_str()),
+        ("token", token.as_str()),
+        ("new_password", new_password),
+    ];
+    let done = send(
+        &router,
+        post_form("/kennwort-zuruecksetzen", Some(&presession), &fields),
+    )
+    .await;
+    assert_eq!(done.status, StatusCode::OK);
+    assert!(done.body.contains("Ihr neues Kennwort ist festgelegt."));
+    assert!(done.body.contains("href=\"/anmelden\""));
+    let stored = users::get(&t.app, Some(&tenant.id), &user.id)
+        .await
+        .unwrap();
+    assert!(password::verify(
+        new_password,
+        stored.password_hash.as_ref().unwrap()
+    ));
+
+    // The link is spent.
+    let again = send(
+        &router,
+        post_form(
+            "/kennwort-zuruecksetzen",
+            Some(&presession),
+            &[
+                ("csrf_token", csrf.as_str()),
+                ("token", token.as_str()),
+                ("new_password", "Noch-ein-anderes-Kennwort-fuer-Rena-7"),
+            ],
+        ),
+    )
+    .await;
+    assert_eq!(again.status, StatusCode::BAD_REQUEST);
+    assert!(again.body.contains("ungültig oder abgelaufen"));
+    let stored = users::get(&t.app, Some(&tenant.id), &user.id)
+        .await
+        .unwrap();
+    assert!(password::verify(
+        new_password,
+        stored.password_hash.as_ref().unwrap()
+    ));
+}
+
+#[tokio::test]
+async fn a_tenant_admin_changes_a_role_disables_and_deletes_users_through_the_row_forms() {
+    let t = local_app().await;
+    let tenant = t.tenant("Sparkasse Zeilen").await;
+    let admin = t.user(Role::TenantAdmin, Some(&tenant), "Ada Admin").await;
+    let editor = t.user(Role::Editor, Some(&tenant), "Eda Editor").await;
+    let viewer = t.user(Role::Viewer, Some(&tenant), "Vic Viewer").await;
+    let (router, cookie) = t.signed_in(&admin).await;
+
+    let page = send(&router, get("/benutzer", Some(&cookie))).await;
+    let editor_path = format!("/benutzer/{}", editor.id);
+    assert!(
+        page.body
+            .contains(&format!("method=\"post\" action=\"{}\"", editor_path))
+    );
+    assert!(page.body.contains(&format!(
+        "action=\"{editor_path}/loeschen\" data-confirm=\"Eda Editor wirklich löschen?"
+    )));
+    assert!(page.body.contains("Rolle ändern</button>"));
+    assert!(page.body.contains("Deaktivieren</button>"));
+    // No forms for the admin themselves.
+    assert!(
+        !page
+            .body
+            .contains(&escaped(&format!("/benutzer/{}", admin.id)))
+    );
+    let csrf = page.hidden("csrf_token");
+
+    let answer = send(
+        &router,
+        post_form(
+            &editor_path,
+            Some(&cookie),
+            &[("csrf_token", csrf.as_str()), ("role", "viewer")],
+        ),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert!(
+        answer
+            .body
+            .contains("Eda Editor hat jetzt die Rolle Lesezugriff.")
+    );
+    assert_eq!(
+        answer.headers[crate::http::access::AUDIT_OBJECT],
+        editor.id.to_string()
+    );
+    let stored = users::get(&t.app, Some(&tenant.id), &editor.id)
+        .await
+        .unwrap();
+    assert_eq!(stored.role, Role::Viewer);
+
+    let answer = send(
+        &router,
+        post_form(
+            &editor_path,
+            Some(&cookie),
+            &[("csrf_token", csrf.as_str()), ("status", "disabled")],
+        ),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert!(answer.body.contains("Eda Editor ist deaktiviert"));
+    assert!(answer.body.contains("Aktivieren</button>"));
+    let stored = users::get(&t.app, Some(&tenant.id), &editor.id)
+        .await
+        .unwrap();
+    assert_eq!(stored.status, crate::domain::UserStatus::Disabled);
+
+    let answer = send(
+        &router,
+        post_form(
+            &format!("/benutzer/{}/loeschen", viewer.id),
+            Some(&cookie),
+            &[("csrf_token", csrf.as_str())],
+        ),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert!(answer.body.contains("Vic Viewer ist gelöscht."));
+    assert!(!answer.body.contains("<th scope=\"row\">Vic Viewer</th>"));
+    assert!(matches!(
+        users::get(&t.app, Some(&tenant.id), &viewer.id).await,
+        Err(users::UserError::NotFound)
+    ));
+
+    // Not themselves.
+    let answer = send(
+        &router,
+        post_form(
+            &format!("/benutzer/{}", admin.id),
+            Some(&cookie),
+            &[("csrf_token", csrf.as_str()), ("status", "disabled")],
+        ),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::FORBIDDEN);
+    let stored = users::get(&t.app, Some(&tenant.id), &admin.id)
+        .await
+        .unwrap();
+    assert_eq!(stored.status, crate::domain::UserStatus::Active);
+}
+
+#[tokio::test]
+async fn a_tenant_admin_cannot_grant_the_operator_role_nor_touch_a_user_of_another_tenant() {
+    let t = local_app().await;
+    let tenant = t.tenant("Sparkasse Eigen").await;
+    let other = t.tenant("Sparkasse Fremd").await;
+    let admin = t.user(Role::TenantAdmin, Some(&tenant), "Ada Admin").await;
+    let editor = t.user(Role::Editor, Some(&tenant), "Eda Editor").await;
+    let stranger = t.user(Role::Editor, Some(&other), "Sam Fremd").await;
+    let (router, cookie) = t.signed_in(&admin).await;
+
+    for role in ["operator", "product_admin"] {
+        let answer = send(
+            &router,
+            post_form(
+                &format!("/benutzer/{}", editor.id),
+                Some(&cookie),
+                &[("role", role)],
+            ),
+        )
+        .await;
+        assert_eq!(answer.status, StatusCode::FORBIDDEN, "{role}");
+        assert!(answer.body.contains("„Rolle“"));
+    }
+    let stored = users::get(&t.app, Some(&tenant.id), &editor.id)
+        .await
+        .unwrap();
+    assert_eq!(stored.role, Role::Editor);
+
+    let changed = send(
+        &router,
+        post_form(
+            &format!("/benutzer/{}", stranger.id),
+            Some(&cookie),
+            &[("status", "disabled")],
+        ),
+    )
+    .await;
+    assert_eq!(changed.status, StatusCode::NOT_FOUND);
+    let deleted = send(
+        &router,
+        post_form(
+            &format!("/benutzer/{}/loeschen", stranger.id),
+            Some(&cookie),
+            &[("mandant", other.id.as_str())],
+        ),
+    )
+    .await;
+    assert_eq!(deleted.status, StatusCode::NOT_FOUND);
+    let stored = users::get(&t.app, Some(&other.id), &stranger.id)
+        .await
+        .unwrap();
+    assert_eq!(stored.status, crate::domain::UserStatus::Active);
+}
+
+/// The operator's settings form for a tenant, filled as the page shows it,
+/// with `changes` applied.
+fn tenant_fields<'a>(page: &'a Answer, changes: &[(&'a str, &'a str)]) -> Vec<(&'a str, String)> {
+    let mut fields: Vec<(&str, String)> = vec![
+        ("csrf_token", page.hidden("csrf_token")),
+        ("name", String::new()),
+        ("status", "active".to_owned()),
+        ("sender_domains", String::new()),
+        ("default_from_name", String::new()),
+        ("tracking", "aggregate".to_owned()),
+        ("audit_retention_days", "365".to_owned()),
+        ("unconfirmed_contact_retention_days", "30".to_owned()),
+    ];
+    for (name, value) in changes {
+        match fields.iter_mut().find(|(n, _)| n == name) {
+            Some(field) => field.1 = (*value).to_owned(),
+            None => fields.push((name, (*value).to_owned())),
+        }
+    }
+    fields
+}
+
+async fn post_tenant(
+    router: &Router,
+    cookie: &str,
+    path: &str,
+    fields: &[(&str, String)],
+) -> Answer {
+    let pairs: Vec<(&str, &str)> = fields.iter().map(|(n, v)| (*n, v.as_str())).collect();
+    send(router, post_form(path, Some(cookie), &pairs)).await
+}
+
+#[tokio::test]
+async fn the_operator_renames_and_suspends_a_tenant_and_a_bad_retention_names_the_field() {
+    let t = local_app().await;
+    let tenant = t.tenant("Sparkasse Alt").await;
+    let operator = t.user(Role::Operator, None, "Olga Operator").await;
+    let (router, cookie) = t.signed_in(&operator).await;
+    let path = format!("/mandanten/{}", tenant.id);
+
+    let page = send(&router, get(&path, Some(&cookie))).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains(&format!(
+        "<form id=\"tenant-settings\" method=\"post\" action=\"{path}\""
+    )));
+    assert!(page.body.contains("value=\"Sparkasse Alt\""));
+
+    let fields = tenant_fields(
+        &page,
+        &[
+            ("name", "Sparkasse Neu"),
+            ("status", "suspended"),
+            (
+                "sender_domains",
+                "sparkasse-neu.de\r\nNews.Sparkasse-Neu.de\r\n",
+            ),
+            ("default_from_name", "Sparkasse Neu"),
+            ("tracking", "off"),
+            ("audit_retention_days", "730"),
+            ("require_second_factor", "on"),
+        ],
+    );
+    let answer = post_tenant(&router, &cookie, &path, &fields).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert!(answer.body.contains("Die Änderungen sind gespeichert."));
+    assert_eq!(
+        answer.headers[crate::http::access::AUDIT_OBJECT],
+        tenant.id.as_str()
+    );
+    let stored = tenants::get(&t.app, &tenant.id).await.unwrap();
+    assert_eq!(stored.name.as_str(), "Sparkasse Neu");
+    assert_eq!(stored.status, crate::domain::TenantStatus::Suspended);
+    assert_eq!(
+        stored.settings.sender_domains,
+        ["sparkasse-neu.de", "news.sparkasse-neu.de"]
+    );
+    assert_eq!(stored.settings.tracking, crate::domain::TrackingMode::Off);
+    assert_eq!(stored.settings.audit_retention_days, 730);
+    assert!(stored.settings.require_second_factor);
+
+    for (field, value, label) in [
+        (
+            "audit_retention_days",
+            "0",
+            "„Aufbewahrung des Änderungsprotokolls (Tage)“",
+        ),
+        (
+            "unconfirmed_contact_retention_days",
+            "viele",
+            "„Aufbewahrung unbestätigter Kontakte (Tage)“",
+        ),
+        ("sender_domains", "keine domain", "„Absender-Domains“"),
+        ("name", " ", "„Name des Instituts“"),
+    ] {
+        let fields = tenant_fields(&page, &[("name", "Sparkasse Falsch"), (field, value)]);
+        let bad = post_tenant(&router, &cookie, &path, &fields).await;
+        assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{field}");
+        assert!(bad.body.contains(label), "{field}");
+        assert!(bad.body.contains("aria-invalid=\"true\""), "{field}");
+    }
+    let unchanged = tenants::get(&t.app, &tenant.id).await.unwrap();
+    assert_eq!(unchanged, stored);
+}
+
+#[tokio::test]
+async fn a_product_admin_sees_the_tenant_page_read_only() {
+    let t = local_app().await;
+    let tenant = t.tenant("Sparkasse Lesen").await;
+    let product = t.user(Role::ProductAdmin, None, "Paul Produkt").await;
+    let (router, cookie) = t.signed_in(&product).await;
+    let path = format!("/mandanten/{}", tenant.id);
+    let page = send(&router, get(&path, Some(&cookie))).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("<h1>Sparkasse Lesen</h1>"));
+    assert!(page.body.contains("Zusammengefasst (ohne Personenbezug)"));
+    assert!(!page.body.contains("<form id=\"tenant-settings\""));
+    assert_no_inline_code(&page.body);
+
+    let refused = send(
+        &router,
+        post_form(&path, Some(&cookie), &[("name", "Sparkasse Anders")]),
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let stored = tenants::get(&t.app, &tenant.id).await.unwrap();
+    assert_eq!(stored.name.as_str(), "Sparkasse Lesen");
 }

@@ -25,6 +25,15 @@ pub(super) const TEMPLATES: &[(&str, &str)] = &[
     ("audit.html", include_str!("templates/audit.html")),
     ("account.html", include_str!("templates/account.html")),
     ("error.html", include_str!("templates/error.html")),
+    (
+        "forgot_password.html",
+        include_str!("templates/forgot_password.html"),
+    ),
+    (
+        "reset_password.html",
+        include_str!("templates/reset_password.html"),
+    ),
+    ("tenant.html", include_str!("templates/tenant.html")),
 ];
 
 static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {

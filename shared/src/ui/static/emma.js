@@ -32,3 +32,16 @@ window.addEventListener("pageshow", function () {
     }
   }
 });
+
+// Forms with data-confirm ask before they are sent (deleting a user, for
+// example); without JavaScript they are sent at once.
+document.addEventListener("submit", function (event) {
+  var form = event.target;
+  if (!(form instanceof HTMLFormElement) || !form.hasAttribute("data-confirm")) {
+    return;
+  }
+  if (!window.confirm(form.getAttribute("data-confirm"))) {
+    event.preventDefault();
+    event.stopImmediatePropagation();
+  }
+}, true);

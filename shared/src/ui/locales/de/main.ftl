@@ -176,3 +176,61 @@ error-title-503 = Vorübergehend nicht verfügbar
 error-message-503 = EMMA ist gerade ausgelastet. Bitte versuchen Sie es gleich noch einmal.
 error-title-other = Fehler
 error-message-other = Die Anfrage ist fehlgeschlagen.
+
+## Forgotten password
+
+sign-in-forgot = Kennwort vergessen?
+forgot-title = Kennwort vergessen
+forgot-intro = Geben Sie die E-Mail-Adresse Ihres Kontos ein. Wir schicken Ihnen einen Link, mit dem Sie ein neues Kennwort festlegen. Er gilt 30 Minuten.
+forgot-button = Link anfordern
+forgot-sent = Wenn die Adresse ein Konto hat, ist ein Link unterwegs. Bitte sehen Sie in Ihr Postfach.
+reset-title = Neues Kennwort festlegen
+reset-button = Kennwort festlegen
+reset-done = Ihr neues Kennwort ist festgelegt. Sie können sich jetzt damit anmelden.
+reset-to-sign-in = Zur Anmeldung
+reset-new-link = Neuen Link anfordern
+reset-link-invalid = Dieser Link ist ungültig oder abgelaufen. Bitte fordern Sie einen neuen an.
+reset-expired-form = Die Seite war zu lange geöffnet. Bitte geben Sie das neue Kennwort noch einmal ein.
+
+## Changing and deleting users
+
+users-actions = Aktionen
+users-yourself = Ihr eigenes Konto
+users-role-of = Rolle von { $name }
+users-change-role = Rolle ändern
+users-disable = Deaktivieren
+users-enable = Aktivieren
+users-delete = Löschen
+users-delete-confirm = { $name } wirklich löschen? Das lässt sich nicht rückgängig machen.
+users-not-yourself = Ihr eigenes Konto können Sie hier nicht ändern oder löschen.
+users-role-changed = { $name } hat jetzt die Rolle { $role }.
+users-disabled = { $name } ist deaktiviert und kann sich nicht mehr anmelden.
+users-enabled = { $name } ist wieder aktiv.
+users-deleted = { $name } ist gelöscht.
+
+## One tenant
+
+tenant-back = Zurück zu den Mandanten
+tenant-none-set = nicht festgelegt
+tenant-yes = ja
+tenant-no = nein
+tenant-settings-heading = Mandant bearbeiten
+tenant-status-hint = Ein ausgesetzter Mandant kann sich nicht anmelden und nichts versenden.
+tenant-sender-domains-hint = Eine Domain pro Zeile, z. B. sparkasse-musterstadt.de.
+tenant-save-button = Speichern
+tenant-saved = Die Änderungen sind gespeichert.
+tracking-off = Aus (keine Öffnungen und Klicks)
+tracking-aggregate = Zusammengefasst (ohne Personenbezug)
+tracking-per_person = Je Empfänger
+field-sender-domains = Absender-Domains
+field-default-from-name = Absendername
+field-tracking = Erfolgsmessung
+field-audit-retention-days = Aufbewahrung des Änderungsprotokolls (Tage)
+field-unconfirmed-retention-days = Aufbewahrung unbestätigter Kontakte (Tage)
+field-require-second-factor = Zweiter Faktor für alle Benutzer verpflichtend
+field-settings = Einstellungen
+problem-choose-option = Bitte wählen Sie einen der angebotenen Werte.
+problem-days-range = Bitte geben Sie eine ganze Zahl von 1 bis { $max } ein.
+problem-domain-invalid = „{ $domain }“ ist kein gültiger Domainname.
+problem-from-name = Höchstens { $max } Zeichen, ohne Steuerzeichen.
+problem-settings-invalid = Die Einstellungen sind nicht gültig.

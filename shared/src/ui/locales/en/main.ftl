@@ -175,3 +175,61 @@ error-title-503 = Temporarily unavailable
 error-message-503 = EMMA is busy right now. Please try again shortly.
 error-title-other = Error
 error-message-other = The request failed.
+
+## Forgotten password
+
+sign-in-forgot = Forgot your password?
+forgot-title = Forgotten password
+forgot-intro = Enter your account's e-mail address. We will send you a link to set a new password. It is valid for 30 minutes.
+forgot-button = Send link
+forgot-sent = If the address has an account, a link is on its way. Please check your inbox.
+reset-title = Set a new password
+reset-button = Set password
+reset-done = Your new password is set. You can sign in with it now.
+reset-to-sign-in = Go to sign-in
+reset-new-link = Request a new link
+reset-link-invalid = This link is invalid or has expired. Please request a new one.
+reset-expired-form = The page was open for too long. Please enter the new password again.
+
+## Changing and deleting users
+
+users-actions = Actions
+users-yourself = Your own account
+users-role-of = Role of { $name }
+users-change-role = Change role
+users-disable = Disable
+users-enable = Enable
+users-delete = Delete
+users-delete-confirm = Really delete { $name }? This cannot be undone.
+users-not-yourself = You cannot change or delete your own account here.
+users-role-changed = { $name } now has the role { $role }.
+users-disabled = { $name } is disabled and can no longer sign in.
+users-enabled = { $name } is active again.
+users-deleted = { $name } is deleted.
+
+## One tenant
+
+tenant-back = Back to the tenants
+tenant-none-set = not set
+tenant-yes = yes
+tenant-no = no
+tenant-settings-heading = Edit tenant
+tenant-status-hint = A suspended tenant can neither sign in nor send.
+tenant-sender-domains-hint = One domain per line, e.g. sparkasse-musterstadt.de.
+tenant-save-button = Save
+tenant-saved = The changes are saved.
+tracking-off = Off (no opens or clicks)
+tracking-aggregate = Aggregated (not per person)
+tracking-per_person = Per recipient
+field-sender-domains = Sender domains
+field-default-from-name = Sender name
+field-tracking = Tracking
+field-audit-retention-days = Audit log retention (days)
+field-unconfirmed-retention-days = Retention of unconfirmed contacts (days)
+field-require-second-factor = Second factor required for all users
+field-settings = Settings
+problem-choose-option = Please choose one of the values offered.
+problem-days-range = Please enter a whole number from 1 to { $max }.
+problem-domain-invalid = “{ $domain }” is not a valid domain name.
+problem-from-name = At most { $max } characters, no control characters.
+problem-settings-invalid = The settings are not valid.
