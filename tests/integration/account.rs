@@ -241,7 +241,49 @@ async fn a_tenant_that_requires_a_second_factor_lets_users_only_set_it_up(adapte
     assert_eq!(removed.status, StatusCode::UNPROCESSABLE_ENTITY);
 }
 
+async fn a_password_change_ends_the_other_sessions_and_a_reset_ends_all(adapters: Adapters) {
+    let app = spawn(adapters).await;
+    let tenant = create_tenant(&app, "Sparkasse Wechsel").await;
+    let user = app.create_user(Role::Editor, Some(&tenant)).await;
+    let here = app.client_for(&user).await;
+    let elsewhere = app.client_for(&user).await;
+    let changed = here
+        .post_json(
+            "/api/auth/password",
+            &json!({ "current_password": TEST_PASSWORD, "new_password": "Wanderweg-Bergsee-Kiefer-19" }),
+        )
+        .await;
+    assert_eq!(changed.status, StatusCode::NO_CONTENT, "{}", changed.json);
+    assert_eq!(here.get("/api/auth/me").await.status, StatusCode::OK);
+    assert_eq!(
+        elsewhere.get("/api/auth/me").await.status,
+        StatusCode::UNAUTHORIZED
+    );
+
+    app.anonymous()
+        .post_json(
+            "/api/auth/password-reset",
+            &json!({ "email": user.email.as_str() }),
+        )
+        .await;
+    let mails = sent::messages_containing(&app, user.email.as_str()).await;
+    let token = link_token(mails.last().expect("the reset mail"));
+    let reset = app
+        .anonymous()
+        .post_json(
+            "/api/auth/password-reset/confirm",
+            &json!({ "token": token, "new_password": "Sternwarte-Komet-Nebel-2026" }),
+        )
+        .await;
+    assert_eq!(reset.status, StatusCode::NO_CONTENT, "{}", reset.json);
+    assert_eq!(
+        here.get("/api/auth/me").await.status,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
 emma_tests::on_both_adapter_sets!(
+    a_password_change_ends_the_other_sessions_and_a_reset_ends_all,
     a_confirmed_second_factor_is_asked_for_at_sign_in_and_a_code_works_once,
     a_reset_link_sets_a_new_password_once,
     a_tenant_that_requires_a_second_factor_lets_users_only_set_it_up,

@@ -41,6 +41,10 @@ pub struct User {
     /// A TOTP secret being set up, not yet confirmed with a code (base32).
     #[serde(default)]
     pub pending_second_factor: Option<String>,
+    /// Sessions started under an older epoch are over: a password change or
+    /// reset moves it on, ending every other session.
+    #[serde(default)]
+    pub session_epoch: u32,
     /// The identity provider's subject (`sub`) this user signed in with
     /// first; tokens of another subject are refused for this account.
     #[serde(default)]

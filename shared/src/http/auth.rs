@@ -152,12 +152,20 @@ pub struct PasswordChange {
 async fn change_password(
     State(app): State<App>,
     Extension(principal): Extension<Principal>,
+    headers: HeaderMap,
     ApiJson(body): ApiJson<PasswordChange>,
 ) -> Result<StatusCode, ApiError> {
     let user = users::get(&app, principal.tenant.as_ref(), &principal.user_id).await?;
-    account::change_password(&app, &user, &body.current_password, &body.new_password)
-        .await
-        .map_err(account_error)?;
+    let token = access::session_token(&app, &headers);
+    account::change_password(
+        &app,
+        &user,
+        &body.current_password,
+        &body.new_password,
+        token.as_ref(),
+    )
+    .await
+    .map_err(account_error)?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -14,6 +14,7 @@ use crate::mime;
 use crate::ports::store::{Item, PutCondition, StoreError, keys};
 use crate::ports::{MailError, OutgoingMail};
 use crate::services::audit::{self, Actor, AuditEntry, Outcome};
+use crate::services::sessions;
 use crate::services::users::{self, UserError};
 
 /// A reset link is good for this long, once.
@@ -79,6 +80,7 @@ pub async fn change_password(
     user: &User,
     current_password: &str,
     new_password: &str,
+    current_session: Option<&sessions::SessionToken>,
 ) -> Result<(), AccountError> {
     let current_ok = match &user.password_hash {
         Some(hash) => password::verify_blocking(current_password.to_owned(), hash.clone()).await,
@@ -88,12 +90,17 @@ pub async fn change_password(
         return Err(AccountError::WrongCurrentPassword);
     }
     let hash = acceptable_hash(user, new_password).await?;
-    users::update(app, user.tenant.as_ref(), &user.id, |u| {
+    let updated = users::update(app, user.tenant.as_ref(), &user.id, |u| {
         u.password_hash = Some(hash);
         u.must_change_password = false;
+        u.session_epoch = u.session_epoch.wrapping_add(1);
         Ok(())
     })
     .await?;
+    // Every other session ends; the one that made the change goes on.
+    if let Some(token) = current_session {
+        sessions::keep_after_password_change(app, token, updated.session_epoch).await?;
+    }
     Ok(())
 }
 
@@ -311,9 +318,11 @@ pub async fn complete_reset(
             StoreError::ConditionFailed => AccountError::InvalidResetLink,
             other => other.into(),
         })?;
+    // A reset ends every session: whoever held one may be why it was needed.
     users::update(app, user.tenant.as_ref(), &user.id, |u| {
         u.password_hash = Some(hash);
         u.must_change_password = false;
+        u.session_epoch = u.session_epoch.wrapping_add(1);
         Ok(())
     })
     .await?;

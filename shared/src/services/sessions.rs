@@ -63,6 +63,9 @@ pub struct Session {
     pub tenant: Option<TenantId>,
     pub created_at: DateTime<Utc>,
     pub last_seen: DateTime<Utc>,
+    /// The user's session epoch when it started (see `User::session_epoch`).
+    #[serde(default)]
+    pub epoch: u32,
 }
 
 impl Session {
@@ -80,6 +83,7 @@ pub async fn start(app: &App, user: &User) -> Result<(SessionToken, Session), St
         tenant: user.tenant.clone(),
         created_at: now,
         last_seen: now,
+        epoch: user.session_epoch,
     };
     let item = Item::new(keys::session(&token.hash()), &session)?.expiring_at(session.expires_at());
     app.store.put(item, PutCondition::NotExists).await?;
@@ -103,7 +107,7 @@ pub async fn resolve(
         return Ok(None);
     }
     let user = match users::get(app, session.tenant.as_ref(), &session.user_id).await {
-        Ok(user) if user.is_active() => user,
+        Ok(user) if user.is_active() && user.session_epoch == session.epoch => user,
         Ok(_) | Err(UserError::NotFound) => {
             app.store.delete(&key).await?;
             return Ok(None);
@@ -133,6 +137,26 @@ pub async fn resolve(
         }
     }
     Ok(Some((session, user)))
+}
+
+/// Moves the session onto the user's current epoch: the session that
+/// changed the password stays, all others end.
+pub async fn keep_after_password_change(
+    app: &App,
+    token: &SessionToken,
+    epoch: u32,
+) -> Result<(), StoreError> {
+    let key = keys::session(&token.hash());
+    let Some(stored) = app.store.get(&key).await? else {
+        return Ok(());
+    };
+    let mut session: Session = stored.item.parse()?;
+    session.epoch = epoch;
+    let item = Item::new(key, &session)?.expiring_at(session.expires_at());
+    app.store
+        .put(item, PutCondition::Version(stored.version))
+        .await?;
+    Ok(())
 }
 
 /// Ends the session now.

@@ -61,6 +61,7 @@ pub async fn create(app: &App, new: NewUser) -> Result<User, UserError> {
         second_factor: None,
         pending_second_factor: None,
         sso_subject: None,
+        session_epoch: 0,
         created_at: now,
         updated_at: now,
     };

@@ -113,11 +113,13 @@ pub(super) async fn change_password(visit: Visit, body: FormBody) -> Response {
         Ok(member) => member,
         Err(response) => return response,
     };
+    let token = crate::http::access::session_token(&visit.app, &visit.headers);
     let changed = account::change_password(
         &visit.app,
         &member.user,
         body.get("current_password"),
         body.get("new_password"),
+        token.as_ref(),
     )
     .await;
     let invalid = match changed {
