@@ -282,7 +282,39 @@ async fn a_password_change_ends_the_other_sessions_and_a_reset_ends_all(adapters
     );
 }
 
+async fn a_product_admin_invites_a_tenant_admin_and_never_sees_a_password(adapters: Adapters) {
+    let app = spawn(adapters).await;
+    let tenant = create_tenant(&app, "Sparkasse Einladung").await;
+    let product_admin = app.signed_in(Role::ProductAdmin, None).await;
+    let address = format!("leitung-{}@example.de", uuid::Uuid::new_v4().simple());
+    let created = product_admin
+        .post_json(
+            &format!("/api/tenants/{tenant}/users"),
+            &json!({ "email": address, "name": "Lea Leitung", "role": "tenant_admin" }),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.json);
+    assert_eq!(created.json["one_time_password"], serde_json::Value::Null);
+
+    let mails = sent::messages_containing(&app, &address).await;
+    assert_eq!(mails.len(), 1, "one invitation");
+    let token = link_token(&mails[0]);
+    let password = "Gartenhaus-Regenbogen-Flieder-8";
+    let set = app
+        .anonymous()
+        .post_json(
+            "/api/auth/password-reset/confirm",
+            &json!({ "token": token, "new_password": password }),
+        )
+        .await;
+    assert_eq!(set.status, StatusCode::NO_CONTENT, "{}", set.json);
+    let signed_in = sign_in(&app, &address, password, None).await;
+    assert_eq!(signed_in.status, StatusCode::OK, "{}", signed_in.json);
+    assert_eq!(signed_in.json["role"], "tenant_admin");
+}
+
 emma_tests::on_both_adapter_sets!(
+    a_product_admin_invites_a_tenant_admin_and_never_sees_a_password,
     a_password_change_ends_the_other_sessions_and_a_reset_ends_all,
     a_confirmed_second_factor_is_asked_for_at_sign_in_and_a_code_works_once,
     a_reset_link_sets_a_new_password_once,

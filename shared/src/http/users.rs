@@ -16,6 +16,7 @@ use crate::App;
 use crate::domain::{
     EmailAddress, PersonName, Principal, Role, TenantId, User, UserId, UserStatus,
 };
+use crate::services::account::{self, AccountError};
 use crate::services::tenants;
 use crate::services::users::{self, NewUser, UserError};
 
@@ -64,7 +65,9 @@ pub struct NewUserBody {
 pub struct CreatedUser {
     pub user: UserView,
     /// Shown this once: the user signs in with it and chooses their own.
-    pub one_time_password: String,
+    /// Absent when the user was invited by e-mail instead (a product admin
+    /// never sees a tenant admin's password).
+    pub one_time_password: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -156,17 +159,21 @@ async fn create_user(
         return Err(ApiError::Forbidden);
     }
     tenants::get(&app, &tenant).await?;
-    let (user, password) = users::create_with_one_time_password(
-        &app,
-        NewUser {
-            tenant: Some(tenant),
-            email: body.email,
-            name: body.name,
-            role: body.role,
-            password_hash: None,
-        },
-    )
-    .await?;
+    let new = NewUser {
+        tenant: Some(tenant),
+        email: body.email,
+        name: body.name,
+        role: body.role,
+        password_hash: None,
+    };
+    let (user, password) = account::create_user_for(&app, principal.role, new)
+        .await
+        .map_err(|e| match e {
+            AccountError::User(u) => ApiError::from(u),
+            AccountError::Store(s) => ApiError::from(s),
+            AccountError::Mail(m) => ApiError::from(m),
+            other => ApiError::Internal(other.to_string()),
+        })?;
     Ok((
         StatusCode::CREATED,
         [(super::access::AUDIT_OBJECT, user.id.to_string())],

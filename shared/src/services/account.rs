@@ -219,12 +219,86 @@ pub async fn request_reset(app: &App, email: &str, ip: Option<String>) -> Result
     entry.ip = ip;
     let user = users::find_by_email(app, &email)
         .await?
-        .filter(|u| u.is_active() && u.password_hash.is_some());
+        .filter(|u| u.is_active());
     let Some(user) = user else {
         entry.outcome = Outcome::Denied;
         audit::record_or_log(app, &entry).await;
         return Ok(());
     };
+    if let Err(e) = send_link(app, &user, LinkKind::Reset).await {
+        // The answer must not differ from an unknown address's: log it.
+        tracing::error!(error = %e, "password reset link not sent");
+    }
+    entry.tenant = user.tenant.clone();
+    entry.actor.user_id = Some(user.id);
+    entry.actor.role = Some(user.role);
+    audit::record_or_log(app, &entry).await;
+    Ok(())
+}
+
+/// What a one-time link is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkKind {
+    /// A forgotten password: good for 30 minutes.
+    Reset,
+    /// A new account's first password: good for three days.
+    Invitation,
+}
+
+impl LinkKind {
+    fn validity(self) -> Duration {
+        match self {
+            Self::Reset => RESET_LINK_VALIDITY,
+            Self::Invitation => Duration::days(3),
+        }
+    }
+
+    fn subject(self) -> &'static str {
+        match self {
+            Self::Reset => "Kennwort zurücksetzen",
+            Self::Invitation => "Ihr Zugang zu EMMA",
+        }
+    }
+
+    fn lead(self) -> &'static str {
+        match self {
+            Self::Reset => {
+                "mit diesem Link legen Sie ein neues Kennwort für EMMA fest. Er gilt 30 Minuten und nur einmal:"
+            }
+            Self::Invitation => {
+                "für Sie wurde ein Zugang zu EMMA eingerichtet. Mit diesem Link legen Sie Ihr Kennwort fest; er gilt drei Tage und nur einmal:"
+            }
+        }
+    }
+
+    fn button(self) -> &'static str {
+        match self {
+            Self::Reset => "Neues Kennwort festlegen",
+            Self::Invitation => "Kennwort festlegen",
+        }
+    }
+
+    fn footer(self) -> &'static str {
+        match self {
+            Self::Reset => {
+                "Wenn Sie das nicht angefordert haben, können Sie diese Nachricht ignorieren."
+            }
+            Self::Invitation => {
+                "Wenn Sie damit nicht gerechnet haben, wenden Sie sich an Ihre Administration."
+            }
+        }
+    }
+
+    fn tag(self) -> &'static str {
+        match self {
+            Self::Reset => "password-reset",
+            Self::Invitation => "invitation",
+        }
+    }
+}
+
+/// Mails the user a one-time link to set a password.
+pub async fn send_link(app: &App, user: &User, kind: LinkKind) -> Result<(), AccountError> {
     let mut bytes = [0u8; 32];
     aws_lc_rs::rand::fill(&mut bytes)
         .map_err(|_| AccountError::Internal("no randomness".into()))?;
@@ -236,7 +310,7 @@ pub async fn request_reset(app: &App, email: &str, ip: Option<String>) -> Result
         created_at: now,
     };
     let item = Item::new(keys::password_reset(&token_hash(&token)), &record)?
-        .expiring_at(now + RESET_LINK_VALIDITY);
+        .expiring_at(now + kind.validity());
     app.store.put(item, PutCondition::NotExists).await?;
 
     let mut link = app.settings.public_url.clone();
@@ -247,18 +321,19 @@ pub async fn request_reset(app: &App, email: &str, ip: Option<String>) -> Result
         from: app.settings.mail_from.clone(),
         to_name: Some(user.name.as_str().to_owned()),
         to: user.email.clone(),
-        subject: "Kennwort zurücksetzen".to_owned(),
+        subject: kind.subject().to_owned(),
         text: format!(
-            "Hallo {},\n\nmit diesem Link legen Sie ein neues Kennwort für EMMA fest. \
-             Er gilt 30 Minuten und nur einmal:\n\n{link}\n\n\
-             Wenn Sie das nicht angefordert haben, können Sie diese Nachricht ignorieren.\n",
-            user.name.as_str()
+            "Hallo {},\n\n{}\n\n{link}\n\n{}\n",
+            user.name.as_str(),
+            kind.lead(),
+            kind.footer()
         ),
         html: format!(
-            "<p>Hallo {},</p><p>mit diesem Link legen Sie ein neues Kennwort für EMMA fest. \
-             Er gilt 30 Minuten und nur einmal:</p><p><a href=\"{link}\">Neues Kennwort festlegen</a></p>\
-             <p>Wenn Sie das nicht angefordert haben, können Sie diese Nachricht ignorieren.</p>",
+            "<p>Hallo {},</p><p>{}</p><p><a href=\"{link}\">{}</a></p><p>{}</p>",
             mime::escape_html(user.name.as_str()),
+            mime::escape_html(kind.lead()),
+            mime::escape_html(kind.button()),
+            mime::escape_html(kind.footer()),
             link = mime::escape_html(link.as_str()),
         ),
         headers: vec![("Auto-Submitted", "auto-generated".to_owned())],
@@ -275,21 +350,27 @@ pub async fn request_reset(app: &App, email: &str, ip: Option<String>) -> Result
             from: app.settings.mail_from.clone(),
             recipients: vec![user.email.clone()],
             raw: built.raw,
-            tags: vec![("kind".to_owned(), "password-reset".to_owned())],
+            tags: vec![("kind".to_owned(), kind.tag().to_owned())],
         })
-        .await
-        .unwrap_or_else(|e| {
-            // The answer must not differ from an unknown address's: log it.
-            tracing::error!(error = %e, "password reset mail not sent");
-            crate::ports::SentMail {
-                provider_message_id: String::new(),
-            }
-        });
-    entry.tenant = user.tenant.clone();
-    entry.actor.user_id = Some(user.id);
-    entry.actor.role = Some(user.role);
-    audit::record_or_log(app, &entry).await;
+        .await?;
     Ok(())
+}
+
+/// Creates a user for an administrator. A tenant admin hands over a
+/// one-time password, shown once; a product admin never sees a tenant
+/// admin's password — the new admin gets an e-mailed invitation link.
+pub async fn create_user_for(
+    app: &App,
+    creator: crate::domain::Role,
+    new: users::NewUser,
+) -> Result<(User, Option<String>), AccountError> {
+    if creator == crate::domain::Role::ProductAdmin {
+        let user = users::create(app, new).await?;
+        send_link(app, &user, LinkKind::Invitation).await?;
+        return Ok((user, None));
+    }
+    let (user, password) = users::create_with_one_time_password(app, new).await?;
+    Ok((user, Some(password)))
 }
 
 /// Sets a new password with a reset link's token; the link is spent.

@@ -18,6 +18,7 @@ use crate::domain::{
     TenantNameError, TenantStatus, UserId, UserStatus,
 };
 use crate::http::access::AUDIT_OBJECT;
+use crate::services::account::AccountError;
 use crate::services::audit::{self, Filter, Outcome};
 use crate::services::tenants::{self, TenantError};
 use crate::services::users::{self, NewUser, UserError};
@@ -329,12 +330,17 @@ pub(super) async fn create_user(visit: Visit, body: FormBody) -> Response {
         role,
         password_hash: None,
     };
-    match users::create_with_one_time_password(&visit.app, new).await {
+    match crate::services::account::create_user_for(&visit.app, member.principal.role, new).await {
         Ok((user, password)) => {
-            values.created = Some(CreatedUser {
-                name: user.name.as_str().to_owned(),
-                password,
-            });
+            match password {
+                Some(password) => {
+                    values.created = Some(CreatedUser {
+                        name: user.name.as_str().to_owned(),
+                        password,
+                    });
+                }
+                None => values.notice = Some(visit.tr("users-invited")),
+            }
             values.form = UserForm::default();
             let mut response =
                 users_page(&visit, &member, Some(tenant), values, StatusCode::OK).await;
@@ -343,11 +349,11 @@ pub(super) async fn create_user(visit: Visit, body: FormBody) -> Response {
             }
             response
         }
-        Err(UserError::DuplicateEmail) => {
+        Err(AccountError::User(UserError::DuplicateEmail)) => {
             values.refuse(visit.invalid("email", "field-email", visit.tr("problem-email-taken")));
             users_page(&visit, &member, Some(tenant), values, StatusCode::CONFLICT).await
         }
-        Err(UserError::RoleNotAllowed(_)) => {
+        Err(AccountError::User(UserError::RoleNotAllowed(_))) => {
             values.refuse(visit.invalid(
                 "role",
                 "field-role",
@@ -362,7 +368,12 @@ pub(super) async fn create_user(visit: Visit, body: FormBody) -> Response {
             )
             .await
         }
-        Err(e) => visit.user_failure(e),
+        Err(AccountError::User(e)) => visit.user_failure(e),
+        Err(AccountError::Store(e)) => visit.store_failure(e),
+        Err(e) => {
+            tracing::error!(error = %e, "page: user creation failed");
+            visit.fail(StatusCode::SERVICE_UNAVAILABLE)
+        }
     }
 }
 

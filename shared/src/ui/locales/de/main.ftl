@@ -101,6 +101,7 @@ users-choose-tenant = Anzeigen
 users-new-heading = Neuen Benutzer anlegen
 users-create-button = Benutzer anlegen
 users-created = { $name } ist angelegt.
+users-invited = Die Einladung ist verschickt: Mit dem Link in der E-Mail legt die Person ihr Kennwort selbst fest.
 users-one-time-password = Einmalkennwort (wird nur jetzt angezeigt):
 users-one-time-password-hint = Geben Sie das Einmalkennwort auf sicherem Weg weiter. Bei der ersten Anmeldung muss es durch ein eigenes Kennwort ersetzt werden.
 

@@ -100,6 +100,7 @@ users-choose-tenant = Show
 users-new-heading = Create a user
 users-create-button = Create user
 users-created = { $name } has been created.
+users-invited = The invitation is on its way: with the link in the e-mail, the person sets their own password.
 users-one-time-password = One-time password (shown only now):
 users-one-time-password-hint = Pass the one-time password on by a safe channel. It must be replaced by a password of their own at the first sign-in.
 
