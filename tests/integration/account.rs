@@ -313,7 +313,36 @@ async fn a_product_admin_invites_a_tenant_admin_and_never_sees_a_password(adapte
     assert_eq!(signed_in.json["role"], "tenant_admin");
 }
 
+async fn guessing_the_current_password_in_a_session_is_slowed_down(adapters: Adapters) {
+    let app = spawn(adapters).await;
+    let tenant = create_tenant(&app, "Sparkasse Sitzung").await;
+    let user = app.create_user(Role::Editor, Some(&tenant)).await;
+    let stolen = app.client_for(&user).await;
+    let guess = |password: &str| json!({ "current_password": password, "new_password": "Uebernahme-Versuch-Kennwort-1" });
+    for i in 0..6 {
+        let reply = stolen
+            .post_json("/api/auth/password", &guess(&format!("rate-{i}-rate-rate")))
+            .await;
+        assert_eq!(
+            reply.status,
+            StatusCode::UNAUTHORIZED,
+            "guess {i}: {}",
+            reply.json
+        );
+    }
+    let slowed = stolen
+        .post_json("/api/auth/password", &guess(TEST_PASSWORD))
+        .await;
+    assert_eq!(
+        slowed.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "{}",
+        slowed.json
+    );
+}
+
 emma_tests::on_both_adapter_sets!(
+    guessing_the_current_password_in_a_session_is_slowed_down,
     a_product_admin_invites_a_tenant_admin_and_never_sees_a_password,
     a_password_change_ends_the_other_sessions_and_a_reset_ends_all,
     a_confirmed_second_factor_is_asked_for_at_sign_in_and_a_code_works_once,

@@ -173,6 +173,9 @@ fn account_error(e: AccountError) -> ApiError {
     match e {
         AccountError::InvalidCode => ApiError::bad_request("code", e),
         AccountError::WrongCurrentPassword => ApiError::SignInRefused(e.to_string()),
+        AccountError::Throttled(retry_after) => ApiError::TooManyAttempts {
+            retry_after_seconds: retry_after.num_seconds(),
+        },
         AccountError::NothingToConfirm => ApiError::Unprocessable(e.to_string()),
         AccountError::SecondFactorRequired => ApiError::Unprocessable(e.to_string()),
         AccountError::SecondFactorActive => ApiError::Conflict(e.to_string()),

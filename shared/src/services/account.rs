@@ -36,6 +36,8 @@ pub enum AccountError {
     Password(PasswordProblem),
     #[error("the current password is not right")]
     WrongCurrentPassword,
+    #[error("too many wrong passwords; try again in {} seconds", .0.num_seconds().max(1))]
+    Throttled(chrono::TimeDelta),
     #[error(transparent)]
     User(#[from] UserError),
     #[error(transparent)]
@@ -82,11 +84,7 @@ pub async fn change_password(
     new_password: &str,
     current_session: Option<&sessions::SessionToken>,
 ) -> Result<(), AccountError> {
-    let current_ok = match &user.password_hash {
-        Some(hash) => password::verify_blocking(current_password.to_owned(), hash.clone()).await,
-        None => false,
-    };
-    if !current_ok {
+    if !confirm_current(app, user, current_password).await? {
         return Err(AccountError::WrongCurrentPassword);
     }
     let hash = acceptable_hash(user, new_password).await?;
@@ -102,6 +100,18 @@ pub async fn change_password(
         sessions::keep_after_password_change(app, token, updated.session_epoch).await?;
     }
     Ok(())
+}
+
+/// The current password, checked with sign-in's throttle.
+async fn confirm_current(app: &App, user: &User, password: &str) -> Result<bool, AccountError> {
+    use crate::services::sign_in::{self, SignInError};
+    sign_in::confirm_password(app, user, password)
+        .await
+        .map_err(|e| match e {
+            SignInError::Throttled { retry_after } => AccountError::Throttled(retry_after),
+            SignInError::Store(s) => AccountError::Store(s),
+            other => AccountError::Internal(other.to_string()),
+        })
 }
 
 /// What an authenticator app needs to add the account.
@@ -173,11 +183,7 @@ pub async fn remove_totp(
     if tenant_requires {
         return Err(AccountError::SecondFactorRequired);
     }
-    let current_ok = match &user.password_hash {
-        Some(hash) => password::verify_blocking(current_password.to_owned(), hash.clone()).await,
-        None => false,
-    };
-    if !current_ok {
+    if !confirm_current(app, user, current_password).await? {
         return Err(AccountError::WrongCurrentPassword);
     }
     users::update(app, user.tenant.as_ref(), &user.id, |u| {

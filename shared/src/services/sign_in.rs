@@ -235,6 +235,33 @@ fn verify_code(factor: &SecondFactor, code: &str, now: DateTime<Utc>) -> Result<
         .map_err(|_| SignInError::InvalidSecondFactor)
 }
 
+/// Checks a signed-in user's password again (before changing the password
+/// or removing the second factor), counted like sign-in attempts so a stolen
+/// session cannot guess it at full speed. A right password forgives the
+/// attempt.
+pub async fn confirm_password(app: &App, user: &User, password: &str) -> Result<bool, SignInError> {
+    let policy = ThrottlePolicy::default();
+    let subject = app.pseudonyms.hash(&format!("reauth:{}", user.id));
+    let now = app.clock.now();
+    let before = count_attempt(app, "reauth", &subject, &policy, 1).await?;
+    if let Some(retry_after) = policy
+        .decide(before.count, before.last, now)
+        .retry_after(now)
+    {
+        return Err(SignInError::Throttled { retry_after });
+    }
+    let ok = match &user.password_hash {
+        Some(hash) => password::verify_blocking(password.to_owned(), hash.clone()).await,
+        None => false,
+    };
+    if ok {
+        app.store
+            .delete(&keys::sign_in_failures("reauth", &subject))
+            .await?;
+    }
+    Ok(ok)
+}
+
 /// Adds `delta` (1 for an attempt, -1 to take one back) to a counter and
 /// returns what it held before. Guarded by the version read; retried on a
 /// race, so concurrent attempts each count.

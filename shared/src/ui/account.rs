@@ -77,6 +77,7 @@ fn account_failure(visit: &Visit, e: AccountError) -> Response {
         AccountError::User(u) => visit.user_failure(u),
         AccountError::Store(s) => visit.store_failure(s),
         AccountError::SecondFactorActive => visit.fail(StatusCode::CONFLICT),
+        AccountError::Throttled(_) => visit.fail(StatusCode::TOO_MANY_REQUESTS),
         other => {
             tracing::error!(error = %other, "page: account use case failed");
             visit.fail(StatusCode::INTERNAL_SERVER_ERROR)
@@ -135,6 +136,7 @@ pub(super) async fn change_password(visit: Visit, body: FormBody) -> Response {
             password_problem(&visit, &problem),
         )),
         Err(AccountError::User(e)) => return visit.user_failure(e),
+        Err(AccountError::Throttled(_)) => return visit.fail(StatusCode::TOO_MANY_REQUESTS),
         Err(e) => {
             tracing::error!(error = %e, "page: password change failed");
             return visit.fail(StatusCode::INTERNAL_SERVER_ERROR);
