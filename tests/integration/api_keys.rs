@@ -11,29 +11,18 @@ use emma::ports::ManualClock;
 use emma_tests::app::{Adapters, TestApp, spawn, spawn_with_clock};
 use emma_tests::http::{Client, Reply};
 use http::{Method, StatusCode};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::skeleton::create_tenant;
 
 async fn with_key(
     app: &TestApp,
     token: &str,
-    method: Method,
+    method: http::Method,
     path: &str,
-    body: Option<Value>,
+    body: Option<serde_json::Value>,
 ) -> Reply {
-    let client: Client = app.anonymous();
-    let builder = client
-        .request(method, path)
-        .header(http::header::AUTHORIZATION, format!("Bearer {token}"));
-    let request = match body {
-        Some(body) => builder
-            .header(http::header::CONTENT_TYPE, "application/json")
-            .body(axum::body::Body::from(body.to_string()))
-            .unwrap(),
-        None => builder.body(axum::body::Body::empty()).unwrap(),
-    };
-    client.send(request).await
+    app.with_bearer(token, method, path, body).await
 }
 
 /// Creates a key through the API as `admin`; returns (key id, whole key).

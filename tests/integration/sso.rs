@@ -8,7 +8,7 @@ use emma::auth::dev_issuer::DevClaims;
 use emma::domain::Role;
 use emma::ports::store::keys;
 use emma_tests::app::{Adapters, TestApp, spawn};
-use emma_tests::http::{Client, Reply};
+use emma_tests::http::Reply;
 use http::StatusCode;
 use serde_json::json;
 
@@ -36,18 +36,7 @@ async fn with_bearer(
     path: &str,
     body: Option<serde_json::Value>,
 ) -> Reply {
-    let client: Client = app.anonymous();
-    let builder = client
-        .request(method, path)
-        .header(http::header::AUTHORIZATION, format!("Bearer {token}"));
-    let request = match body {
-        Some(body) => builder
-            .header(http::header::CONTENT_TYPE, "application/json")
-            .body(axum::body::Body::from(body.to_string()))
-            .unwrap(),
-        None => builder.body(axum::body::Body::empty()).unwrap(),
-    };
-    client.send(request).await
+    app.with_bearer(token, method, path, body).await
 }
 
 async fn a_token_signs_in_a_pre_provisioned_user_without_a_cookie(adapters: Adapters) {

@@ -46,6 +46,29 @@ impl TestApp {
         &self.runtime.app
     }
 
+    /// A request with `Authorization: Bearer <token>` (an SSO token or an
+    /// API key), with a JSON body when one is given.
+    pub async fn with_bearer(
+        &self,
+        token: &str,
+        method: http::Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> crate::http::Reply {
+        let client = self.anonymous();
+        let builder = client
+            .request(method, path)
+            .header(http::header::AUTHORIZATION, format!("Bearer {token}"));
+        let request = match body {
+            Some(body) => builder
+                .header(http::header::CONTENT_TYPE, "application/json")
+                .body(axum::body::Body::from(body.to_string()))
+                .unwrap(),
+            None => builder.body(axum::body::Body::empty()).unwrap(),
+        };
+        client.send(request).await
+    }
+
     /// A client that is not signed in.
     pub fn anonymous(&self) -> crate::http::Client {
         crate::http::Client {

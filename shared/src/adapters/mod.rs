@@ -5,6 +5,7 @@
 pub mod aws;
 pub mod dynamo;
 pub mod emulator;
+pub mod fetch;
 mod files;
 pub mod fs_blobs;
 pub mod local_queue;

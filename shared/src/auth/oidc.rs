@@ -153,10 +153,9 @@ impl HttpJwksSource {
     const MAX_BYTES: usize = 256 * 1024;
 
     pub fn new() -> Result<Self, OidcError> {
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(Self::TIMEOUT)
-            .build()
+        // Plain http is allowed for the development issuer on loopback;
+        // `check_jwks_url` decides which URLs are fetched at all.
+        let client = crate::adapters::fetch::client(Self::TIMEOUT, false)
             .map_err(|e| OidcError::JwksUnavailable(e.to_string()))?;
         Ok(Self { client })
     }
@@ -167,34 +166,19 @@ impl JwksSource for HttpJwksSource {
     async fn fetch(&self, url: &Url) -> Result<JwkSet, OidcError> {
         check_jwks_url(url)?;
         let unavailable = |reason: String| OidcError::JwksUnavailable(format!("{url}: {reason}"));
-        let mut response = self
-            .client
-            .get(url.clone())
-            .header(reqwest::header::ACCEPT, "application/json")
-            .send()
-            .await
-            .map_err(|e| unavailable(e.without_url().to_string()))?;
-        let status = response.status();
-        if !status.is_success() {
-            return Err(unavailable(format!("HTTP {status}")));
-        }
-        if response
-            .content_length()
-            .is_some_and(|n| n > Self::MAX_BYTES as u64)
-        {
-            return Err(unavailable("the key set is too large".to_owned()));
-        }
-        let mut body = Vec::new();
-        while let Some(chunk) = response
-            .chunk()
-            .await
-            .map_err(|e| unavailable(e.without_url().to_string()))?
-        {
-            if body.len() + chunk.len() > Self::MAX_BYTES {
-                return Err(unavailable("the key set is too large".to_owned()));
+        let body = crate::adapters::fetch::get_limited(
+            &self.client,
+            url,
+            "application/json",
+            Self::MAX_BYTES,
+        )
+        .await
+        .map_err(|e| match e {
+            crate::adapters::fetch::FetchError::TooLarge(_) => {
+                unavailable("the key set is too large".to_owned())
             }
-            body.extend_from_slice(&chunk);
-        }
+            other => unavailable(other.to_string()),
+        })?;
         serde_json::from_slice(&body)
             .map_err(|_| unavailable("the answer is not a JWK set".to_owned()))
     }

@@ -233,11 +233,7 @@ impl HttpsCertificateSource {
     const MAX_CACHED: usize = 32;
 
     pub fn new() -> Result<Self, FeedbackError> {
-        let client = reqwest::Client::builder()
-            .https_only(true)
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(Self::TIMEOUT)
-            .build()
+        let client = crate::adapters::fetch::client(Self::TIMEOUT, true)
             .map_err(|e| FeedbackError::CertificateUnavailable(e.to_string()))?;
         Ok(Self {
             client,
@@ -251,30 +247,15 @@ impl HttpsCertificateSource {
 
     async fn fetch(&self, url: &Url) -> Result<Vec<u8>, FeedbackError> {
         let unavailable = |e: String| FeedbackError::CertificateUnavailable(format!("{url}: {e}"));
-        let response = self
-            .client
-            .get(url.clone())
-            .send()
-            .await
-            .map_err(|e| unavailable(e.to_string()))?;
-        let status = response.status();
-        if !status.is_success() {
-            return Err(unavailable(format!("HTTP {status}")));
-        }
-        if response
-            .content_length()
-            .is_some_and(|n| n > Self::MAX_BYTES as u64)
-        {
-            return Err(unavailable("too large".to_owned()));
-        }
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| unavailable(e.to_string()))?;
-        if body.len() > Self::MAX_BYTES {
-            return Err(unavailable("too large".to_owned()));
-        }
-        Ok(body.to_vec())
+        let body = crate::adapters::fetch::get_limited(
+            &self.client,
+            url,
+            "application/x-pem-file, */*",
+            Self::MAX_BYTES,
+        )
+        .await
+        .map_err(|e| unavailable(e.to_string()))?;
+        Ok(body)
     }
 }
 
