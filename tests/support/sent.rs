@@ -8,6 +8,7 @@ use crate::app::{Adapters, TestApp};
 /// The raw MIME of every message sent so far whose text contains `marker`
 /// (e.g. its Message-ID).
 pub async fn messages_containing(app: &TestApp, marker: &str) -> Vec<Vec<u8>> {
+    deliver_queued_jobs(app).await;
     let all = match app.adapters {
         Adapters::Local => outbox_messages(
             &app.data_dir
@@ -68,5 +69,19 @@ fn collect_raw(value: &serde_json::Value, found: &mut Vec<Vec<u8>>) {
         }
         serde_json::Value::Array(items) => items.iter().for_each(|v| collect_raw(v, found)),
         _ => {}
+    }
+}
+
+/// Runs the jobs waiting on the app's queue through the send worker, as
+/// the local server's task or the Lambda would (mails such as reset links
+/// are sent there).
+pub async fn deliver_queued_jobs(app: &TestApp) {
+    loop {
+        let handled = emma::local::send_once(app.app(), std::time::Duration::ZERO)
+            .await
+            .expect("the jobs queue answers");
+        if handled == 0 {
+            break;
+        }
     }
 }

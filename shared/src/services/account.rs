@@ -206,24 +206,46 @@ fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
-/// Sends a one-time reset link if the address belongs to an active user
-/// with a password. Answers the same whether or not it does, so the form
-/// does not reveal who has an account.
+/// Asks for a reset link. Answers at once and the same for every address:
+/// the lookup and the mail happen later, in the send worker (a job on the
+/// queue carrying only the address's keyed hash), so neither the answer
+/// nor its timing tells whether the address has an account.
 pub async fn request_reset(app: &App, email: &str, ip: Option<String>) -> Result<(), AccountError> {
     let Ok(email) = EmailAddress::parse(email) else {
         return Ok(());
     };
+    let job = crate::services::jobs::Job::PasswordLink {
+        email_hash: app.pseudonyms.email(&email),
+        ip,
+    };
+    if let Err(e) = app
+        .jobs
+        .send(&job.to_body(), std::time::Duration::ZERO)
+        .await
+    {
+        tracing::error!(error = %e, "password reset request not queued");
+    }
+    Ok(())
+}
+
+/// The send worker's part of a reset request: finds the account by the
+/// address's keyed hash and mails it a link; audits either way.
+pub async fn send_reset_link_for(
+    app: &App,
+    email_hash: &str,
+    ip: Option<String>,
+) -> Result<(), AccountError> {
     let mut entry = AuditEntry::new(
         app,
         None,
         Actor {
-            email_hash: Some(app.pseudonyms.email(&email)),
+            email_hash: Some(email_hash.to_owned()),
             ..Actor::default()
         },
         "auth.password_reset_request",
     );
     entry.ip = ip;
-    let user = users::find_by_email(app, &email)
+    let user = users::find_by_email_hash(app, email_hash)
         .await?
         .filter(|u| u.is_active());
     let Some(user) = user else {
@@ -231,10 +253,7 @@ pub async fn request_reset(app: &App, email: &str, ip: Option<String>) -> Result
         audit::record_or_log(app, &entry).await;
         return Ok(());
     };
-    if let Err(e) = send_link(app, &user, LinkKind::Reset).await {
-        // The answer must not differ from an unknown address's: log it.
-        tracing::error!(error = %e, "password reset link not sent");
-    }
+    send_link(app, &user, LinkKind::Reset).await?;
     entry.tenant = user.tenant.clone();
     entry.actor.user_id = Some(user.id);
     entry.actor.role = Some(user.role);

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::App;
 use crate::domain::{ContactId, TenantId};
 use crate::ports::MailError;
+use crate::services::account::{self, AccountError};
 use crate::services::contacts::ContactError;
 use crate::services::tenants::TenantError;
 use crate::services::test_mail::{self, TestMailError};
@@ -18,6 +19,12 @@ pub enum Job {
     TestMail {
         tenant_id: TenantId,
         contact_id: ContactId,
+    },
+    /// Mail a password reset link to the account with this address (keyed
+    /// hash), if there is one.
+    PasswordLink {
+        email_hash: String,
+        ip: Option<String>,
     },
 }
 
@@ -76,6 +83,17 @@ pub async fn run(app: &App, job: &Job) -> Result<(), JobError> {
         } => {
             test_mail::send(app, tenant_id, contact_id).await?;
             Ok(())
+        }
+        Job::PasswordLink { email_hash, ip } => {
+            account::send_reset_link_for(app, email_hash, ip.clone())
+                .await
+                .map_err(|e| match e {
+                    AccountError::Mail(m) if m.is_retryable() => JobError::Retryable(m.to_string()),
+                    AccountError::Store(s) if s.is_retryable() => {
+                        JobError::Retryable(s.to_string())
+                    }
+                    other => JobError::Permanent(other.to_string()),
+                })
         }
     }
 }

@@ -100,11 +100,12 @@ pub async fn get(app: &App, scope: Option<&TenantId>, id: &UserId) -> Result<Use
 
 /// The user with this address, if any.
 pub async fn find_by_email(app: &App, email: &EmailAddress) -> Result<Option<User>, UserError> {
-    let Some(stored) = app
-        .store
-        .get(&keys::login(&app.pseudonyms.email(email)))
-        .await?
-    else {
+    find_by_email_hash(app, &app.pseudonyms.email(email)).await
+}
+
+/// The user whose address has this keyed hash, if any.
+pub async fn find_by_email_hash(app: &App, email_hash: &str) -> Result<Option<User>, UserError> {
+    let Some(stored) = app.store.get(&keys::login(email_hash)).await? else {
         return Ok(None);
     };
     let login: LoginRecord = stored.item.parse()?;
