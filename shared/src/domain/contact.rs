@@ -10,16 +10,22 @@ use super::{ContactId, EmailAddress};
 #[serde(try_from = "String", into = "String")]
 pub struct PersonName(String);
 
+/// Trims a short single-line text (a name, a label) and checks it: at most
+/// 100 characters, no control characters.
+pub fn short_text(raw: &str) -> Result<String, &'static str> {
+    let text = raw.trim();
+    if text.chars().count() > 100 {
+        return Err("is longer than 100 characters");
+    }
+    if text.chars().any(char::is_control) {
+        return Err("contains control characters");
+    }
+    Ok(text.to_owned())
+}
+
 impl PersonName {
     pub fn parse(raw: &str) -> Result<Self, &'static str> {
-        let name = raw.trim();
-        if name.chars().count() > 100 {
-            return Err("is longer than 100 characters");
-        }
-        if name.chars().any(char::is_control) {
-            return Err("contains control characters");
-        }
-        Ok(Self(name.to_owned()))
+        short_text(raw).map(Self)
     }
 
     pub fn as_str(&self) -> &str {

@@ -9,7 +9,7 @@ mod role;
 mod tenant;
 mod user;
 
-pub use contact::{Contact, ContactDraft, PersonName};
+pub use contact::{Contact, ContactDraft, PersonName, short_text};
 pub use email::{EmailAddress, EmailAddressError};
 pub use ids::{ContactId, IdError, TenantId, UserId};
 pub use principal::{Credential, Principal};

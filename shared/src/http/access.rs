@@ -622,21 +622,13 @@ async fn authenticate(
         UserError::Store(s) => ApiError::from(s),
         other => ApiError::Internal(other.to_string()),
     })?;
-    let Some((_, user)) = resolved else {
+    let Some((_, user, tenant)) = resolved else {
         return Ok(None);
     };
     // A tenant that requires a second factor lets a user without one do
     // nothing but set it up.
-    let must_set_up_second_factor = match (&user.tenant, &user.second_factor) {
-        (Some(tenant), None) => crate::services::tenants::get(app, tenant)
-            .await
-            .map(|t| t.settings.require_second_factor)
-            .map_err(|e| match e {
-                crate::services::tenants::TenantError::Store(s) => ApiError::from(s),
-                other => ApiError::Internal(other.to_string()),
-            })?,
-        _ => false,
-    };
+    let must_set_up_second_factor =
+        user.second_factor.is_none() && tenant.is_some_and(|t| t.settings.require_second_factor);
     Ok(Some(Principal {
         user_id: user.id,
         role: user.role,

@@ -18,7 +18,7 @@ use crate::domain::{Principal, Role, User};
 use crate::services::account::{self, AccountError, TotpSetup};
 use crate::services::sessions::{self, ABSOLUTE_TIMEOUT};
 use crate::services::sign_in::{self, Attempt};
-use crate::services::{tenants, users};
+use crate::services::users;
 
 pub fn routes() -> OpenApiRouter<App> {
     OpenApiRouter::new()
@@ -129,7 +129,7 @@ async fn me(
     Extension(principal): Extension<Principal>,
     headers: HeaderMap,
 ) -> Result<Json<Me>, ApiError> {
-    let user = users::get(&app, principal.tenant.as_ref(), &principal.user_id).await?;
+    let user = signed_in_user(&app, &principal).await?;
     let csrf = access::session_token(&app, &headers).map(|t| sessions::csrf_token(&app, &t));
     Ok(Json(Me::of(&user, csrf)))
 }
@@ -155,7 +155,7 @@ async fn change_password(
     headers: HeaderMap,
     ApiJson(body): ApiJson<PasswordChange>,
 ) -> Result<StatusCode, ApiError> {
-    let user = users::get(&app, principal.tenant.as_ref(), &principal.user_id).await?;
+    let user = signed_in_user(&app, &principal).await?;
     let token = access::session_token(&app, &headers);
     account::change_password(
         &app,
@@ -167,6 +167,11 @@ async fn change_password(
     .await
     .map_err(account_error)?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The signed-in user's own record.
+async fn signed_in_user(app: &App, principal: &Principal) -> Result<User, ApiError> {
+    Ok(users::get(app, principal.tenant.as_ref(), &principal.user_id).await?)
 }
 
 fn account_error(e: AccountError) -> ApiError {
@@ -195,7 +200,7 @@ async fn start_totp(
     State(app): State<App>,
     Extension(principal): Extension<Principal>,
 ) -> Result<Json<TotpSetup>, ApiError> {
-    let user = users::get(&app, principal.tenant.as_ref(), &principal.user_id).await?;
+    let user = signed_in_user(&app, &principal).await?;
     Ok(Json(
         account::start_totp(&app, &user)
             .await
@@ -222,7 +227,7 @@ async fn confirm_totp(
     Extension(principal): Extension<Principal>,
     ApiJson(body): ApiJson<TotpCode>,
 ) -> Result<StatusCode, ApiError> {
-    let user = users::get(&app, principal.tenant.as_ref(), &principal.user_id).await?;
+    let user = signed_in_user(&app, &principal).await?;
     account::confirm_totp(&app, &user, &body.code)
         .await
         .map_err(account_error)?;
@@ -249,17 +254,8 @@ async fn remove_totp(
     Extension(principal): Extension<Principal>,
     ApiJson(body): ApiJson<TotpRemoval>,
 ) -> Result<StatusCode, ApiError> {
-    let user = users::get(&app, principal.tenant.as_ref(), &principal.user_id).await?;
-    let required = match &user.tenant {
-        Some(tenant) => {
-            tenants::get(&app, tenant)
-                .await?
-                .settings
-                .require_second_factor
-        }
-        None => false,
-    };
-    account::remove_totp(&app, &user, required, &body.current_password)
+    let user = signed_in_user(&app, &principal).await?;
+    account::remove_totp(&app, &user, &body.current_password)
         .await
         .map_err(account_error)?;
     Ok(StatusCode::NO_CONTENT)

@@ -173,15 +173,22 @@ pub async fn confirm_totp(app: &App, user: &User, code: &str) -> Result<(), Acco
 }
 
 /// Removes the second factor after checking the current password, unless
-/// the tenant requires one.
+/// the user's tenant requires one.
 pub async fn remove_totp(
     app: &App,
     user: &User,
-    tenant_requires: bool,
     current_password: &str,
 ) -> Result<(), AccountError> {
-    if tenant_requires {
-        return Err(AccountError::SecondFactorRequired);
+    if let Some(tenant) = &user.tenant {
+        let tenant = crate::services::tenants::get(app, tenant)
+            .await
+            .map_err(|e| match e {
+                crate::services::tenants::TenantError::Store(s) => AccountError::Store(s),
+                other => AccountError::Internal(other.to_string()),
+            })?;
+        if tenant.settings.require_second_factor {
+            return Err(AccountError::SecondFactorRequired);
+        }
     }
     if !confirm_current(app, user, current_password).await? {
         return Err(AccountError::WrongCurrentPassword);

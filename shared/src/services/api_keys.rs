@@ -119,17 +119,11 @@ pub struct ApiKeyName(String);
 
 impl ApiKeyName {
     pub fn parse(raw: &str) -> Result<Self, &'static str> {
-        let name = raw.trim();
+        let name = crate::domain::short_text(raw)?;
         if name.is_empty() {
             return Err("must not be empty");
         }
-        if name.chars().count() > 100 {
-            return Err("is longer than 100 characters");
-        }
-        if name.chars().any(char::is_control) {
-            return Err("contains control characters");
-        }
-        Ok(Self(name.to_owned()))
+        Ok(Self(name))
     }
 
     pub fn as_str(&self) -> &str {

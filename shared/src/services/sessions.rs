@@ -8,8 +8,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::App;
-use crate::domain::TenantStatus;
-use crate::domain::{TenantId, User, UserId};
+use crate::domain::{Tenant, TenantId, TenantStatus, User, UserId};
 use crate::ports::store::{Item, PutCondition, StoreError, keys};
 use crate::services::tenants::{self, TenantError};
 use crate::services::users::{self, UserError};
@@ -95,7 +94,7 @@ pub async fn start(app: &App, user: &User) -> Result<(SessionToken, Session), St
 pub async fn resolve(
     app: &App,
     token: &SessionToken,
-) -> Result<Option<(Session, User)>, UserError> {
+) -> Result<Option<(Session, User, Option<Tenant>)>, UserError> {
     let key = keys::session(&token.hash());
     let Some(stored) = app.store.get(&key).await? else {
         return Ok(None);
@@ -115,14 +114,14 @@ pub async fn resolve(
         Err(e) => return Err(e),
     };
     // A suspended tenant's users are out at their next request.
-    if let Some(tenant) = &session.tenant {
-        match tenants::get(app, tenant).await {
-            Ok(t) if t.status == TenantStatus::Active => {}
-            Ok(_) | Err(TenantError::NotFound) => return Ok(None),
+    let tenant = match &session.tenant {
+        Some(tenant) => match tenants::get(app, tenant).await {
+            Ok(t) if t.status == TenantStatus::Active => Some(t),
+            Ok(_) | Err(TenantError::NotFound) | Err(TenantError::Suspended) => return Ok(None),
             Err(TenantError::Store(e)) => return Err(e.into()),
-            Err(TenantError::Suspended) => return Ok(None),
-        }
-    }
+        },
+        None => None,
+    };
     if now - session.last_seen > TOUCH_EVERY {
         session.last_seen = now;
         let item = Item::new(key, &session)?.expiring_at(session.expires_at());
@@ -136,7 +135,7 @@ pub async fn resolve(
             Err(e) => return Err(e.into()),
         }
     }
-    Ok(Some((session, user)))
+    Ok(Some((session, user, tenant)))
 }
 
 /// Moves the session onto the user's current epoch: the session that
