@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use crate::auth::oidc::OidcVerifier;
+use crate::auth::oidc_client::SsoClient;
 use crate::domain::EmailAddress;
 use crate::ports::{BlobStore, Clock, ItemStore, Mailer, Queue};
 use crate::telemetry::Pseudonymizer;
@@ -30,6 +31,10 @@ pub struct App {
     pub settings: Arc<Settings>,
     /// Checks bearer tokens of the identity provider, when there is one.
     pub oidc: Option<Arc<OidcVerifier>>,
+    /// Signs staff in through the identity provider in the browser, when
+    /// its endpoints are configured (always locally: the development
+    /// issuer).
+    pub sso_client: Option<Arc<SsoClient>>,
 }
 
 impl App {

@@ -15,7 +15,8 @@ use crate::adapters::{
 use crate::app::{App, Settings};
 use crate::auth::dev_issuer::DevIssuer;
 use crate::auth::oidc::{HttpJwksSource, JwksSource, OidcSettings, OidcVerifier};
-use crate::config::{self, Backend, Config, ConfigError, PseudonymKey};
+use crate::auth::oidc_client::{HttpTokenEndpoint, SsoClient, SsoClientSettings, TokenEndpoint};
+use crate::config::{self, Backend, Config, ConfigError, SecretSetting};
 use crate::ports::{Clock, Mailer, SystemClock};
 use crate::telemetry::Pseudonymizer;
 
@@ -71,8 +72,8 @@ pub async fn build(config: Config, clock: Arc<dyn Clock>) -> Result<Runtime, Boo
             std::fs::create_dir_all(data_dir).map_err(|e| data_dir_error(data_dir, e))?;
             let secret = local_secret(data_dir)?;
             let pseudonym_key = match &config.pseudonym_key {
-                Some(PseudonymKey::Value(key)) => key.expose_secret().as_bytes().to_vec(),
-                Some(PseudonymKey::SecretArn(_)) => {
+                Some(SecretSetting::Value(key)) => key.expose_secret().as_bytes().to_vec(),
+                Some(SecretSetting::SecretArn(_)) => {
                     return Err(adapter_error(
                         "pseudonyms",
                         "a Secrets Manager key needs EMMA_BACKEND=aws",
@@ -95,8 +96,12 @@ pub async fn build(config: Config, clock: Arc<dyn Clock>) -> Result<Runtime, Boo
                 .register_identity(config.mail_from.domain())
                 .await
                 .map_err(|e| adapter_error("mail", e))?;
-            let (oidc, dev_issuer) = match &config.oidc {
-                Some(_) => (corporate_verifier(&config, clock.clone())?, None),
+            let (oidc, sso_client, dev_issuer) = match &config.oidc {
+                Some(_) => (
+                    corporate_verifier(&config, clock.clone())?,
+                    corporate_client(&config, None).await?,
+                    None,
+                ),
                 None => {
                     let issuer_url = config
                         .public_url
@@ -104,7 +109,8 @@ pub async fn build(config: Config, clock: Arc<dyn Clock>) -> Result<Runtime, Boo
                         .map_err(|e| adapter_error("sso", e))?;
                     let issuer = Arc::new(
                         DevIssuer::load_or_create(data_dir, issuer_url)
-                            .map_err(|e| adapter_error("sso", e))?,
+                            .map_err(|e| adapter_error("sso", e))?
+                            .with_clock(clock.clone()),
                     );
                     let jwks_url = config
                         .public_url
@@ -116,7 +122,23 @@ pub async fn build(config: Config, clock: Arc<dyn Clock>) -> Result<Runtime, Boo
                         clock.clone(),
                     )
                     .map_err(|e| adapter_error("sso", e))?;
-                    (Some(Arc::new(verifier)), Some(issuer))
+                    let client = SsoClient::new(
+                        SsoClientSettings {
+                            authorization_url: config
+                                .public_url
+                                .join(&format!("{DEV_ISSUER_PATH}/authorize"))
+                                .map_err(|e| adapter_error("sso", e))?,
+                            client_id: issuer.audience().to_owned(),
+                            redirect_uri: sso_redirect_uri(&config)?,
+                        },
+                        issuer.clone() as Arc<dyn TokenEndpoint>,
+                    )
+                    .map_err(|e| adapter_error("sso", e))?;
+                    (
+                        Some(Arc::new(verifier)),
+                        Some(Arc::new(client)),
+                        Some(issuer),
+                    )
                 }
             };
             let dead_letters = Arc::new(LocalQueue::new(None, None));
@@ -130,6 +152,7 @@ pub async fn build(config: Config, clock: Arc<dyn Clock>) -> Result<Runtime, Boo
                 pseudonyms: Pseudonymizer::new(&pseudonym_key),
                 settings,
                 oidc,
+                sso_client,
             };
             Ok(Runtime {
                 app,
@@ -143,8 +166,8 @@ pub async fn build(config: Config, clock: Arc<dyn Clock>) -> Result<Runtime, Boo
         Backend::Aws(aws_settings) => {
             let sdk = aws::sdk_config(aws_settings.endpoint.as_deref()).await;
             let key = match &config.pseudonym_key {
-                Some(PseudonymKey::Value(key)) => key.expose_secret().as_bytes().to_vec(),
-                Some(PseudonymKey::SecretArn(arn)) => read_secret(&sdk, arn).await?,
+                Some(SecretSetting::Value(key)) => key.expose_secret().as_bytes().to_vec(),
+                Some(SecretSetting::SecretArn(arn)) => read_secret(&sdk, arn).await?,
                 None => {
                     return Err(ConfigError::Missing("EMMA_PSEUDONYM_KEY_SECRET_ARN").into());
                 }
@@ -168,6 +191,7 @@ pub async fn build(config: Config, clock: Arc<dyn Clock>) -> Result<Runtime, Boo
                     aws_settings.jobs_queue_url.clone(),
                 )),
                 oidc: corporate_verifier(&config, clock.clone())?,
+                sso_client: corporate_client(&config, Some(&sdk)).await?,
                 clock,
                 pseudonyms: Pseudonymizer::new(&key),
                 settings,
@@ -205,24 +229,83 @@ fn corporate_verifier(
     Ok(Some(Arc::new(verifier)))
 }
 
-/// Reads a secret string from Secrets Manager (once, at start-up).
+/// Where the identity provider sends the browser back after sign-in.
+pub fn sso_redirect_uri(config: &Config) -> Result<url::Url, BootError> {
+    config
+        .public_url
+        .join(SSO_RETURN_PATH)
+        .map_err(|e| adapter_error("sso", e))
+}
+
+/// The path of the browser sign-in's return from the identity provider.
+pub const SSO_RETURN_PATH: &str = "/anmelden/sso/rueckkehr";
+
+/// The browser sign-in client for the configured corporate issuer, if it
+/// names its endpoints. A client secret in Secrets Manager is read with
+/// `sdk` (on AWS only).
+async fn corporate_client(
+    config: &Config,
+    sdk: Option<&aws_config::SdkConfig>,
+) -> Result<Option<Arc<SsoClient>>, BootError> {
+    let Some(browser) = config.oidc.as_ref().and_then(|o| o.browser.as_ref()) else {
+        return Ok(None);
+    };
+    let secret = match (&browser.client_secret, sdk) {
+        (None, _) => None,
+        (Some(SecretSetting::Value(value)), _) => Some(value.expose_secret().to_owned()),
+        (Some(SecretSetting::SecretArn(arn)), Some(sdk)) => Some(
+            String::from_utf8(read_secret_string(sdk, arn, "sso").await?)
+                .map_err(|e| adapter_error("sso", e))?,
+        ),
+        (Some(SecretSetting::SecretArn(_)), None) => {
+            return Err(ConfigError::Invalid {
+                name: "EMMA_OIDC_CLIENT_SECRET_ARN",
+                reason: "is read from Secrets Manager, which needs EMMA_BACKEND=aws; \
+                    use EMMA_OIDC_CLIENT_SECRET locally"
+                    .to_owned(),
+            }
+            .into());
+        }
+    };
+    let token_endpoint = HttpTokenEndpoint::new(browser.token_url.clone(), secret)
+        .map_err(|e| adapter_error("sso", e))?;
+    let client = SsoClient::new(
+        SsoClientSettings {
+            authorization_url: browser.authorization_url.clone(),
+            client_id: browser.client_id.clone(),
+            redirect_uri: sso_redirect_uri(config)?,
+        },
+        Arc::new(token_endpoint),
+    )
+    .map_err(|e| adapter_error("sso", e))?;
+    Ok(Some(Arc::new(client)))
+}
+
+/// Reads the pseudonym key from Secrets Manager (once, at start-up).
 async fn read_secret(sdk: &aws_config::SdkConfig, arn: &str) -> Result<Vec<u8>, BootError> {
+    let value = read_secret_string(sdk, arn, "pseudonyms").await?;
+    let text = String::from_utf8(value).map_err(|e| adapter_error("pseudonyms", e))?;
+    config::check_pseudonym_key("EMMA_PSEUDONYM_KEY_SECRET_ARN", &text)?;
+    Ok(text.into_bytes())
+}
+
+/// Reads a secret string from Secrets Manager; `port` names the part of
+/// EMMA that needs it in errors.
+async fn read_secret_string(
+    sdk: &aws_config::SdkConfig,
+    arn: &str,
+    port: &'static str,
+) -> Result<Vec<u8>, BootError> {
     let client = aws_sdk_secretsmanager::Client::new(sdk);
     let output = client
         .get_secret_value()
         .secret_id(arn)
         .send()
         .await
-        .map_err(|e| {
-            adapter_error(
-                "pseudonyms",
-                aws_sdk_secretsmanager::error::DisplayErrorContext(e),
-            )
-        })?;
+        .map_err(|e| adapter_error(port, aws_sdk_secretsmanager::error::DisplayErrorContext(e)))?;
     let value = output
         .secret_string()
-        .ok_or_else(|| adapter_error("pseudonyms", "the secret holds no string"))?;
-    config::check_pseudonym_key("EMMA_PSEUDONYM_KEY_SECRET_ARN", value)?;
+        .ok_or_else(|| adapter_error(port, "the secret holds no string"))?;
     Ok(value.as_bytes().to_vec())
 }
 

@@ -40,13 +40,14 @@ pub struct AwsSettings {
     pub endpoint: Option<String>,
 }
 
-/// Where the pseudonym key comes from.
+/// Where a secret (the pseudonym key, the OIDC client secret) comes from.
 #[derive(Debug, Clone)]
-pub enum PseudonymKey {
-    /// EMMA_PSEUDONYM_KEY: the key itself (local runs, tests).
+pub enum SecretSetting {
+    /// The secret itself, e.g. EMMA_PSEUDONYM_KEY (local runs, tests).
     Value(SecretString),
-    /// EMMA_PSEUDONYM_KEY_SECRET_ARN: a Secrets Manager secret read at
-    /// start-up, so the key never sits in the function's configuration.
+    /// A Secrets Manager secret read at start-up, e.g.
+    /// EMMA_PSEUDONYM_KEY_SECRET_ARN, so the secret never sits in the
+    /// function's configuration.
     SecretArn(String),
 }
 
@@ -66,7 +67,7 @@ pub struct Config {
     /// The key for keyed hashes of personal data. Required on AWS (as a
     /// Secrets Manager secret, or a value); generated and kept in the data
     /// folder locally.
-    pub pseudonym_key: Option<PseudonymKey>,
+    pub pseudonym_key: Option<SecretSetting>,
     /// "test", "prod" or "local" (EMMA_ENVIRONMENT).
     pub environment: String,
     /// The corporate identity provider, when configured (EMMA_OIDC_*).
@@ -82,6 +83,25 @@ pub struct OidcConfig {
     pub jwks_url: Url,
     pub tenant_claim: Option<String>,
     pub role_claim: Option<String>,
+    /// Browser sign-in (authorization code with PKCE), when its endpoints
+    /// are configured.
+    pub browser: Option<OidcBrowserConfig>,
+}
+
+/// The identity provider's endpoints and EMMA's client registration for
+/// browser sign-in. The redirect URI is EMMA_PUBLIC_URL +
+/// `/anmelden/sso/rueckkehr`.
+#[derive(Debug, Clone)]
+pub struct OidcBrowserConfig {
+    /// EMMA_OIDC_AUTHORIZATION_URL.
+    pub authorization_url: Url,
+    /// EMMA_OIDC_TOKEN_URL.
+    pub token_url: Url,
+    /// EMMA_OIDC_CLIENT_ID; the audience when unset.
+    pub client_id: String,
+    /// EMMA_OIDC_CLIENT_SECRET_ARN or EMMA_OIDC_CLIENT_SECRET; a public
+    /// client (PKCE alone) without.
+    pub client_secret: Option<SecretSetting>,
 }
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -149,10 +169,10 @@ impl Config {
             get("EMMA_PSEUDONYM_KEY_SECRET_ARN"),
             get("EMMA_PSEUDONYM_KEY"),
         ) {
-            (Some(arn), _) => Some(PseudonymKey::SecretArn(arn)),
+            (Some(arn), _) => Some(SecretSetting::SecretArn(arn)),
             (None, Some(value)) => {
                 check_pseudonym_key("EMMA_PSEUDONYM_KEY", &value)?;
-                Some(PseudonymKey::Value(SecretString::from(value)))
+                Some(SecretSetting::Value(SecretString::from(value)))
             }
             (None, None) => None,
         };
@@ -172,12 +192,15 @@ impl Config {
                     name: "EMMA_OIDC_JWKS_URL",
                     reason: format!("'{jwks_raw}' is not a URL ({e})"),
                 })?;
+                let audience = required_oidc(&get, "EMMA_OIDC_AUDIENCE")?;
+                let browser = oidc_browser(&get, &audience)?;
                 Some(OidcConfig {
                     issuer,
-                    audience: required_oidc(&get, "EMMA_OIDC_AUDIENCE")?,
+                    audience,
                     jwks_url,
                     tenant_claim: get("EMMA_OIDC_TENANT_CLAIM"),
                     role_claim: get("EMMA_OIDC_ROLE_CLAIM"),
+                    browser,
                 })
             }
         };
@@ -192,6 +215,55 @@ impl Config {
             oidc,
         })
     }
+}
+
+/// Browser sign-in needs both endpoints, or neither.
+fn oidc_browser(
+    get: &impl Fn(&str) -> Option<String>,
+    audience: &str,
+) -> Result<Option<OidcBrowserConfig>, ConfigError> {
+    let url = |name: &'static str| -> Result<Option<Url>, ConfigError> {
+        get(name)
+            .map(|raw| {
+                Url::parse(&raw).map_err(|e| ConfigError::Invalid {
+                    name,
+                    reason: format!("'{raw}' is not a URL ({e})"),
+                })
+            })
+            .transpose()
+    };
+    let authorization_url = url("EMMA_OIDC_AUTHORIZATION_URL")?;
+    let token_url = url("EMMA_OIDC_TOKEN_URL")?;
+    let (authorization_url, token_url) = match (authorization_url, token_url) {
+        (None, None) => return Ok(None),
+        (Some(a), Some(t)) => (a, t),
+        (Some(_), None) => {
+            return Err(ConfigError::Invalid {
+                name: "EMMA_OIDC_TOKEN_URL",
+                reason: "is needed when EMMA_OIDC_AUTHORIZATION_URL is set".to_owned(),
+            });
+        }
+        (None, Some(_)) => {
+            return Err(ConfigError::Invalid {
+                name: "EMMA_OIDC_AUTHORIZATION_URL",
+                reason: "is needed when EMMA_OIDC_TOKEN_URL is set".to_owned(),
+            });
+        }
+    };
+    let client_secret = match (
+        get("EMMA_OIDC_CLIENT_SECRET_ARN"),
+        get("EMMA_OIDC_CLIENT_SECRET"),
+    ) {
+        (Some(arn), _) => Some(SecretSetting::SecretArn(arn)),
+        (None, Some(value)) => Some(SecretSetting::Value(SecretString::from(value))),
+        (None, None) => None,
+    };
+    Ok(Some(OidcBrowserConfig {
+        authorization_url,
+        token_url,
+        client_id: get("EMMA_OIDC_CLIENT_ID").unwrap_or_else(|| audience.to_owned()),
+        client_secret,
+    }))
 }
 
 fn required_oidc(
@@ -274,6 +346,63 @@ mod tests {
         assert!(
             err.to_string()
                 .starts_with("EMMA_PSEUDONYM_KEY_SECRET_ARN (or EMMA_PSEUDONYM_KEY) is not set"),
+            "{err}"
+        );
+    }
+
+    const OIDC: [(&str, &str); 3] = [
+        ("EMMA_OIDC_ISSUER", "https://idp.example.test"),
+        ("EMMA_OIDC_AUDIENCE", "emma"),
+        ("EMMA_OIDC_JWKS_URL", "https://idp.example.test/keys"),
+    ];
+
+    #[test]
+    fn bearer_sso_alone_offers_no_browser_sign_in() {
+        let c = config(&OIDC).unwrap();
+        assert!(c.oidc.unwrap().browser.is_none());
+    }
+
+    #[test]
+    fn browser_sign_in_uses_the_audience_as_client_id_unless_told() {
+        let mut vars = OIDC.to_vec();
+        vars.push((
+            "EMMA_OIDC_AUTHORIZATION_URL",
+            "https://idp.example.test/auth",
+        ));
+        vars.push(("EMMA_OIDC_TOKEN_URL", "https://idp.example.test/token"));
+        let browser = config(&vars).unwrap().oidc.unwrap().browser.unwrap();
+        assert_eq!(browser.client_id, "emma");
+        assert!(browser.client_secret.is_none(), "a public client");
+
+        vars.push(("EMMA_OIDC_CLIENT_ID", "emma-web"));
+        vars.push(("EMMA_OIDC_CLIENT_SECRET_ARN", "arn:aws:secretsmanager:x"));
+        let browser = config(&vars).unwrap().oidc.unwrap().browser.unwrap();
+        assert_eq!(browser.client_id, "emma-web");
+        assert!(matches!(
+            browser.client_secret,
+            Some(SecretSetting::SecretArn(ref arn)) if arn == "arn:aws:secretsmanager:x"
+        ));
+    }
+
+    #[test]
+    fn one_browser_endpoint_without_the_other_names_the_missing_one() {
+        let mut vars = OIDC.to_vec();
+        vars.push((
+            "EMMA_OIDC_AUTHORIZATION_URL",
+            "https://idp.example.test/auth",
+        ));
+        let err = config(&vars).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("EMMA_OIDC_TOKEN_URL is not valid"),
+            "{err}"
+        );
+        let mut vars = OIDC.to_vec();
+        vars.push(("EMMA_OIDC_TOKEN_URL", "not a url"));
+        let err = config(&vars).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("EMMA_OIDC_TOKEN_URL is not valid"),
             "{err}"
         );
     }

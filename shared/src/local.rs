@@ -26,22 +26,12 @@ pub fn router(runtime: &Runtime) -> axum::Router {
     if let Some(blobs) = &runtime.local_blobs {
         router = router.merge(crate::adapters::fs_blobs::router(blobs.clone()));
     }
-    if let Some(issuer) = &runtime.dev_issuer {
-        router = router.merge(dev_issuer_router(issuer.clone()));
+    if let Some(issuer) = &runtime.dev_issuer
+        && let Ok(redirect) = crate::bootstrap::sso_redirect_uri(&runtime.config)
+    {
+        router = router.merge(crate::ui::dev_idp_routes(issuer.clone(), redirect));
     }
     router
-}
-
-/// The development issuer's key set, where a local OIDC client expects it.
-fn dev_issuer_router(issuer: std::sync::Arc<crate::auth::dev_issuer::DevIssuer>) -> axum::Router {
-    let path = format!("{}/jwks.json", crate::bootstrap::DEV_ISSUER_PATH);
-    axum::Router::new().route(
-        &path,
-        axum::routing::get(move || {
-            let issuer = issuer.clone();
-            async move { axum::Json(issuer.jwks()) }
-        }),
-    )
 }
 
 /// Serves EMMA on `listen` until `shutdown` completes.

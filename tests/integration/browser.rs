@@ -1,7 +1,8 @@
 //! The UI in a real browser: headless Chromium driven through ChromeDriver
 //! against EMMA on the local adapters, served on a 127.0.0.1 port — signing
 //! in, a wrong password, user administration by a tenant admin, a viewer
-//! kept out of it, and signing out.
+//! kept out of it, signing out, and single sign-on through the development
+//! identity provider.
 
 use emma::domain::Role;
 use emma_tests::app::TEST_PASSWORD;
@@ -218,5 +219,42 @@ async fn signing_out_ends_the_session_on_the_server() {
         browser.get_with_session("/api/auth/me", &session).await,
         StatusCode::UNAUTHORIZED,
         "the old session cookie no longer works"
+    );
+}
+
+#[tokio::test]
+async fn the_sso_button_signs_in_through_the_identity_provider_without_a_password() {
+    let browser = browser::start().await;
+    let tenant = create_tenant(&browser.app, "Sparkasse Musterstadt").await;
+    let admin = browser
+        .app
+        .create_user(Role::TenantAdmin, Some(&tenant))
+        .await;
+    browser.visit("/anmelden").await;
+
+    let button = browser.wait_for("a#sso").await;
+    assert_eq!(
+        button.text().await.expect("the button's text").trim(),
+        "Mit Unternehmenskonto anmelden"
+    );
+    button.click().await.expect("the SSO button clicks");
+    // The development issuer's page stands in for the central user
+    // management.
+    browser.wait_for_path("/dev-idp/authorize").await;
+    browser
+        .fill("form#dev-idp", "email", admin.email.as_str())
+        .await;
+    browser.submit("form#dev-idp").await;
+
+    browser.wait_for_path("/").await;
+    let links = nav_links(&browser).await;
+    assert!(
+        links.iter().any(|(_, href)| href == "/benutzer"),
+        "signed in as the tenant admin: {links:?}"
+    );
+    let session = browser.session_cookie().await.expect("a session cookie");
+    assert_eq!(
+        browser.get_with_session("/api/auth/me", &session).await,
+        StatusCode::OK
     );
 }

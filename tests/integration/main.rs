@@ -15,4 +15,5 @@ mod queue_conformance;
 mod sign_in;
 mod skeleton;
 mod sso;
+mod sso_browser;
 mod store_conformance;

@@ -530,7 +530,75 @@ async fn an_attacker_elsewhere_cannot_lock_the_owner_out(adapters: Adapters) {
     );
 }
 
+/// A sign-in attempt arriving from `ip`, as the server sees the peer.
+async fn sign_in_from(app: &TestApp, ip: &str, email: &str) -> Reply {
+    let mut request = http::Request::post("/api/auth/sign-in")
+        .header(http::header::CONTENT_TYPE, "application/json")
+        .body(axum::body::Body::from(
+            json!({ "email": email, "password": "daneben-daneben-daneben" }).to_string(),
+        ))
+        .unwrap();
+    let peer = std::net::SocketAddr::new(ip.parse().unwrap(), 40_000);
+    request
+        .extensions_mut()
+        .insert(axum::extract::ConnectInfo(peer));
+    app.anonymous().send(request).await
+}
+
+async fn the_audit_log_keeps_the_network_and_a_hash_of_the_ip_and_finds_a_known_address(
+    adapters: Adapters,
+) {
+    let app = spawn(adapters).await;
+    let tenant = create_tenant(&app, "Sparkasse Herkunft").await;
+    let user = app.create_user(Role::Editor, Some(&tenant)).await;
+    let office = "198.51.100.77";
+    let stranger = "2001:db8:5:6::9";
+    for ip in [office, stranger] {
+        let refused = sign_in_from(&app, ip, user.email.as_str()).await;
+        assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
+    }
+    let admin = app.signed_in(Role::TenantAdmin, Some(&tenant)).await;
+    let all = admin
+        .get(&format!("/api/tenants/{tenant}/audit?action=auth.sign_in"))
+        .await;
+    assert_eq!(all.status, StatusCode::OK, "{}", all.json);
+    let entries = all.json["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 2, "{}", all.json);
+    // Newest first: the stranger's attempt, then the office's.
+    assert_eq!(entries[0]["ip"]["network"], "2001:db8:5::/48");
+    assert_eq!(entries[1]["ip"]["network"], "198.51.100.0/24");
+    assert_ne!(entries[0]["ip"]["hash"], entries[1]["ip"]["hash"]);
+    let csv = admin
+        .get(&format!("/api/tenants/{tenant}/audit?format=csv"))
+        .await;
+    for text in [all.json.to_string(), String::from_utf8(csv.body).unwrap()] {
+        assert!(!text.contains(office), "no address in clear: {text}");
+        assert!(
+            !text.contains("2001:db8:5:6::9"),
+            "no address in clear: {text}"
+        );
+    }
+
+    // A known address finds its entries, and only those.
+    let found = admin
+        .get(&format!("/api/tenants/{tenant}/audit?ip={office}"))
+        .await;
+    let found = found.json["entries"].as_array().unwrap().clone();
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0]["ip"]["network"], "198.51.100.0/24");
+    let none = admin
+        .get(&format!("/api/tenants/{tenant}/audit?ip=198.51.100.78"))
+        .await;
+    assert_eq!(none.json["entries"].as_array().unwrap().len(), 0);
+    let bad = admin
+        .get(&format!("/api/tenants/{tenant}/audit?ip=not-an-address"))
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert_eq!(bad.json["field"], "ip", "{}", bad.json);
+}
+
 emma_tests::on_both_adapter_sets!(
+    the_audit_log_keeps_the_network_and_a_hash_of_the_ip_and_finds_a_known_address,
     an_attacker_elsewhere_cannot_lock_the_owner_out,
     the_right_password_gives_a_session_cookie_that_works,
     a_wrong_password_is_refused_and_audited_without_the_address,

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use emma::auth::dev_issuer::DevIssuer;
 use emma::auth::oidc::{JwksSource, OidcVerifier};
+use emma::auth::oidc_client::{SsoClient, SsoClientSettings, TokenEndpoint};
 use emma::bootstrap::{self, Runtime};
 use emma::config::Config;
 use emma::domain::{EmailAddress, PersonName, Role, TenantId, User};
@@ -236,6 +237,20 @@ async fn spawn_cloud(clock: Arc<dyn Clock>) -> TestApp {
     )
     .expect("a verifier");
     runtime.app.oidc = Some(Arc::new(verifier));
+    // Browser sign-in goes to the same issuer, whose pages the router
+    // serves as locally.
+    let client = SsoClient::new(
+        SsoClientSettings {
+            authorization_url: "http://127.0.0.1:9/dev-idp/authorize".parse().unwrap(),
+            client_id: issuer.audience().to_owned(),
+            redirect_uri: emma::bootstrap::sso_redirect_uri(&runtime.config)
+                .expect("a redirect URI"),
+        },
+        issuer.clone() as Arc<dyn TokenEndpoint>,
+    )
+    .expect("a browser sign-in client");
+    runtime.app.sso_client = Some(Arc::new(client));
+    runtime.dev_issuer = Some(issuer.clone());
     TestApp {
         runtime,
         dev_issuer: issuer,

@@ -46,6 +46,44 @@ pub async fn get_limited(
     if !status.is_success() {
         return Err(FetchError::Unavailable(format!("HTTP {status}")));
     }
+    read_limited(&mut response, max_bytes).await
+}
+
+/// POSTs a form (`application/x-www-form-urlencoded`) with an optional
+/// `Authorization` header and returns the status and the body, whatever
+/// the status, refusing any body over `max_bytes`.
+pub async fn post_form_limited(
+    client: &reqwest::Client,
+    url: &Url,
+    form: String,
+    authorization: Option<&str>,
+    max_bytes: usize,
+) -> Result<(reqwest::StatusCode, Vec<u8>), FetchError> {
+    let mut request = client
+        .post(url.clone())
+        .header(
+            reqwest::header::CONTENT_TYPE,
+            "application/x-www-form-urlencoded",
+        )
+        .header(reqwest::header::ACCEPT, "application/json")
+        .body(form);
+    if let Some(authorization) = authorization {
+        request = request.header(reqwest::header::AUTHORIZATION, authorization);
+    }
+    let mut response = request
+        .send()
+        .await
+        .map_err(|e| FetchError::Unavailable(e.without_url().to_string()))?;
+    let status = response.status();
+    let body = read_limited(&mut response, max_bytes).await?;
+    Ok((status, body))
+}
+
+/// Reads the body, stopping as soon as it passes `max_bytes`.
+async fn read_limited(
+    response: &mut reqwest::Response,
+    max_bytes: usize,
+) -> Result<Vec<u8>, FetchError> {
     if response
         .content_length()
         .is_some_and(|n| n > max_bytes as u64)
@@ -53,7 +91,11 @@ pub async fn get_limited(
         return Err(FetchError::TooLarge(max_bytes));
     }
     let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(unavailable)? {
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| FetchError::Unavailable(e.without_url().to_string()))?
+    {
         if body.len() + chunk.len() > max_bytes {
             return Err(FetchError::TooLarge(max_bytes));
         }

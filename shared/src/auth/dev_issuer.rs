@@ -3,10 +3,12 @@
 //! can be exercised without an external identity provider. Not for
 //! production use.
 
+use std::collections::HashMap;
 use std::fs::{self, OpenOptions};
 use std::io::{self, Write};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair};
@@ -19,11 +21,17 @@ use serde_json::{Map, Value, json};
 use url::Url;
 
 use super::oidc::{DEFAULT_ROLE_CLAIM, DEFAULT_TENANT_CLAIM, JwksSource, OidcError, OidcSettings};
+use super::oidc_client::{AuthorizationRequest, CodeGrant, TokenEndpoint, code_challenge};
+use crate::ports::clock::{Clock, SystemClock};
 
 /// The audience of the development issuer's tokens.
 pub const DEV_AUDIENCE: &str = "emma-local";
 /// The key's file name in the data folder (PKCS#8 DER, mode 0600).
 pub const KEY_FILE: &str = "oidc-dev-issuer.p8";
+/// An authorization code is good for this long, and once.
+const CODE_TTL: TimeDelta = TimeDelta::seconds(60);
+/// At most this many codes wait to be redeemed; older ones are dropped.
+const MAX_PENDING_CODES: usize = 1000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DevIssuerError {
@@ -35,6 +43,8 @@ pub enum DevIssuerError {
     KeyGeneration,
     #[error("the development issuer could not sign a token: {0}")]
     Signing(String),
+    #[error("the authorization request is not acceptable: {0}")]
+    BadRequest(&'static str),
 }
 
 /// What a minted token says about its bearer.
@@ -49,6 +59,8 @@ pub struct DevClaims {
     pub role: Option<String>,
     /// Defaults to the issuer's audience.
     pub audience: Option<String>,
+    /// The nonce of the sign-in an ID token answers.
+    pub nonce: Option<String>,
     pub ttl: TimeDelta,
 }
 
@@ -62,17 +74,30 @@ impl DevClaims {
             tenant: None,
             role: None,
             audience: None,
+            nonce: None,
             ttl: TimeDelta::hours(1),
         }
     }
 }
 
-/// The development issuer: one ES256 key, kept across restarts.
+/// The development issuer: one ES256 key, kept across restarts, and the
+/// authorization codes it has handed out (in memory, single use).
 pub struct DevIssuer {
     issuer: Url,
     kid: String,
     jwk: Jwk,
     key: EncodingKey,
+    clock: Arc<dyn Clock>,
+    codes: Mutex<HashMap<String, IssuedCode>>,
+}
+
+/// What an authorization code stands for until it is redeemed.
+struct IssuedCode {
+    claims: DevClaims,
+    client_id: String,
+    redirect_uri: String,
+    code_challenge: String,
+    expires_at: DateTime<Utc>,
 }
 
 impl std::fmt::Debug for DevIssuer {
@@ -113,7 +138,80 @@ impl DevIssuer {
             kid,
             jwk,
             key: EncodingKey::from_ec_der(&pkcs8),
+            clock: Arc::new(SystemClock),
+            codes: Mutex::new(HashMap::new()),
         })
+    }
+
+    /// The issuer with `clock` for token times and code expiry.
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Checks an authorization request (code flow, S256 challenge, a nonce,
+    /// a redirect back to `expected_redirect`) and hands out a single-use
+    /// code for `claims`, which the ID token will carry.
+    pub fn issue_code(
+        &self,
+        request: &AuthorizationRequest,
+        expected_redirect: &Url,
+        mut claims: DevClaims,
+    ) -> Result<String, DevIssuerError> {
+        Self::check_request(request, expected_redirect)?;
+        claims.audience = Some(request.client_id.clone());
+        claims.nonce = Some(request.nonce.clone());
+        claims.ttl = TimeDelta::minutes(5);
+        let mut bytes = [0u8; 32];
+        aws_lc_rs::rand::fill(&mut bytes).map_err(|_| DevIssuerError::KeyGeneration)?;
+        let code = URL_SAFE_NO_PAD.encode(bytes);
+        let now = self.clock.now();
+        let mut codes = self.codes.lock().expect("the code table is never poisoned");
+        codes.retain(|_, c| c.expires_at > now);
+        if codes.len() >= MAX_PENDING_CODES {
+            return Err(DevIssuerError::BadRequest("too many sign-ins at once"));
+        }
+        codes.insert(
+            code.clone(),
+            IssuedCode {
+                claims,
+                client_id: request.client_id.clone(),
+                redirect_uri: request.redirect_uri.clone(),
+                code_challenge: request.code_challenge.clone(),
+                expires_at: now + CODE_TTL,
+            },
+        );
+        Ok(code)
+    }
+
+    /// Checks an authorization request: the code flow, this issuer's
+    /// client, the registered redirect, the openid scope, an S256 code
+    /// challenge, a state and a nonce.
+    pub fn check_request(
+        request: &AuthorizationRequest,
+        expected_redirect: &Url,
+    ) -> Result<(), DevIssuerError> {
+        if request.response_type != "code" {
+            return Err(DevIssuerError::BadRequest("response_type must be code"));
+        }
+        if request.client_id != DEV_AUDIENCE {
+            return Err(DevIssuerError::BadRequest("unknown client_id"));
+        }
+        if request.redirect_uri != expected_redirect.as_str() {
+            return Err(DevIssuerError::BadRequest("redirect_uri is not registered"));
+        }
+        if !request.scope.split(' ').any(|s| s == "openid") {
+            return Err(DevIssuerError::BadRequest("scope must include openid"));
+        }
+        if request.code_challenge_method != "S256" || request.code_challenge.len() != 43 {
+            return Err(DevIssuerError::BadRequest(
+                "an S256 code_challenge is required",
+            ));
+        }
+        if request.nonce.is_empty() || request.state.is_empty() {
+            return Err(DevIssuerError::BadRequest("state and nonce are required"));
+        }
+        Ok(())
     }
 
     /// The tokens' `iss`.
@@ -164,6 +262,7 @@ impl DevIssuer {
         let optional = [
             ("email", claims.email),
             ("name", claims.name),
+            ("nonce", claims.nonce),
             (DEFAULT_TENANT_CLAIM, claims.tenant),
             (DEFAULT_ROLE_CLAIM, claims.role),
         ];
@@ -185,6 +284,41 @@ impl DevIssuer {
 impl JwksSource for DevIssuer {
     async fn fetch(&self, _url: &Url) -> Result<JwkSet, OidcError> {
         Ok(self.jwks())
+    }
+}
+
+/// The token endpoint: a code is redeemed once, by the client it was issued
+/// to, with the same redirect and the verifier of its challenge.
+#[async_trait]
+impl TokenEndpoint for DevIssuer {
+    async fn redeem(&self, grant: &CodeGrant) -> Result<String, OidcError> {
+        let issued = self
+            .codes
+            .lock()
+            .expect("the code table is never poisoned")
+            .remove(&grant.code);
+        let refused = |reason: &str| Err(OidcError::CodeRefused(reason.to_owned()));
+        let Some(issued) = issued else {
+            return refused("invalid_grant");
+        };
+        let now = self.clock.now();
+        if issued.expires_at <= now
+            || issued.client_id != grant.client_id
+            || issued.redirect_uri != grant.redirect_uri
+        {
+            return refused("invalid_grant");
+        }
+        let challenge = code_challenge(&grant.code_verifier);
+        if aws_lc_rs::constant_time::verify_slices_are_equal(
+            challenge.as_bytes(),
+            issued.code_challenge.as_bytes(),
+        )
+        .is_err()
+        {
+            return refused("invalid_grant");
+        }
+        self.mint(issued.claims, now)
+            .map_err(|e| OidcError::TokenEndpointUnavailable(e.to_string()))
     }
 }
 
@@ -465,5 +599,164 @@ mod tests {
         let settings = issuer.oidc_settings(jwks_url());
         assert_eq!(settings.issuer, issuer.issuer());
         assert_eq!(settings.audience, "emma-local");
+    }
+
+    mod code_flow {
+        use super::*;
+        use crate::auth::oidc_client::PendingSignIn;
+
+        fn redirect() -> Url {
+            Url::parse("http://127.0.0.1:8080/anmelden/sso/rueckkehr").unwrap()
+        }
+
+        fn request_for(pending: &PendingSignIn) -> AuthorizationRequest {
+            AuthorizationRequest {
+                response_type: "code".into(),
+                client_id: DEV_AUDIENCE.into(),
+                redirect_uri: redirect().to_string(),
+                scope: "openid email profile".into(),
+                state: pending.state.clone(),
+                nonce: pending.nonce.clone(),
+                code_challenge: code_challenge(&pending.code_verifier),
+                code_challenge_method: "S256".into(),
+            }
+        }
+
+        fn grant(code: &str, pending: &PendingSignIn) -> CodeGrant {
+            CodeGrant {
+                code: code.into(),
+                redirect_uri: redirect().to_string(),
+                client_id: DEV_AUDIENCE.into(),
+                code_verifier: pending.code_verifier.clone(),
+            }
+        }
+
+        /// An issuer on a manual clock, and a verifier trusting it.
+        fn setup(dir: &Path) -> (Arc<DevIssuer>, OidcVerifier, ManualClock) {
+            let clock = ManualClock::new(start());
+            let issuer =
+                Arc::new(issuer_in(dir).with_clock(Arc::new(clock.clone()) as Arc<dyn Clock>));
+            let verifier = OidcVerifier::new(
+                issuer.oidc_settings(jwks_url()),
+                issuer.clone() as Arc<dyn JwksSource>,
+                Arc::new(clock.clone()),
+            )
+            .unwrap();
+            (issuer, verifier, clock)
+        }
+
+        #[tokio::test]
+        async fn a_code_redeemed_with_its_verifier_yields_an_id_token_for_the_nonce() {
+            let dir = tempfile::tempdir().unwrap();
+            let (issuer, verifier, _) = setup(dir.path());
+            let pending = PendingSignIn::generate();
+            let code = issuer
+                .issue_code(&request_for(&pending), &redirect(), full_claims())
+                .unwrap();
+
+            let id_token = issuer.redeem(&grant(&code, &pending)).await.unwrap();
+
+            let verified = verifier
+                .verify_id_token(&id_token, DEV_AUDIENCE, &pending.nonce)
+                .await
+                .unwrap();
+            assert_eq!(verified.subject, "dev-erika");
+            assert_eq!(verified.email.as_deref(), Some("erika.muster@example.test"));
+            assert_eq!(
+                verifier
+                    .verify_id_token(&id_token, DEV_AUDIENCE, "another nonce")
+                    .await,
+                Err(OidcError::WrongNonce)
+            );
+        }
+
+        #[tokio::test]
+        async fn a_code_is_good_once() {
+            let dir = tempfile::tempdir().unwrap();
+            let (issuer, _, _) = setup(dir.path());
+            let pending = PendingSignIn::generate();
+            let code = issuer
+                .issue_code(&request_for(&pending), &redirect(), full_claims())
+                .unwrap();
+
+            issuer.redeem(&grant(&code, &pending)).await.unwrap();
+
+            assert_eq!(
+                issuer.redeem(&grant(&code, &pending)).await,
+                Err(OidcError::CodeRefused("invalid_grant".into()))
+            );
+        }
+
+        #[tokio::test]
+        async fn a_wrong_verifier_redirect_or_client_burns_the_code() {
+            let dir = tempfile::tempdir().unwrap();
+            let (issuer, _, _) = setup(dir.path());
+            let pending = PendingSignIn::generate();
+            let other = PendingSignIn::generate();
+            type Spoil = fn(&mut CodeGrant, &PendingSignIn);
+            let spoilers: [Spoil; 3] = [
+                |g, other| g.code_verifier = other.code_verifier.clone(),
+                |g, _| g.redirect_uri = "http://127.0.0.1:9/elsewhere".into(),
+                |g, _| g.client_id = "another-client".into(),
+            ];
+            for spoil in spoilers {
+                let code = issuer
+                    .issue_code(&request_for(&pending), &redirect(), full_claims())
+                    .unwrap();
+                let mut wrong = grant(&code, &pending);
+                spoil(&mut wrong, &other);
+
+                assert_eq!(
+                    issuer.redeem(&wrong).await,
+                    Err(OidcError::CodeRefused("invalid_grant".into()))
+                );
+                assert!(
+                    issuer.redeem(&grant(&code, &pending)).await.is_err(),
+                    "a failed redemption burns the code"
+                );
+            }
+        }
+
+        #[tokio::test]
+        async fn a_code_expires_after_a_minute() {
+            let dir = tempfile::tempdir().unwrap();
+            let (issuer, _, clock) = setup(dir.path());
+            let pending = PendingSignIn::generate();
+            let code = issuer
+                .issue_code(&request_for(&pending), &redirect(), full_claims())
+                .unwrap();
+
+            clock.advance(TimeDelta::seconds(61));
+
+            assert!(issuer.redeem(&grant(&code, &pending)).await.is_err());
+        }
+
+        #[test]
+        fn requests_without_pkce_s256_a_nonce_or_the_registered_redirect_are_refused() {
+            let dir = tempfile::tempdir().unwrap();
+            let (issuer, _, _) = setup(dir.path());
+            let pending = PendingSignIn::generate();
+            type Spoil = fn(&mut AuthorizationRequest);
+            let spoilers: [Spoil; 7] = [
+                |r| r.response_type = "token".into(),
+                |r| r.client_id = "another-client".into(),
+                |r| r.redirect_uri = "http://evil.example/cb".into(),
+                |r| r.scope = "email".into(),
+                |r| r.code_challenge_method = "plain".into(),
+                |r| r.code_challenge.clear(),
+                |r| r.nonce.clear(),
+            ];
+            for spoil in spoilers {
+                let mut request = request_for(&pending);
+                spoil(&mut request);
+                assert!(
+                    matches!(
+                        issuer.issue_code(&request, &redirect(), full_claims()),
+                        Err(DevIssuerError::BadRequest(_))
+                    ),
+                    "{request:?}"
+                );
+            }
+        }
     }
 }

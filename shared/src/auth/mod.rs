@@ -5,6 +5,7 @@
 
 pub mod dev_issuer;
 pub mod oidc;
+pub mod oidc_client;
 pub mod password;
 pub mod throttle;
 pub mod totp;

@@ -113,13 +113,24 @@ pub enum OidcError {
     ClaimNotAString(String),
     #[error("the issuer's key set is unavailable: {0}")]
     JwksUnavailable(String),
+    #[error("the ID token's nonce is not the one this sign-in sent")]
+    WrongNonce,
+    #[error("the ID token names several audiences but not this client as its authorized party")]
+    WrongAuthorizedParty,
+    #[error("the identity provider refused the authorization code: {0}")]
+    CodeRefused(String),
+    #[error("the identity provider's token endpoint is unavailable: {0}")]
+    TokenEndpointUnavailable(String),
 }
 
 impl OidcError {
     /// Whether the token itself was refused (401), as opposed to the
     /// verifier being unable to decide (settings, key set unreachable).
     pub fn is_refusal(&self) -> bool {
-        !matches!(self, Self::InvalidSettings(_) | Self::JwksUnavailable(_))
+        !matches!(
+            self,
+            Self::InvalidSettings(_) | Self::JwksUnavailable(_) | Self::TokenEndpointUnavailable(_)
+        )
     }
 }
 
@@ -371,6 +382,40 @@ impl OidcVerifier {
 
     /// Checks a bearer token and answers what it says about its bearer.
     pub async fn verify(&self, token: &str) -> Result<VerifiedToken, OidcError> {
+        let claims = self.verified_claims(token).await?;
+        self.check_claims(&claims, &self.settings.audience)
+    }
+
+    /// Checks an ID token from the authorization-code flow: as a bearer
+    /// token, but meant for `client_id` (and, among several audiences,
+    /// authorized for it) and carrying the `nonce` this sign-in sent.
+    pub async fn verify_id_token(
+        &self,
+        token: &str,
+        client_id: &str,
+        nonce: &str,
+    ) -> Result<VerifiedToken, OidcError> {
+        let claims = self.verified_claims(token).await?;
+        let verified = self.check_claims(&claims, client_id)?;
+        if let Some(Value::Array(auds)) = claims.get("aud")
+            && auds.len() > 1
+            && claims.get("azp").and_then(Value::as_str) != Some(client_id)
+        {
+            return Err(OidcError::WrongAuthorizedParty);
+        }
+        let sent = claims.get("nonce").and_then(Value::as_str).unwrap_or("");
+        let matches = !sent.is_empty()
+            && aws_lc_rs::constant_time::verify_slices_are_equal(sent.as_bytes(), nonce.as_bytes())
+                .is_ok();
+        if !matches {
+            return Err(OidcError::WrongNonce);
+        }
+        Ok(verified)
+    }
+
+    /// The claims of a token whose signature holds with one of the
+    /// issuer's keys; nothing in them is checked yet.
+    async fn verified_claims(&self, token: &str) -> Result<Map<String, Value>, OidcError> {
         let parts = split(token)?;
         // The header is untrusted: it may only narrow, never choose, the
         // algorithm. Anything but RS256 and ES256 is refused before a key is
@@ -403,14 +448,17 @@ impl OidcVerifier {
         if !valid {
             return Err(OidcError::BadSignature);
         }
-        self.check_claims(&parts.claims)
+        Ok(parts.claims)
     }
 
-    fn check_claims(&self, claims: &Map<String, Value>) -> Result<VerifiedToken, OidcError> {
+    fn check_claims(
+        &self,
+        claims: &Map<String, Value>,
+        audience: &str,
+    ) -> Result<VerifiedToken, OidcError> {
         if claims.get("iss").and_then(Value::as_str) != Some(self.settings.issuer.as_str()) {
             return Err(OidcError::WrongIssuer);
         }
-        let audience = self.settings.audience.as_str();
         let for_us = match claims.get("aud") {
             Some(Value::String(aud)) => aud == audience,
             Some(Value::Array(auds)) => auds.iter().any(|a| a.as_str() == Some(audience)),

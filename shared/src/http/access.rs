@@ -17,7 +17,7 @@ use crate::App;
 use crate::domain::{Credential, Permission, Principal, Role, TenantId};
 use crate::services::api_keys;
 use crate::services::audit::{self, Actor, AuditEntry, Outcome};
-use crate::services::sessions::{self, SessionToken};
+use crate::services::sessions::{self, SessionToken, SignInMethod};
 use crate::services::sso::{self, SsoError};
 use crate::services::users::UserError;
 
@@ -190,6 +190,10 @@ pub static ROUTES: &[RouteAccess] = &[
     // Sign-in writes its own audit entries, also for unknown accounts.
     route(Method::POST, "/anmelden", Public, None),
     route(Method::GET, "/sprache", Public, None),
+    // Single sign-on through the identity provider: off to it, and back
+    // (the return writes its own audit entries).
+    route(Method::GET, "/anmelden/sso", Public, None),
+    route(Method::GET, "/anmelden/sso/rueckkehr", Public, None),
     // Forgotten password: the request form and the page the e-mailed link
     // opens (both write their own audit entries).
     route(Method::GET, "/kennwort-vergessen", Public, None),
@@ -622,20 +626,23 @@ async fn authenticate(
         UserError::Store(s) => ApiError::from(s),
         other => ApiError::Internal(other.to_string()),
     })?;
-    let Some((_, user, tenant)) = resolved else {
+    let Some((session, user, tenant)) = resolved else {
         return Ok(None);
     };
     // A tenant that requires a second factor lets a user without one do
-    // nothing but set it up.
-    let must_set_up_second_factor =
-        user.second_factor.is_none() && tenant.is_some_and(|t| t.settings.require_second_factor);
+    // nothing but set it up. Who signed in through the identity provider
+    // passed its policy instead, and used no password of EMMA's.
+    let by_password = session.method == SignInMethod::Password;
+    let must_set_up_second_factor = by_password
+        && user.second_factor.is_none()
+        && tenant.is_some_and(|t| t.settings.require_second_factor);
     Ok(Some(Principal {
         user_id: user.id,
         role: user.role,
         tenant: user.tenant.clone(),
         email_hash: Some(app.pseudonyms.email(&user.email)),
         credential: Credential::Session,
-        must_change_password: user.must_change_password,
+        must_change_password: by_password && user.must_change_password,
         must_set_up_second_factor,
         api_key_id: None,
     }))
@@ -662,7 +669,7 @@ fn audit_entry(
         },
         action,
     );
-    entry.ip = ip.map(|ip| ip.to_string());
+    entry.ip = crate::services::audit::IpTrace::of_optional(app, ip);
     entry.object = object;
     entry
 }

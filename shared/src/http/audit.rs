@@ -28,6 +28,9 @@ pub struct AuditParams {
     pub action: Option<String>,
     /// `success`, `denied` or `failed`.
     pub outcome: Option<String>,
+    /// Only requests from this IPv4 or IPv6 address (matched by its keyed
+    /// hash: the log keeps no addresses).
+    pub ip: Option<String>,
     /// 1 to 500; 100 when absent.
     pub limit: Option<String>,
     pub cursor: Option<String>,
@@ -41,7 +44,7 @@ pub struct AuditPage {
     pub next_cursor: Option<String>,
 }
 
-fn parse(params: &AuditParams) -> Result<(Filter, u32, bool), ApiError> {
+fn parse(app: &App, params: &AuditParams) -> Result<(Filter, u32, bool), ApiError> {
     let outcome = match params.outcome.as_deref() {
         None => None,
         Some("success") => Some(Outcome::Success),
@@ -67,9 +70,18 @@ fn parse(params: &AuditParams) -> Result<(Filter, u32, bool), ApiError> {
         Some("csv") => true,
         Some(_) => return Err(ApiError::bad_request("format", "json or csv")),
     };
+    let ip_hash = match params.ip.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(raw) => Some(audit::ip_hash(
+            &app.pseudonyms,
+            raw.parse()
+                .map_err(|_| ApiError::bad_request("ip", "an IPv4 or IPv6 address"))?,
+        )),
+    };
     let filter = Filter {
         action_prefix: params.action.clone(),
         outcome,
+        ip_hash,
     };
     Ok((filter, limit, csv))
 }
@@ -79,7 +91,7 @@ async fn answer(
     scope: Option<&TenantId>,
     params: AuditParams,
 ) -> Result<Response, ApiError> {
-    let (filter, limit, csv) = parse(&params)?;
+    let (filter, limit, csv) = parse(app, &params)?;
     let cursor = params.cursor.map(Cursor::from_client);
     let (entries, next) = audit::list(app, scope, &filter, limit, cursor).await?;
     if csv {
@@ -121,7 +133,8 @@ pub fn to_csv(entries: &[AuditEntry]) -> Result<Vec<u8>, ApiError> {
                 "Rolle",
                 "Adresse (Hash)",
                 "API-Schlüssel",
-                "IP",
+                "IP-Netz",
+                "IP-Adresse (Hash)",
             ])
             .map_err(internal)?;
         for e in entries {
@@ -142,7 +155,10 @@ pub fn to_csv(entries: &[AuditEntry]) -> Result<Vec<u8>, ApiError> {
                     .unwrap_or_default(),
                 e.actor.email_hash.clone().unwrap_or_default(),
                 e.actor.api_key_id.clone().unwrap_or_default(),
-                e.ip.clone().unwrap_or_default(),
+                e.ip.as_ref()
+                    .map(|ip| ip.network.clone())
+                    .unwrap_or_default(),
+                e.ip.as_ref().map(|ip| ip.hash.clone()).unwrap_or_default(),
             ];
             writer
                 .write_record(row.iter().map(|cell| excel_safe(cell)))

@@ -277,7 +277,7 @@ async fn request_password_reset(
     access::ClientIp(ip): access::ClientIp,
     ApiJson(body): ApiJson<ResetRequest>,
 ) -> Result<StatusCode, ApiError> {
-    account::request_reset(&app, &body.email, ip.map(|ip| ip.to_string()))
+    account::request_reset(&app, &body.email, ip)
         .await
         .map_err(account_error)?;
     Ok(StatusCode::ACCEPTED)

@@ -217,13 +217,17 @@ fn token_hash(token: &str) -> String {
 /// the lookup and the mail happen later, in the send worker (a job on the
 /// queue carrying only the address's keyed hash), so neither the answer
 /// nor its timing tells whether the address has an account.
-pub async fn request_reset(app: &App, email: &str, ip: Option<String>) -> Result<(), AccountError> {
+pub async fn request_reset(
+    app: &App,
+    email: &str,
+    ip: Option<std::net::IpAddr>,
+) -> Result<(), AccountError> {
     let Ok(email) = EmailAddress::parse(email) else {
         return Ok(());
     };
     let job = crate::services::jobs::Job::PasswordLink {
         email_hash: app.pseudonyms.email(&email),
-        ip,
+        ip: audit::IpTrace::of_optional(app, ip),
     };
     if let Err(e) = app
         .jobs
@@ -240,7 +244,7 @@ pub async fn request_reset(app: &App, email: &str, ip: Option<String>) -> Result
 pub async fn send_reset_link_for(
     app: &App,
     email_hash: &str,
-    ip: Option<String>,
+    ip: Option<audit::IpTrace>,
 ) -> Result<(), AccountError> {
     let mut entry = AuditEntry::new(
         app,

@@ -363,7 +363,7 @@ pub async fn principal(
             ..Actor::default()
         };
         let mut entry = AuditEntry::new(app, None, actor, "auth.api_key");
-        entry.ip = ip.map(|ip| ip.to_string());
+        entry.ip = crate::services::audit::IpTrace::of_optional(app, ip);
         entry.outcome = Outcome::Denied;
         audit::record_or_log(app, &entry).await;
     }

@@ -3,12 +3,15 @@
 //! from where, and how it ended, denials and failed sign-ins included.
 //! Addresses appear only as keyed hashes.
 
+use std::net::IpAddr;
+
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::App;
 use crate::domain::{Role, TenantId, UserId};
 use crate::ports::store::{Cursor, Item, PutCondition, Query, StoreError, keys};
+use crate::telemetry::Pseudonymizer;
 
 /// How long entries are kept when the tenant has not chosen otherwise.
 pub const DEFAULT_RETENTION_DAYS: i64 = 365;
@@ -49,8 +52,55 @@ pub struct AuditEntry {
     pub action: String,
     /// The object acted on, e.g. a contact or user id.
     pub object: Option<String>,
-    pub ip: Option<String>,
+    /// Where the request came from, pseudonymised.
+    pub ip: Option<IpTrace>,
     pub outcome: Outcome,
+}
+
+/// Where a request came from, pseudonymised like the addresses: its
+/// network in clear (IPv4 /24, IPv6 /48), enough to tell the institute's
+/// own network from a stranger's, and a keyed hash of the whole address,
+/// enough to find the entries of one address known from elsewhere (the
+/// log's filter hashes it the same way). The address itself is not kept.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct IpTrace {
+    /// e.g. `203.0.113.0/24` or `2001:db8:1::/48`.
+    pub network: String,
+    pub hash: String,
+}
+
+impl IpTrace {
+    pub fn of(app: &App, ip: IpAddr) -> Self {
+        Self {
+            network: Self::network_of(ip),
+            hash: ip_hash(&app.pseudonyms, ip),
+        }
+    }
+
+    /// The network kept in clear: IPv4 /24, IPv6 /48.
+    fn network_of(ip: IpAddr) -> String {
+        match ip.to_canonical() {
+            IpAddr::V4(v4) => {
+                let [a, b, c, _] = v4.octets();
+                format!("{a}.{b}.{c}.0/24")
+            }
+            IpAddr::V6(v6) => {
+                let s = v6.segments();
+                let net = std::net::Ipv6Addr::new(s[0], s[1], s[2], 0, 0, 0, 0, 0);
+                format!("{net}/48")
+            }
+        }
+    }
+
+    /// The trace of `ip`, if known.
+    pub fn of_optional(app: &App, ip: Option<IpAddr>) -> Option<Self> {
+        ip.map(|ip| Self::of(app, ip))
+    }
+}
+
+/// The keyed hash of a whole address, as entries and filters carry it.
+pub fn ip_hash(pseudonyms: &Pseudonymizer, ip: IpAddr) -> String {
+    pseudonyms.hash(&format!("audit-ip:{}", ip.to_canonical()))
 }
 
 impl AuditEntry {
@@ -102,6 +152,8 @@ pub struct Filter {
     /// Only actions starting with this, e.g. `user.`.
     pub action_prefix: Option<String>,
     pub outcome: Option<Outcome>,
+    /// Only requests from this address (its keyed hash, see [`ip_hash`]).
+    pub ip_hash: Option<String>,
 }
 
 /// One page of the tenant's (or the platform's) log, newest first.
@@ -132,7 +184,11 @@ pub async fn list(
                 .as_deref()
                 .is_none_or(|p| entry.action.starts_with(p));
             let outcome_ok = filter.outcome.is_none_or(|o| entry.outcome == o);
-            if action_ok && outcome_ok {
+            let ip_ok = filter
+                .ip_hash
+                .as_deref()
+                .is_none_or(|h| entry.ip.as_ref().is_some_and(|ip| ip.hash == h));
+            if action_ok && outcome_ok && ip_ok {
                 entries.push(entry);
             }
         }
@@ -140,5 +196,40 @@ pub async fn list(
             Some(next) if entries.len() < limit as usize => cursor = Some(next),
             next => return Ok((entries, next)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn trace(ip: &str) -> (String, String) {
+        let pseudonyms = Pseudonymizer::new(b"a key of at least thirty-two bytes!!");
+        let ip: IpAddr = ip.parse().unwrap();
+        (IpTrace::network_of(ip), ip_hash(&pseudonyms, ip))
+    }
+
+    #[test]
+    fn an_ipv4_address_keeps_its_slash_24_network() {
+        assert_eq!(trace("203.0.113.200").0, "203.0.113.0/24");
+    }
+
+    #[test]
+    fn an_ipv6_address_keeps_its_slash_48_network() {
+        assert_eq!(trace("2001:db8:1:2:3::4").0, "2001:db8:1::/48");
+    }
+
+    #[test]
+    fn an_ipv4_mapped_ipv6_address_is_the_ipv4_address() {
+        assert_eq!(trace("::ffff:203.0.113.200"), trace("203.0.113.200"));
+    }
+
+    #[test]
+    fn addresses_of_one_network_differ_in_their_hash() {
+        let (net_a, hash_a) = trace("203.0.113.1");
+        let (net_b, hash_b) = trace("203.0.113.2");
+        assert_eq!(net_a, net_b);
+        assert_ne!(hash_a, hash_b);
+        assert!(!hash_a.contains("203.0.113"));
     }
 }

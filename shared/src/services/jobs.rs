@@ -24,7 +24,8 @@ pub enum Job {
     /// hash), if there is one.
     PasswordLink {
         email_hash: String,
-        ip: Option<String>,
+        /// Where the request came from, already pseudonymised.
+        ip: Option<crate::services::audit::IpTrace>,
     },
 }
 

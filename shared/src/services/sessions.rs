@@ -65,6 +65,21 @@ pub struct Session {
     /// The user's session epoch when it started (see `User::session_epoch`).
     #[serde(default)]
     pub epoch: u32,
+    /// How the user proved who they are.
+    #[serde(default)]
+    pub method: SignInMethod,
+}
+
+/// How a session's user signed in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SignInMethod {
+    /// EMMA's password (and second factor, where set up).
+    #[default]
+    Password,
+    /// The identity provider, whose own policy (e.g. its second factor)
+    /// applies instead of EMMA's password rules.
+    Sso,
 }
 
 impl Session {
@@ -73,8 +88,17 @@ impl Session {
     }
 }
 
-/// Starts a session for a user who has just signed in.
+/// Starts a session for a user who has just signed in with their password.
 pub async fn start(app: &App, user: &User) -> Result<(SessionToken, Session), StoreError> {
+    start_as(app, user, SignInMethod::Password).await
+}
+
+/// Starts a session for a user who has just signed in by `method`.
+pub async fn start_as(
+    app: &App,
+    user: &User,
+    method: SignInMethod,
+) -> Result<(SessionToken, Session), StoreError> {
     let now = app.clock.now();
     let token = SessionToken::generate();
     let session = Session {
@@ -83,6 +107,7 @@ pub async fn start(app: &App, user: &User) -> Result<(SessionToken, Session), St
         created_at: now,
         last_seen: now,
         epoch: user.session_epoch,
+        method,
     };
     let item = Item::new(keys::session(&token.hash()), &session)?.expiring_at(session.expires_at());
     app.store.put(item, PutCondition::NotExists).await?;

@@ -14,7 +14,7 @@ use crate::auth::throttle::ThrottlePolicy;
 use crate::auth::totp::TotpSecret;
 use crate::domain::{EmailAddress, SecondFactor, TenantStatus, User};
 use crate::ports::store::{Item, PutCondition, StoreError, keys};
-use crate::services::audit::{self, Actor, AuditEntry, Outcome};
+use crate::services::audit::{self, Actor, AuditEntry, IpTrace, Outcome};
 use crate::services::sessions::{self, Session, SessionToken};
 use crate::services::tenants::{self, TenantError};
 use crate::services::users::{self, UserError};
@@ -105,7 +105,7 @@ pub async fn sign_in(app: &App, attempt: Attempt<'_>) -> Result<SignedIn, SignIn
         },
         "auth.sign_in",
     );
-    entry.ip = attempt.ip.map(|ip| ip.to_string());
+    entry.ip = IpTrace::of_optional(app, attempt.ip);
 
     // A known user's attempts belong in their tenant's log.
     let user = match &email {

@@ -646,7 +646,8 @@ struct AuditRow {
     outcome_class: &'static str,
     role: Option<String>,
     actor: Option<String>,
-    ip: String,
+    ip_network: String,
+    ip_hash: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -657,15 +658,21 @@ struct AuditView {
     /// The filter as entered, shown again in the form.
     action: String,
     outcome: String,
+    ip: String,
+    /// The address entered is not one: say so beside the field.
+    ip_invalid: bool,
 }
 
-/// The filter of the audit page: `?aktion=<prefix>&ergebnis=<outcome>`.
+/// The filter of the audit page:
+/// `?aktion=<prefix>&ergebnis=<outcome>&ip=<address>`.
 #[derive(Debug, Default, serde::Deserialize)]
 pub(super) struct AuditQuery {
     #[serde(default)]
     aktion: String,
     #[serde(default)]
     ergebnis: String,
+    #[serde(default)]
+    ip: String,
 }
 
 /// `GET /protokoll`: the latest entries of the tenant's log (tenant admin)
@@ -682,9 +689,13 @@ pub(super) async fn audit(visit: Visit, uri: axum::http::Uri) -> Response {
         "failed" => Some(Outcome::Failed),
         _ => None,
     };
+    let ip = query.ip.trim().chars().take(64).collect::<String>();
+    let ip_address = ip.parse::<std::net::IpAddr>().ok();
+    let ip_invalid = !ip.is_empty() && ip_address.is_none();
     let filter = Filter {
         action_prefix: (!action.is_empty()).then(|| action.clone()),
         outcome,
+        ip_hash: ip_address.map(|a| audit::ip_hash(&visit.app.pseudonyms, a)),
     };
     let member = match visit.member(false).await {
         Ok(member) => member,
@@ -722,11 +733,20 @@ pub(super) async fn audit(visit: Visit, uri: axum::http::Uri) -> Response {
         csv_url.push_str("&outcome=");
         csv_url.push_str(&query.ergebnis);
     }
+    if let Some(address) = ip_address {
+        csv_url.push_str("&ip=");
+        csv_url.push_str(
+            &url::form_urlencoded::byte_serialize(address.to_string().as_bytes())
+                .collect::<String>(),
+        );
+    }
     let values = AuditView {
         intro,
         csv_url,
         action,
         outcome: outcome.map(|_| query.ergebnis.clone()).unwrap_or_default(),
+        ip,
+        ip_invalid,
         entries: entries
             .into_iter()
             .map(|e| {
@@ -748,7 +768,14 @@ pub(super) async fn audit(visit: Visit, uri: axum::http::Uri) -> Response {
                         .user_id
                         .map(|u| u.to_string())
                         .or(e.actor.api_key_id),
-                    ip: e.ip.unwrap_or_default(),
+                    ip_network: e.ip.as_ref().map(|i| i.network.clone()).unwrap_or_default(),
+                    // A short prefix tells entries apart on screen; the CSV
+                    // carries the whole hash.
+                    ip_hash: e
+                        .ip
+                        .as_ref()
+                        .map(|i| i.hash.chars().take(8).collect())
+                        .unwrap_or_default(),
                 }
             })
             .collect(),

@@ -163,11 +163,16 @@ pub(super) struct Invalid {
 
 /// A `303 See Other` to a path of ours.
 pub(super) fn see_other(location: &'static str) -> Response {
+    see_other_to(HeaderValue::from_static(location))
+}
+
+/// A 303 to `location`, e.g. another site's URL.
+pub(super) fn see_other_to(location: HeaderValue) -> Response {
     (
         StatusCode::SEE_OTHER,
         [
             (header::LOCATION, location),
-            (header::CACHE_CONTROL, "no-store"),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
         ],
     )
         .into_response()

@@ -12,6 +12,7 @@
 mod account;
 mod admin;
 mod assets;
+mod dev_idp;
 mod forms;
 mod i18n;
 mod reset;
@@ -30,6 +31,7 @@ use serde::Serialize;
 
 use crate::App;
 
+pub use dev_idp::dev_idp_routes;
 pub use forms::form_field;
 pub use i18n::{LANG_COOKIE, Lang};
 
@@ -41,6 +43,8 @@ pub fn routes() -> Router<App> {
     Router::new()
         .route("/", get(admin::overview))
         .route("/anmelden", get(sign_in::page).post(sign_in::submit))
+        .route("/anmelden/sso", get(sign_in::sso_start))
+        .route("/anmelden/sso/rueckkehr", get(sign_in::sso_return))
         .route("/abmelden", post(sign_in::sign_out))
         .route("/sprache", get(sign_in::language))
         .route(

@@ -94,7 +94,7 @@ pub(super) async fn forgot_submit(
             presession,
         );
     }
-    if let Err(e) = account::request_reset(&visit.app, &email, ip.map(|ip| ip.to_string())).await {
+    if let Err(e) = account::request_reset(&visit.app, &email, ip).await {
         tracing::error!(error = %e, "page: the password reset request failed");
     }
     let values = ForgotView {

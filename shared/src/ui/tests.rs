@@ -781,6 +781,51 @@ async fn the_audit_page_filters_by_action_and_outcome_and_so_does_its_csv_link()
 }
 
 #[tokio::test]
+async fn the_audit_page_finds_a_known_ip_address_by_its_hash_and_says_when_one_is_not() {
+    let t = local_app().await;
+    let tenant = t.tenant("Sparkasse Herkunft").await;
+    let admin = t.user(Role::TenantAdmin, Some(&tenant), "Ada Admin").await;
+    for ip in ["192.0.2.10", "192.0.2.11"] {
+        let mut entry = crate::services::audit::AuditEntry::new(
+            &t.app,
+            Some(tenant.id.clone()),
+            crate::services::audit::Actor::default(),
+            "contact.create",
+        );
+        entry.ip = Some(crate::services::audit::IpTrace::of(
+            &t.app,
+            ip.parse().unwrap(),
+        ));
+        crate::services::audit::record(&t.app, &entry)
+            .await
+            .unwrap();
+    }
+    let (router, cookie) = t.signed_in(&admin).await;
+    let rows = |body: &str| body.matches("<tr>").count() - 1;
+
+    let all = send(&router, get("/protokoll", Some(&cookie))).await;
+    assert_eq!(rows(&all.body), 2);
+    assert!(
+        all.body.contains("192.0.2.0&#x2f;24"),
+        "the network, escaped"
+    );
+    assert!(!all.body.contains("192.0.2.10") && !all.body.contains("192.0.2.11"));
+    let one = send(&router, get("/protokoll?ip=192.0.2.11", Some(&cookie))).await;
+    assert_eq!(rows(&one.body), 1);
+    assert!(
+        one.body.contains("&amp;ip=192.0.2.11"),
+        "the CSV link filters too"
+    );
+    let bad = send(&router, get("/protokoll?ip=192.0.2.x", Some(&cookie))).await;
+    assert_eq!(
+        rows(&bad.body),
+        2,
+        "an address that is not one filters nothing"
+    );
+    assert!(bad.body.contains("aria-invalid=\"true\""));
+}
+
+#[tokio::test]
 async fn the_audit_page_shows_the_tenant_log_to_its_admin_and_refuses_a_viewer() {
     let t = local_app().await;
     let tenant = t.tenant("Sparkasse Musterstadt").await;

@@ -34,6 +34,7 @@ pub(super) const TEMPLATES: &[(&str, &str)] = &[
         include_str!("templates/reset_password.html"),
     ),
     ("tenant.html", include_str!("templates/tenant.html")),
+    ("dev_idp.html", include_str!("templates/dev_idp.html")),
 ];
 
 static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {

@@ -158,6 +158,12 @@ pub fn api_key_lookup(key_id: &str) -> Key {
     platform_key(format!("api-key#{key_id}"))
 }
 
+/// A browser sign-in through the identity provider in progress, by the
+/// hash of its `state`.
+pub fn sso_sign_in(state_hash: &str) -> Key {
+    platform_key(format!("sso-sign-in#{state_hash}"))
+}
+
 /// A password reset link, by the hash of its token.
 pub fn password_reset(token_hash: &str) -> Key {
     platform_key(format!("password-reset#{token_hash}"))

@@ -48,7 +48,13 @@ outcome-failed = fehlgeschlagen
 sign-in-title = Anmelden
 sign-in-button = Anmelden
 sign-in-sso = Mit Unternehmenskonto anmelden
-sign-in-sso-explanation = Im Firmennetz melden Sie sich über das Mitarbeiterportal an: Es öffnet EMMA mit Ihrem Unternehmenskonto, ohne Kennwort. Außerhalb des Firmennetzes melden Sie sich hier mit E-Mail-Adresse und Kennwort an.
+sign-in-sso-explanation = Über die zentrale Benutzerverwaltung Ihrer Institutsgruppe, im Firmennetz ohne erneute Kennworteingabe.
+sign-in-sso-failed = Die Anmeldung mit Ihrem Unternehmenskonto ist nicht gelungen. Bitte versuchen Sie es noch einmal.
+sign-in-sso-unknown = Ihr Unternehmenskonto ist für EMMA nicht freigeschaltet. Bitte wenden Sie sich an die EMMA-Verantwortlichen Ihres Instituts.
+sign-in-sso-inactive = Ihr Zugang ist gesperrt, oder der Zugang Ihres Instituts ist zurzeit ausgesetzt.
+sign-in-sso-cancelled = Die Anmeldung wurde bei der zentralen Benutzerverwaltung abgebrochen.
+sign-in-sso-unavailable = Die zentrale Benutzerverwaltung ist gerade nicht erreichbar. Bitte versuchen Sie es später noch einmal oder melden Sie sich mit Kennwort an.
+sign-in-sso-not-configured = Die Anmeldung mit Unternehmenskonto ist für diese Installation nicht eingerichtet.
 sign-in-or-password = oder mit E-Mail-Adresse und Kennwort:
 sign-in-invalid = E-Mail-Adresse oder Kennwort ist nicht richtig.
 sign-in-throttled = Zu viele fehlgeschlagene Versuche. Bitte versuchen Sie es in { $seconds } Sekunden noch einmal.
@@ -116,7 +122,7 @@ tenants-created = Der Mandant { $name } ist angelegt (Kennung { $id }).
 
 ## Audit log
 
-audit-intro-tenant = Die letzten 100 Einträge Ihres Instituts, die neuesten zuerst. E-Mail-Adressen stehen nur als Prüfwert im Protokoll.
+audit-intro-tenant = Die letzten 100 Einträge Ihres Instituts, die neuesten zuerst. E-Mail- und IP-Adressen stehen nur als Prüfwert im Protokoll.
 audit-intro-platform = Die letzten 100 Einträge der Plattform, die neuesten zuerst.
 audit-filter-action = Aktion beginnt mit (z. B. user.)
 audit-filter-all = Alle
@@ -128,7 +134,11 @@ audit-action = Aktion
 audit-object = Objekt
 audit-outcome = Ergebnis
 audit-actor = Wer
-audit-ip = IP-Adresse
+audit-ip = Herkunft (IP-Netz)
+audit-ip-hash = Prüfwert der IP-Adresse
+audit-filter-ip = Von IP-Adresse
+audit-filter-ip-hint = Das Protokoll speichert nur das Netz und einen Prüfwert der Adresse; eine bekannte Adresse findet es trotzdem.
+audit-filter-ip-invalid = Das ist keine IPv4- oder IPv6-Adresse; der Filter wurde nicht angewendet.
 audit-none = Noch keine Einträge.
 datetime = { $date }, { $time } Uhr
 
@@ -235,3 +245,12 @@ problem-days-range = Bitte geben Sie eine ganze Zahl von 1 bis { $max } ein.
 problem-domain-invalid = „{ $domain }“ ist kein gültiger Domainname.
 problem-from-name = Höchstens { $max } Zeichen, ohne Steuerzeichen.
 problem-settings-invalid = Die Einstellungen sind nicht gültig.
+
+## Development identity provider (local mode only)
+
+dev-idp-title = Entwicklungs-Identitätsanbieter
+dev-idp-notice = Nur für die lokale Entwicklung: Dieser Anbieter steht für die zentrale Benutzerverwaltung und bestätigt jede Person, die Sie hier eintragen. Auf AWS gibt es ihn nicht.
+dev-idp-tenant-hint = Optional. Für die erste Anmeldung von Personen, die EMMA noch nicht kennt: die Mandanten-ID.
+dev-idp-role-hint = Optional. Die Rolle bei der ersten Anmeldung: editor, viewer oder tenant_admin.
+dev-idp-continue = Bestätigen und zurück zu EMMA
+dev-idp-invalid = Die Anmeldeanfrage ist ungültig: { $reason }

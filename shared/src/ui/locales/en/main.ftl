@@ -47,7 +47,13 @@ outcome-failed = failed
 sign-in-title = Sign in
 sign-in-button = Sign in
 sign-in-sso = Sign in with your corporate account
-sign-in-sso-explanation = On the corporate network you sign in through the staff portal: it opens EMMA with your corporate account, without a password. Outside the corporate network, sign in here with your e-mail address and password.
+sign-in-sso-explanation = Through your group's central user management; on the corporate network without entering a password again.
+sign-in-sso-failed = Signing in with your corporate account did not work. Please try again.
+sign-in-sso-unknown = Your corporate account is not enabled for EMMA. Please contact the people responsible for EMMA at your institute.
+sign-in-sso-inactive = Your account is disabled, or your institute's access is suspended at the moment.
+sign-in-sso-cancelled = Signing in was cancelled at the central user management.
+sign-in-sso-unavailable = The central user management cannot be reached at the moment. Please try again later or sign in with your password.
+sign-in-sso-not-configured = Signing in with a corporate account is not set up for this installation.
 sign-in-or-password = or with your e-mail address and password:
 sign-in-invalid = The e-mail address or password is not right.
 sign-in-throttled = Too many failed attempts. Please try again in { $seconds } seconds.
@@ -115,7 +121,7 @@ tenants-created = The tenant { $name } has been created (id { $id }).
 
 ## Audit log
 
-audit-intro-tenant = Your institute's latest 100 entries, newest first. E-mail addresses appear only as a keyed hash.
+audit-intro-tenant = Your institute's latest 100 entries, newest first. E-mail and IP addresses appear only as a keyed hash.
 audit-intro-platform = The platform's latest 100 entries, newest first.
 audit-filter-action = Action starts with (e.g. user.)
 audit-filter-all = All
@@ -127,7 +133,11 @@ audit-action = Action
 audit-object = Object
 audit-outcome = Outcome
 audit-actor = Who
-audit-ip = IP address
+audit-ip = Origin (IP network)
+audit-ip-hash = Check value of the IP address
+audit-filter-ip = From IP address
+audit-filter-ip-hint = The log keeps only the network and a check value of the address; it still finds a known address.
+audit-filter-ip-invalid = That is not an IPv4 or IPv6 address; the filter was not applied.
 audit-none = No entries yet.
 datetime = { $date }, { $time }
 
@@ -234,3 +244,12 @@ problem-days-range = Please enter a whole number from 1 to { $max }.
 problem-domain-invalid = “{ $domain }” is not a valid domain name.
 problem-from-name = At most { $max } characters, no control characters.
 problem-settings-invalid = The settings are not valid.
+
+## Development identity provider (local mode only)
+
+dev-idp-title = Development identity provider
+dev-idp-notice = For local development only: this provider stands in for the central user management and vouches for whoever you enter here. It does not exist on AWS.
+dev-idp-tenant-hint = Optional. For the first sign-in of people EMMA does not know yet: the tenant id.
+dev-idp-role-hint = Optional. The role at the first sign-in: editor, viewer or tenant_admin.
+dev-idp-continue = Confirm and return to EMMA
+dev-idp-invalid = The sign-in request is invalid: { $reason }
