@@ -5,7 +5,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use hmac::{Hmac, Mac};
-use secrecy::ExposeSecret;
+use secrecy::{ExposeSecret, SecretString};
 use sha2::Sha256;
 
 use crate::adapters::{
@@ -102,6 +102,16 @@ pub async fn build(config: Config, clock: Arc<dyn Clock>) -> Result<Runtime, Boo
                     corporate_client(&config, None).await?,
                     None,
                 ),
+                // The development issuer vouches for anyone: only for a
+                // local installation that nobody else can reach.
+                None if !dev_issuer_allowed(&config) => {
+                    tracing::warn!(
+                        listen = %config.listen,
+                        environment = %config.environment,
+                        "single sign-on is off: the development issuer runs only on a loopback address in the local environment"
+                    );
+                    (None, None, None)
+                }
                 None => {
                     let issuer_url = config
                         .public_url
@@ -229,6 +239,12 @@ fn corporate_verifier(
     Ok(Some(Arc::new(verifier)))
 }
 
+/// Whether the development issuer may run: local environment, loopback
+/// address.
+fn dev_issuer_allowed(config: &Config) -> bool {
+    config.environment == "local" && config.listen.ip().is_loopback()
+}
+
 /// Where the identity provider sends the browser back after sign-in.
 pub fn sso_redirect_uri(config: &Config) -> Result<url::Url, BootError> {
     config
@@ -252,11 +268,11 @@ async fn corporate_client(
     };
     let secret = match (&browser.client_secret, sdk) {
         (None, _) => None,
-        (Some(SecretSetting::Value(value)), _) => Some(value.expose_secret().to_owned()),
-        (Some(SecretSetting::SecretArn(arn)), Some(sdk)) => Some(
+        (Some(SecretSetting::Value(value)), _) => Some(value.clone()),
+        (Some(SecretSetting::SecretArn(arn)), Some(sdk)) => Some(SecretString::from(
             String::from_utf8(read_secret_string(sdk, arn, "sso").await?)
                 .map_err(|e| adapter_error("sso", e))?,
-        ),
+        )),
         (Some(SecretSetting::SecretArn(_)), None) => {
             return Err(ConfigError::Invalid {
                 name: "EMMA_OIDC_CLIENT_SECRET_ARN",
@@ -399,6 +415,41 @@ mod tests {
             std::fs::write(dir.path().join("secret.key"), content).unwrap();
             let err = local_secret(dir.path()).unwrap_err();
             assert!(err.to_string().contains("must hold 32 bytes"), "{err}");
+        }
+    }
+
+    async fn local_runtime(vars: &[(&str, &str)]) -> Runtime {
+        let dir = tempfile::tempdir().unwrap();
+        let data_dir = dir.path().to_str().unwrap().to_owned();
+        let vars: Vec<(String, String)> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .chain([("EMMA_DATA_DIR".to_owned(), data_dir)])
+            .collect();
+        let config = Config::from_lookup(|name| {
+            vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+        })
+        .unwrap();
+        let runtime = build(config, Arc::new(SystemClock)).await.unwrap();
+        // The folder may go: everything the test looks at is in memory.
+        drop(dir);
+        runtime
+    }
+
+    #[tokio::test]
+    async fn the_development_issuer_runs_only_on_loopback_in_the_local_environment() {
+        let on_loopback = local_runtime(&[("EMMA_LISTEN", "127.0.0.1:0")]).await;
+        assert!(on_loopback.dev_issuer.is_some());
+        assert!(on_loopback.app.sso_client.is_some());
+
+        for vars in [
+            &[("EMMA_LISTEN", "0.0.0.0:0")][..],
+            &[("EMMA_LISTEN", "127.0.0.1:0"), ("EMMA_ENVIRONMENT", "test")][..],
+        ] {
+            let exposed = local_runtime(vars).await;
+            assert!(exposed.dev_issuer.is_none(), "{vars:?}");
+            assert!(exposed.app.sso_client.is_none(), "{vars:?}");
+            assert!(exposed.app.oidc.is_none(), "{vars:?}");
         }
     }
 }

@@ -590,6 +590,15 @@ async fn the_audit_log_keeps_the_network_and_a_hash_of_the_ip_and_finds_a_known_
         .get(&format!("/api/tenants/{tenant}/audit?ip=198.51.100.78"))
         .await;
     assert_eq!(none.json["entries"].as_array().unwrap().len(), 0);
+    // Each search is on record, with the hash looked for.
+    let searches = admin
+        .get(&format!(
+            "/api/tenants/{tenant}/audit?action=audit.ip_search"
+        ))
+        .await;
+    let searches = searches.json["entries"].as_array().unwrap().clone();
+    assert_eq!(searches.len(), 2, "{searches:?}");
+    assert_eq!(searches[1]["object"], found[0]["ip"]["hash"]);
     let bad = admin
         .get(&format!("/api/tenants/{tenant}/audit?ip=not-an-address"))
         .await;

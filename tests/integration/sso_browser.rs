@@ -130,6 +130,12 @@ impl<'a> Person<'a> {
 /// Clicks the sign-in page's button and vouches for `person` at the
 /// development issuer; answers where the issuer sends the browser back.
 async fn through_the_provider(browser: &mut Browser, person: &Person<'_>) -> String {
+    let authorize = start_at_emma(browser).await;
+    vouch_at_the_provider(browser, &authorize, person).await
+}
+
+/// Clicks the sign-in page's button; answers where EMMA sends the browser.
+async fn start_at_emma(browser: &mut Browser) -> url::Url {
     let page = browser.get("/anmelden").await;
     assert!(
         String::from_utf8_lossy(&page.body).contains("href=\"/anmelden/sso\""),
@@ -139,7 +145,17 @@ async fn through_the_provider(browser: &mut Browser, person: &Person<'_>) -> Str
     assert_eq!(started.status, StatusCode::SEE_OTHER);
     let authorize = location(&started);
     assert_eq!(authorize.path(), "/dev-idp/authorize");
-    let form_page = browser.get(&path_and_query(&authorize)).await;
+    authorize
+}
+
+/// Vouches for `person` on the development issuer's page; answers where
+/// the issuer sends the browser back.
+async fn vouch_at_the_provider(
+    browser: &mut Browser,
+    authorize: &url::Url,
+    person: &Person<'_>,
+) -> String {
+    let form_page = browser.get(&path_and_query(authorize)).await;
     assert_eq!(form_page.status, StatusCode::OK);
     let mut fields: Vec<(String, String)> = authorize.query_pairs().into_owned().collect();
     fields.push(("email".into(), person.email.into()));
@@ -207,6 +223,25 @@ async fn a_known_user_signs_in_through_the_provider_and_gets_a_session(adapters:
     assert_eq!(entries.len(), 1, "{entries:?}");
     assert_eq!(entries[0].outcome, Outcome::Success);
     assert_eq!(entries[0].object, Some(user.id.to_string()));
+    let linked = audit::list(
+        app.app(),
+        user.tenant.as_ref(),
+        &Filter {
+            action_prefix: Some("user.sso_link".into()),
+            ..Filter::default()
+        },
+        10,
+        None,
+    )
+    .await
+    .unwrap()
+    .0;
+    assert_eq!(
+        linked.len(),
+        1,
+        "the first sign-in links the account: {linked:?}"
+    );
+    assert_eq!(linked[0].object, Some(user.id.to_string()));
     // Signing out ends it like any session.
     let csrf_token = csrf_of(&browser.get("/").await);
     let sign_out = browser
@@ -286,13 +321,28 @@ async fn a_stale_sign_in_is_refused(adapters: Adapters) {
     let tenant = create_tenant(&app, "Sparkasse Langsam").await;
     let user = app.create_user(Role::Viewer, Some(&tenant)).await;
     let mut browser = Browser::new(&app);
-    let back = through_the_provider(&mut browser, &Person::known(user.email.as_str())).await;
+    let authorize = start_at_emma(&mut browser).await;
 
+    // Eleven minutes at the provider: its code is fresh, EMMA's sign-in
+    // is not.
     clock.advance(TimeDelta::minutes(11));
+    let back = vouch_at_the_provider(
+        &mut browser,
+        &authorize,
+        &Person::known(user.email.as_str()),
+    )
+    .await;
     let refused = browser.get(&back).await;
 
     assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
     assert!(!browser.has_session());
+    let entries = sso_entries(&app, None).await;
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    assert_eq!(entries[0].outcome, Outcome::Denied);
+    assert_eq!(
+        entries[0].actor.user_id, None,
+        "refused before the code was used"
+    );
 }
 
 async fn an_intercepted_code_is_useless_without_the_verifier(adapters: Adapters) {

@@ -228,7 +228,8 @@ async fn spawn_cloud(clock: Arc<dyn Clock>) -> TestApp {
             issuer_dir.path(),
             "http://127.0.0.1:9/dev-idp".parse().unwrap(),
         )
-        .expect("a development issuer"),
+        .expect("a development issuer")
+        .with_clock(clock.clone()),
     );
     let verifier = OidcVerifier::new(
         issuer.oidc_settings("http://127.0.0.1:9/dev-idp/jwks.json".parse().unwrap()),

@@ -115,7 +115,7 @@ pub enum OidcError {
     JwksUnavailable(String),
     #[error("the ID token's nonce is not the one this sign-in sent")]
     WrongNonce,
-    #[error("the ID token names several audiences but not this client as its authorized party")]
+    #[error("the ID token's authorized party (azp) is not this client")]
     WrongAuthorizedParty,
     #[error("the identity provider refused the authorization code: {0}")]
     CodeRefused(String),
@@ -397,11 +397,15 @@ impl OidcVerifier {
     ) -> Result<VerifiedToken, OidcError> {
         let claims = self.verified_claims(token).await?;
         let verified = self.check_claims(&claims, client_id)?;
-        if let Some(Value::Array(auds)) = claims.get("aud")
-            && auds.len() > 1
-            && claims.get("azp").and_then(Value::as_str) != Some(client_id)
-        {
-            return Err(OidcError::WrongAuthorizedParty);
+        // The authorized party, when named, must be this client; with
+        // several audiences it must be named (OIDC Core §3.1.3.7).
+        let several = matches!(claims.get("aud"), Some(Value::Array(auds)) if auds.len() > 1);
+        match claims.get("azp") {
+            Some(azp) if azp.as_str() != Some(client_id) => {
+                return Err(OidcError::WrongAuthorizedParty);
+            }
+            None if several => return Err(OidcError::WrongAuthorizedParty),
+            _ => {}
         }
         let sent = claims.get("nonce").and_then(Value::as_str).unwrap_or("");
         let matches = !sent.is_empty()
@@ -1415,5 +1419,63 @@ mod tests {
             !shown.contains("erika") && !shown.contains("Muster"),
             "{shown}"
         );
+    }
+
+    mod id_tokens {
+        use super::*;
+
+        const CLIENT: &str = "emma-web";
+        const NONCE: &str = "n-0S6_WzA2Mj";
+
+        fn id_claims() -> Value {
+            with(
+                with(good_claims(), "aud", json!(CLIENT)),
+                "nonce",
+                json!(NONCE),
+            )
+        }
+
+        async fn check(claims: Value) -> Result<VerifiedToken, OidcError> {
+            let key = TestKey::es256("k1");
+            let (verifier, _) = verifier(CountingJwks::new(&[&key]));
+            verifier
+                .verify_id_token(&key.sign(&claims), CLIENT, NONCE)
+                .await
+        }
+
+        #[tokio::test]
+        async fn an_id_token_for_this_client_and_nonce_is_accepted() {
+            assert_eq!(check(id_claims()).await.unwrap().subject, "u-4711");
+            let named = with(id_claims(), "azp", json!(CLIENT));
+            assert!(check(named).await.is_ok());
+        }
+
+        #[tokio::test]
+        async fn an_id_token_for_the_api_audience_is_not_one_for_the_client() {
+            let for_api = with(id_claims(), "aud", json!(AUDIENCE));
+            assert_eq!(check(for_api).await, Err(OidcError::WrongAudience));
+        }
+
+        #[tokio::test]
+        async fn another_or_a_missing_nonce_is_refused() {
+            let other = with(id_claims(), "nonce", json!("n-another"));
+            assert_eq!(check(other).await, Err(OidcError::WrongNonce));
+            let missing = without(id_claims(), "nonce");
+            assert_eq!(check(missing).await, Err(OidcError::WrongNonce));
+            let empty = with(id_claims(), "nonce", json!(""));
+            assert_eq!(check(empty).await, Err(OidcError::WrongNonce));
+        }
+
+        #[tokio::test]
+        async fn another_authorized_party_is_refused_and_several_audiences_need_ours() {
+            let foreign = with(id_claims(), "azp", json!("another-client"));
+            assert_eq!(check(foreign).await, Err(OidcError::WrongAuthorizedParty));
+            let several = with(id_claims(), "aud", json!([CLIENT, "another-client"]));
+            assert_eq!(
+                check(several.clone()).await,
+                Err(OidcError::WrongAuthorizedParty)
+            );
+            assert!(check(with(several, "azp", json!(CLIENT))).await.is_ok());
+        }
     }
 }

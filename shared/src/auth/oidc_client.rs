@@ -11,6 +11,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use url::Url;
@@ -178,12 +179,12 @@ impl SsoClient {
 /// (PKCE alone).
 pub struct HttpTokenEndpoint {
     url: Url,
-    client_secret: Option<String>,
+    client_secret: Option<SecretString>,
     client: reqwest::Client,
 }
 
 impl HttpTokenEndpoint {
-    pub fn new(url: Url, client_secret: Option<String>) -> Result<Self, OidcError> {
+    pub fn new(url: Url, client_secret: Option<SecretString>) -> Result<Self, OidcError> {
         super::oidc::check_jwks_url(&url)
             .map_err(|_| OidcError::InvalidSettings("the token URL is not https"))?;
         let client = fetch::client(Duration::from_secs(10), false)
@@ -216,7 +217,8 @@ impl TokenEndpoint for HttpTokenEndpoint {
             .append_pair("client_id", &grant.client_id)
             .append_pair("code_verifier", &grant.code_verifier)
             .finish();
-        let authorization = self.client_secret.as_deref().map(|secret| {
+        let authorization = self.client_secret.as_ref().map(|secret| {
+            let secret = secret.expose_secret();
             // RFC 6749 §2.3.1: both parts form-encoded before base64.
             let encode =
                 |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
@@ -394,7 +396,7 @@ mod tests {
     #[tokio::test]
     async fn the_http_token_endpoint_posts_the_grant_with_basic_client_authentication() {
         let (url, mut sent) = token_server(200, serde_json::json!({"id_token": "a.b.c"})).await;
-        let endpoint = HttpTokenEndpoint::new(url, Some("s3cret:/+".into())).unwrap();
+        let endpoint = HttpTokenEndpoint::new(url, Some(SecretString::from("s3cret:/+"))).unwrap();
 
         let id_token = endpoint.redeem(&grant()).await.unwrap();
 

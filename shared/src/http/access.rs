@@ -658,17 +658,7 @@ fn audit_entry(
 ) -> AuditEntry {
     let tenant = path_tenant.or_else(|| principal.tenant.clone());
     let action = rule.action.unwrap_or(rule.path);
-    let mut entry = AuditEntry::new(
-        app,
-        tenant,
-        Actor {
-            user_id: Some(principal.user_id),
-            role: Some(principal.role),
-            email_hash: principal.email_hash.clone(),
-            api_key_id: principal.api_key_id.clone(),
-        },
-        action,
-    );
+    let mut entry = AuditEntry::new(app, tenant, Actor::of(principal), action);
     entry.ip = crate::services::audit::IpTrace::of_optional(app, ip);
     entry.object = object;
     entry

@@ -1,10 +1,10 @@
 //! The audit log (Änderungsprotokoll): a tenant admin reads their tenant's,
 //! the operator the platform's; as JSON pages or as CSV.
 
-use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -12,7 +12,7 @@ use utoipa_axum::routes;
 
 use super::{ApiError, ApiQuery};
 use crate::App;
-use crate::domain::TenantId;
+use crate::domain::{Principal, TenantId};
 use crate::ports::store::Cursor;
 use crate::services::audit::{self, AuditEntry, Filter, Outcome};
 
@@ -89,9 +89,13 @@ fn parse(app: &App, params: &AuditParams) -> Result<(Filter, u32, bool), ApiErro
 async fn answer(
     app: &App,
     scope: Option<&TenantId>,
+    principal: &Principal,
     params: AuditParams,
 ) -> Result<Response, ApiError> {
     let (filter, limit, csv) = parse(app, &params)?;
+    if let Some(hash) = &filter.ip_hash {
+        audit::record_ip_search(app, scope, principal, hash).await;
+    }
     let cursor = params.cursor.map(Cursor::from_client);
     let (entries, next) = audit::list(app, scope, &filter, limit, cursor).await?;
     if csv {
@@ -190,11 +194,12 @@ pub fn excel_safe(cell: &str) -> String {
     ))]
 async fn tenant_audit(
     State(app): State<App>,
+    Extension(principal): Extension<Principal>,
     Path(tenant): Path<String>,
     ApiQuery(params): ApiQuery<AuditParams>,
 ) -> Result<Response, ApiError> {
     let tenant = TenantId::parse(&tenant).map_err(|_| ApiError::NotFound("tenant"))?;
-    answer(&app, Some(&tenant), params).await
+    answer(&app, Some(&tenant), &principal, params).await
 }
 
 /// The platform's audit log (tenant administration, platform sign-ins).
@@ -206,9 +211,10 @@ async fn tenant_audit(
     ))]
 async fn platform_audit(
     State(app): State<App>,
+    Extension(principal): Extension<Principal>,
     ApiQuery(params): ApiQuery<AuditParams>,
 ) -> Result<Response, ApiError> {
-    answer(&app, None, params).await
+    answer(&app, None, &principal, params).await
 }
 
 #[cfg(test)]

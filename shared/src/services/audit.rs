@@ -9,7 +9,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::App;
-use crate::domain::{Role, TenantId, UserId};
+use crate::domain::{Principal, Role, TenantId, UserId};
 use crate::ports::store::{Cursor, Item, PutCondition, Query, StoreError, keys};
 use crate::telemetry::Pseudonymizer;
 
@@ -40,6 +40,18 @@ pub struct Actor {
     pub api_key_id: Option<String>,
 }
 
+impl Actor {
+    /// The signed-in user (or API key) acting.
+    pub fn of(principal: &Principal) -> Self {
+        Self {
+            user_id: Some(principal.user_id),
+            role: Some(principal.role),
+            email_hash: principal.email_hash.clone(),
+            api_key_id: principal.api_key_id.clone(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AuditEntry {
     #[schema(value_type = String)]
@@ -53,6 +65,7 @@ pub struct AuditEntry {
     /// The object acted on, e.g. a contact or user id.
     pub object: Option<String>,
     /// Where the request came from, pseudonymised.
+    #[serde(default, deserialize_with = "IpTrace::deserialize_lenient")]
     pub ip: Option<IpTrace>,
     pub outcome: Outcome,
 }
@@ -90,6 +103,29 @@ impl IpTrace {
                 format!("{net}/48")
             }
         }
+    }
+
+    /// Reads a trace, or an address as entries and jobs written before
+    /// pseudonymisation carry it: only its network is kept (the key for the
+    /// hash is not at hand while reading).
+    pub fn deserialize_lenient<'de, D>(deserializer: D) -> Result<Option<Self>, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Stored {
+            Trace(IpTrace),
+            Address(String),
+        }
+        Ok(match Option::<Stored>::deserialize(deserializer)? {
+            None => None,
+            Some(Stored::Trace(trace)) => Some(trace),
+            Some(Stored::Address(raw)) => raw.parse::<IpAddr>().ok().map(|ip| Self {
+                network: Self::network_of(ip),
+                hash: String::new(),
+            }),
+        })
     }
 
     /// The trace of `ip`, if known.
@@ -144,6 +180,20 @@ pub async fn record_or_log(app: &App, entry: &AuditEntry) {
     if let Err(e) = record(app, entry).await {
         tracing::error!(action = %entry.action, error = %e, "audit entry not written");
     }
+}
+
+/// Records that `principal` looked for an address's entries in the log of
+/// `scope`: the network is in clear, so a series of such searches could
+/// find an address; each one is on record.
+pub async fn record_ip_search(
+    app: &App,
+    scope: Option<&TenantId>,
+    principal: &Principal,
+    ip_hash: &str,
+) {
+    let mut entry = AuditEntry::new(app, scope.cloned(), Actor::of(principal), "audit.ip_search");
+    entry.object = Some(ip_hash.to_owned());
+    record_or_log(app, &entry).await;
 }
 
 /// What to show of the log.
@@ -207,6 +257,39 @@ mod tests {
         let pseudonyms = Pseudonymizer::new(b"a key of at least thirty-two bytes!!");
         let ip: IpAddr = ip.parse().unwrap();
         (IpTrace::network_of(ip), ip_hash(&pseudonyms, ip))
+    }
+
+    #[test]
+    fn an_entry_written_with_a_clear_address_reads_as_its_network_only() {
+        let legacy = serde_json::json!({
+            "id": "0193a0b0-0000-7000-8000-000000000001",
+            "at": "2026-11-01T10:00:00Z",
+            "tenant": null,
+            "actor": {"user_id": null, "role": null, "email_hash": null},
+            "action": "auth.sign_in",
+            "object": null,
+            "ip": "203.0.113.5",
+            "outcome": "denied"
+        });
+        let entry: AuditEntry = serde_json::from_value(legacy).unwrap();
+        assert_eq!(
+            entry.ip,
+            Some(IpTrace {
+                network: "203.0.113.0/24".into(),
+                hash: String::new()
+            })
+        );
+        let without: AuditEntry = serde_json::from_value(serde_json::json!({
+            "id": "0193a0b0-0000-7000-8000-000000000002",
+            "at": "2026-11-01T10:00:00Z",
+            "tenant": null,
+            "actor": {},
+            "action": "auth.sign_in",
+            "object": null,
+            "outcome": "denied"
+        }))
+        .unwrap();
+        assert_eq!(without.ip, None);
     }
 
     #[test]

@@ -25,6 +25,10 @@ pub enum Job {
     PasswordLink {
         email_hash: String,
         /// Where the request came from, already pseudonymised.
+        #[serde(
+            default,
+            deserialize_with = "crate::services::audit::IpTrace::deserialize_lenient"
+        )]
         ip: Option<crate::services::audit::IpTrace>,
     },
 }

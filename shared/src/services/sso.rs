@@ -181,7 +181,10 @@ pub async fn finish_browser_sign_in(
             tracing::info!(reason = %e, "single sign-on refused");
             entry.outcome = Outcome::Denied;
         }
-        Err(_) => entry.outcome = Outcome::Failed,
+        Err(e) => {
+            tracing::warn!(error = %e, "single sign-on could not be completed");
+            entry.outcome = Outcome::Failed;
+        }
     }
     audit::record_or_log(app, &entry).await;
     result
@@ -267,11 +270,27 @@ async fn user_for(app: &App, token: &VerifiedToken) -> Result<User, SsoError> {
             Some(_) => Err(SsoError::SubjectMismatch),
             None => {
                 let subject = token.subject.clone();
-                Ok(users::update(app, user.tenant.as_ref(), &user.id, |u| {
+                let linked = users::update(app, user.tenant.as_ref(), &user.id, |u| {
                     u.sso_subject = Some(subject);
                     Ok(())
                 })
-                .await?)
+                .await?;
+                // From now on the identity provider vouches for this
+                // account: worth a line of its own in the log.
+                let mut entry = AuditEntry::new(
+                    app,
+                    linked.tenant.clone(),
+                    Actor {
+                        user_id: Some(linked.id),
+                        role: Some(linked.role),
+                        email_hash: Some(app.pseudonyms.email(&linked.email)),
+                        api_key_id: None,
+                    },
+                    "user.sso_link",
+                );
+                entry.object = Some(linked.id.to_string());
+                audit::record_or_log(app, &entry).await;
+                Ok(linked)
             }
         };
     }

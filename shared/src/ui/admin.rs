@@ -717,6 +717,9 @@ pub(super) async fn audit(visit: Visit, uri: axum::http::Uri) -> Response {
     } else {
         return visit.fail(StatusCode::FORBIDDEN);
     };
+    if let Some(hash) = &filter.ip_hash {
+        audit::record_ip_search(&visit.app, scope.as_ref(), &member.principal, hash).await;
+    }
     let entries =
         match audit::list(&visit.app, scope.as_ref(), &filter, AUDIT_PAGE_SIZE, None).await {
             Ok((entries, _)) => entries,

@@ -105,7 +105,7 @@ impl Visit {
             Err(UserError::NotFound) => return Err(self.fail(StatusCode::UNAUTHORIZED)),
             Err(e) => return Err(self.user_failure(e)),
         };
-        if user.must_change_password && !open_before_password_change {
+        if principal.must_change_password && !open_before_password_change {
             return Err(see_other("/konto"));
         }
         Ok(Member { principal, user })

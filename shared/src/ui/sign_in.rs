@@ -225,9 +225,14 @@ pub(super) async fn sso_return(
     let mut response = match finished {
         Ok((token, _)) => {
             let mut response = see_other("/");
-            response.headers_mut().append(
+            let headers = response.headers_mut();
+            headers.append(
                 header::SET_COOKIE,
                 access::session_cookie(&visit.app, token.as_str(), ABSOLUTE_TIMEOUT.num_seconds()),
+            );
+            headers.append(
+                header::SET_COOKIE,
+                forms::presession_cookie(&visit.app, "", 0),
             );
             response
         }

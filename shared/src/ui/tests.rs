@@ -819,8 +819,12 @@ async fn the_audit_page_finds_a_known_ip_address_by_its_hash_and_says_when_one_i
     let bad = send(&router, get("/protokoll?ip=192.0.2.x", Some(&cookie))).await;
     assert_eq!(
         rows(&bad.body),
-        2,
-        "an address that is not one filters nothing"
+        3,
+        "an address that is not one filters nothing: both entries and the search"
+    );
+    assert!(
+        bad.body.contains("<code>audit.ip_search</code>"),
+        "the search is on record"
     );
     assert!(bad.body.contains("aria-invalid=\"true\""));
 }
