@@ -10,6 +10,7 @@ pub mod config;
 pub mod domain;
 pub mod feedback;
 pub mod http;
+pub mod import;
 pub mod lambda;
 pub mod local;
 pub mod mime;

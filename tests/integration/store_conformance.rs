@@ -18,10 +18,10 @@ use emma::adapters::dynamo::DynamoStore;
 use emma::adapters::sqlite::SqliteStore;
 use emma::domain::TenantId;
 use emma::ports::store::keys::scratch;
-use emma::ports::store::{MAX_ITEM_BYTES, MAX_TRANSACTION_OPS};
+use emma::ports::store::{MAX_BATCH_GET, MAX_BATCH_PUT, MAX_ITEM_BYTES, MAX_TRANSACTION_OPS};
 use emma::ports::{
     Clock, Cursor, Item, ItemStore, Key, KeyPrefix, ManualClock, PutCondition, Query, StoreError,
-    Stored, TxOp,
+    Stored, TxOp, Version,
 };
 use serde_json::{Value, json};
 
@@ -127,6 +127,14 @@ conformance!(
     a_transaction_of_more_than_25_operations_is_refused,
     a_transaction_naming_one_item_twice_is_refused,
     an_item_whose_data_exceeds_the_size_limit_is_refused,
+    get_many_answers_in_the_order_asked_with_none_for_absent_and_expired_keys,
+    get_many_of_no_keys_is_empty_and_too_many_or_repeated_keys_are_refused,
+    get_many_reads_more_keys_than_one_backend_request_takes,
+    put_each_writes_the_items_whose_conditions_hold_and_refuses_only_the_others,
+    put_each_refuses_an_invalid_item_alone_and_writes_the_others,
+    put_each_of_no_items_is_fine_and_too_many_or_repeated_keys_are_refused_before_any_write,
+    items_written_by_put_each_are_found_on_the_index,
+    put_each_writes_two_thousand_items_and_a_repeat_changes_none_of_them,
 );
 
 fn tenant(id: &str) -> TenantId {
@@ -1154,4 +1162,369 @@ async fn an_item_whose_data_exceeds_the_size_limit_is_refused(
         .await
         .expect("data at the limit fits");
     assert_eq!(store.get(&key).await.unwrap().unwrap().item, largest);
+}
+
+/// The scratch name of one item.
+fn name(stored: &Stored) -> String {
+    names(std::slice::from_ref(stored)).remove(0)
+}
+
+/// The scratch names of a batch's answers, `None` where nothing was found.
+fn found_names(found: &[Option<Stored>]) -> Vec<Option<String>> {
+    found.iter().map(|s| s.as_ref().map(name)).collect()
+}
+
+async fn get_many_answers_in_the_order_asked_with_none_for_absent_and_expired_keys(
+    store: Arc<dyn ItemStore>,
+    clock: ManualClock,
+) {
+    let t = tenant("tenant-a");
+    let full = item(scratch::key(&t, "full"), json!({"name": "full"}))
+        .with_counter("sent", 2)
+        .with_index(scratch::index(&t, "many", "f"))
+        .expiring_at(clock.now() + Duration::hours(1));
+    store.put(full, PutCondition::Always).await.unwrap();
+    put_named(&*store, &t, &["plain"]).await;
+    let lapsing = item(scratch::key(&t, "lapsing"), json!({}))
+        .expiring_at(clock.now() + Duration::seconds(10));
+    store.put(lapsing, PutCondition::Always).await.unwrap();
+    clock.advance(Duration::seconds(10));
+
+    let asked = ["plain", "absent", "full", "lapsing"].map(|name| scratch::key(&t, name));
+    let found = store.get_many(&asked).await.expect("a batch read");
+    assert_eq!(
+        found_names(&found),
+        [
+            Some("plain".to_owned()),
+            None,
+            Some("full".to_owned()),
+            None
+        ]
+    );
+    for (key, batch) in asked.iter().zip(&found) {
+        assert_eq!(
+            batch,
+            &store.get(key).await.unwrap(),
+            "the batch answers what get answers for {key:?}"
+        );
+    }
+}
+
+async fn get_many_of_no_keys_is_empty_and_too_many_or_repeated_keys_are_refused(
+    store: Arc<dyn ItemStore>,
+    _clock: ManualClock,
+) {
+    let t = tenant("tenant-a");
+    assert_eq!(store.get_many(&[]).await, Ok(Vec::new()));
+
+    let keys: Vec<Key> = (0..=MAX_BATCH_GET)
+        .map(|i| scratch::key(&t, &format!("k-{i:04}")))
+        .collect();
+    assert_eq!(
+        store.get_many(&keys).await,
+        Err(StoreError::BatchSize {
+            got: MAX_BATCH_GET + 1,
+            max: MAX_BATCH_GET
+        })
+    );
+    let most = store
+        .get_many(&keys[..MAX_BATCH_GET])
+        .await
+        .expect("the largest batch is allowed");
+    assert_eq!(most.len(), MAX_BATCH_GET);
+    assert!(most.iter().all(Option::is_none));
+
+    put_named(&*store, &t, &["twice"]).await;
+    let repeated = [
+        scratch::key(&t, "twice"),
+        scratch::key(&t, "other"),
+        scratch::key(&t, "twice"),
+    ];
+    assert_eq!(
+        store.get_many(&repeated).await,
+        Err(StoreError::DuplicateInBatch)
+    );
+}
+
+async fn get_many_reads_more_keys_than_one_backend_request_takes(
+    store: Arc<dyn ItemStore>,
+    _clock: ManualClock,
+) {
+    let t = tenant("tenant-a");
+    let writes = (0..250)
+        .map(|i| {
+            let name = format!("wide-{i:03}");
+            let data = json!({ "name": name });
+            (item(scratch::key(&t, &name), data), PutCondition::Always)
+        })
+        .collect();
+    let written = store.put_each(writes).await.expect("a batch write");
+    assert!(written.iter().all(Result::is_ok));
+
+    // Newest first, with an absent key after every fifth one.
+    let mut expected = Vec::new();
+    for i in (0..250).rev() {
+        expected.push(Some(format!("wide-{i:03}")));
+        if i % 5 == 0 {
+            expected.push(None);
+        }
+    }
+    let asked: Vec<Key> = expected
+        .iter()
+        .enumerate()
+        .map(|(at, name)| match name {
+            Some(name) => scratch::key(&t, name),
+            None => scratch::key(&t, &format!("missing-{at}")),
+        })
+        .collect();
+    assert_eq!(asked.len(), 300);
+    let found = store.get_many(&asked).await.expect("a batch read");
+    assert_eq!(found_names(&found), expected);
+    for stored in found.iter().flatten() {
+        assert_eq!(stored.item.data, json!({ "name": name(stored) }));
+    }
+}
+
+async fn put_each_writes_the_items_whose_conditions_hold_and_refuses_only_the_others(
+    store: Arc<dyn ItemStore>,
+    _clock: ManualClock,
+) {
+    let t = tenant("tenant-a");
+    let key = |name: &str| scratch::key(&t, name);
+    let before = |n: u32| json!({ "before": n });
+    let present = store
+        .put(item(key("present"), before(1)), PutCondition::Always)
+        .await
+        .unwrap();
+    let current = store
+        .put(item(key("current"), before(2)), PutCondition::Always)
+        .await
+        .unwrap();
+    let stale = store
+        .put(item(key("stale"), before(3)), PutCondition::Always)
+        .await
+        .unwrap();
+    let latest = store
+        .put(item(key("stale"), before(4)), PutCondition::Always)
+        .await
+        .unwrap();
+    let overwritten = store
+        .put(item(key("overwritten"), before(5)), PutCondition::Always)
+        .await
+        .unwrap();
+
+    let after = json!({ "after": true });
+    let writes: Vec<(Item, PutCondition)> = [
+        ("fresh", PutCondition::NotExists),
+        ("present", PutCondition::NotExists),
+        ("current", PutCondition::Version(current)),
+        ("stale", PutCondition::Version(stale)),
+        ("overwritten", PutCondition::Always),
+        ("never-written", PutCondition::Version(present)),
+        ("unconditional", PutCondition::Always),
+    ]
+    .into_iter()
+    .map(|(name, condition)| (item(key(name), after.clone()), condition))
+    .collect();
+    let answers = store.put_each(writes).await.expect("a batch write");
+    assert_eq!(answers.len(), 7);
+    let refused: Vec<bool> = answers
+        .iter()
+        .map(|a| a == &Err(StoreError::ConditionFailed))
+        .collect();
+    assert_eq!(refused, [false, true, false, true, false, true, false]);
+
+    for (at, name) in [
+        (0, "fresh"),
+        (2, "current"),
+        (4, "overwritten"),
+        (6, "unconditional"),
+    ] {
+        let stored = store.get(&key(name)).await.unwrap().expect(name);
+        assert_eq!(stored.item.data, after, "{name}");
+        assert_eq!(Ok(stored.version), answers[at], "{name}");
+    }
+    assert_ne!(answers[2], Ok(current), "a write makes a new version");
+    assert_ne!(answers[4], Ok(overwritten), "a write makes a new version");
+    for (name, data, version) in [
+        ("present", before(1), present),
+        ("stale", before(4), latest),
+    ] {
+        let stored = store.get(&key(name)).await.unwrap().expect(name);
+        assert_eq!(stored.item.data, data, "{name} is unchanged");
+        assert_eq!(stored.version, version, "{name} keeps its version");
+    }
+    assert_eq!(store.get(&key("never-written")).await.unwrap(), None);
+}
+
+async fn put_each_refuses_an_invalid_item_alone_and_writes_the_others(
+    store: Arc<dyn ItemStore>,
+    _clock: ManualClock,
+) {
+    let t = tenant("tenant-a");
+    // The JSON text of a string is its bytes and two quotes.
+    let too_big = item(
+        scratch::key(&t, "big"),
+        json!("x".repeat(MAX_ITEM_BYTES - 1)),
+    );
+    let bad_counter = item(scratch::key(&t, "bad-counter"), json!({})).with_counter("Bad-Name", 1);
+    let writes = vec![
+        (
+            item(scratch::key(&t, "small-1"), json!({"n": 1})),
+            PutCondition::NotExists,
+        ),
+        (too_big, PutCondition::NotExists),
+        (bad_counter, PutCondition::Always),
+        (
+            item(scratch::key(&t, "small-2"), json!({"n": 2})),
+            PutCondition::NotExists,
+        ),
+    ];
+    let answers = store.put_each(writes).await.expect("a batch write");
+    assert_eq!(answers.len(), 4);
+    assert!(answers[0].is_ok() && answers[3].is_ok(), "{answers:?}");
+    assert!(
+        matches!(answers[1], Err(StoreError::InvalidItem(_))),
+        "{:?}",
+        answers[1]
+    );
+    assert!(
+        matches!(answers[2], Err(StoreError::InvalidItem(_))),
+        "{:?}",
+        answers[2]
+    );
+    for (name, n) in [("small-1", 1), ("small-2", 2)] {
+        let stored = store
+            .get(&scratch::key(&t, name))
+            .await
+            .unwrap()
+            .expect(name);
+        assert_eq!(stored.item.data, json!({ "n": n }));
+    }
+    assert_eq!(store.get(&scratch::key(&t, "big")).await.unwrap(), None);
+    assert_eq!(
+        store.get(&scratch::key(&t, "bad-counter")).await.unwrap(),
+        None
+    );
+}
+
+async fn put_each_of_no_items_is_fine_and_too_many_or_repeated_keys_are_refused_before_any_write(
+    store: Arc<dyn ItemStore>,
+    _clock: ManualClock,
+) {
+    let t = tenant("tenant-a");
+    assert_eq!(store.put_each(Vec::new()).await, Ok(Vec::new()));
+
+    let writes: Vec<(Item, PutCondition)> = (0..=MAX_BATCH_PUT)
+        .map(|i| {
+            (
+                item(scratch::key(&t, &format!("many-{i:05}")), json!({})),
+                PutCondition::Always,
+            )
+        })
+        .collect();
+    assert_eq!(
+        store.put_each(writes).await,
+        Err(StoreError::BatchSize {
+            got: MAX_BATCH_PUT + 1,
+            max: MAX_BATCH_PUT
+        })
+    );
+    assert_eq!(
+        store.get(&scratch::key(&t, "many-00000")).await.unwrap(),
+        None
+    );
+
+    let once = |name: &str| {
+        (
+            item(scratch::key(&t, name), json!({})),
+            PutCondition::Always,
+        )
+    };
+    let repeated = store
+        .put_each(vec![once("first"), once("twice"), once("twice")])
+        .await;
+    assert_eq!(repeated, Err(StoreError::DuplicateInBatch));
+    assert_eq!(store.get(&scratch::key(&t, "first")).await.unwrap(), None);
+    assert_eq!(store.get(&scratch::key(&t, "twice")).await.unwrap(), None);
+}
+
+async fn items_written_by_put_each_are_found_on_the_index(
+    store: Arc<dyn ItemStore>,
+    _clock: ManualClock,
+) {
+    let t = tenant("tenant-a");
+    // Table order is the reverse of index order.
+    let writes = [("i-1", "s-3"), ("i-2", "s-2"), ("i-3", "s-1")]
+        .into_iter()
+        .map(|(name, sort)| {
+            let it = item(scratch::key(&t, name), json!({ "sort": sort }))
+                .with_index(scratch::index(&t, "batch", sort));
+            (it, PutCondition::NotExists)
+        })
+        .chain([(
+            item(scratch::key(&t, "i-4"), json!({})),
+            PutCondition::NotExists,
+        )])
+        .collect();
+    let answers = store.put_each(writes).await.expect("a batch write");
+    assert!(answers.iter().all(Result::is_ok), "{answers:?}");
+
+    // Read right after the writes: real DynamoDB may lag here (see the top).
+    let (_, on_index) = read_all(
+        &*store,
+        Query::index(scratch::index_prefix(&t, "batch", "")),
+    )
+    .await;
+    assert_eq!(names(&on_index), ["i-3", "i-2", "i-1"]);
+    assert_eq!(
+        on_index[0].item.index,
+        Some(scratch::index(&t, "batch", "s-1"))
+    );
+    assert_eq!(on_index[0].item.data, json!({ "sort": "s-1" }));
+}
+
+async fn put_each_writes_two_thousand_items_and_a_repeat_changes_none_of_them(
+    store: Arc<dyn ItemStore>,
+    _clock: ManualClock,
+) {
+    let t = tenant("tenant-a");
+    let writes = || -> Vec<(Item, PutCondition)> {
+        (0..2000)
+            .map(|i| {
+                let it = item(scratch::key(&t, &format!("bulk-{i:04}")), json!({ "i": i }));
+                (it, PutCondition::NotExists)
+            })
+            .collect()
+    };
+    let answers = store.put_each(writes()).await.expect("a batch write");
+    let versions: Vec<Version> = answers
+        .into_iter()
+        .map(|a| a.expect("every item is new"))
+        .collect();
+    assert_eq!(versions.len(), 2000);
+
+    let (_, items) = read_all(
+        &*store,
+        Query::table(scratch::prefix(&t, "bulk-")).limit(1000),
+    )
+    .await;
+    assert_eq!(items.len(), 2000);
+    for (i, (stored, version)) in items.iter().zip(&versions).enumerate() {
+        assert_eq!(stored.item.data, json!({ "i": i }));
+        assert_eq!(stored.version, *version, "bulk-{i:04}");
+    }
+
+    // Repeating the call (as after an outer error) writes nothing twice.
+    let again = store.put_each(writes()).await.expect("a batch write");
+    assert!(again.iter().all(|a| a == &Err(StoreError::ConditionFailed)));
+    let sample: Vec<Key> = (0..2000)
+        .step_by(10)
+        .map(|i| scratch::key(&t, &format!("bulk-{i:04}")))
+        .collect();
+    let found = store.get_many(&sample).await.expect("a batch read");
+    for (at, stored) in found.iter().enumerate() {
+        let stored = stored.as_ref().expect("written");
+        assert_eq!(stored.version, versions[at * 10], "unchanged by the repeat");
+    }
 }

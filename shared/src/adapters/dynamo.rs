@@ -5,21 +5,24 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::client::Waiters;
 use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::put_item::builders::PutItemFluentBuilder;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, ConditionCheck, Delete, GlobalSecondaryIndex,
-    KeySchemaElement, KeyType, Projection, ProjectionType, Put, ReturnValue,
+    KeySchemaElement, KeyType, KeysAndAttributes, Projection, ProjectionType, Put, ReturnValue,
     ReturnValuesOnConditionCheckFailure, ScalarAttributeType, TimeToLiveSpecification,
     TimeToLiveStatus, TransactWriteItem,
 };
 use serde_json::Value;
+use tokio::task::{JoinError, JoinSet};
 
 use super::aws::{Failure, classify, is_throttling_code};
 use super::store_cursor::{
@@ -28,7 +31,8 @@ use super::store_cursor::{
 };
 use crate::ports::Clock;
 use crate::ports::store::{
-    IndexKey, Item, ItemStore, Key, Page, PutCondition, Query, StoreError, Stored, TxOp, Version,
+    IndexKey, Item, ItemStore, Key, MAX_BATCH_GET, MAX_BATCH_PUT, Page, PutCondition, Query,
+    StoreError, Stored, TxOp, Version, check_batch,
 };
 
 const PK: &str = "pk";
@@ -44,6 +48,16 @@ const COUNTER_PREFIX: &str = "c_";
 type Attributes = HashMap<String, AttributeValue>;
 /// How often `add` retries when an expired item changes under it.
 const ADD_ATTEMPTS: usize = 5;
+/// The most keys one BatchGetItem request may name (DynamoDB's limit).
+const BATCH_GET_KEYS: usize = 100;
+/// How many BatchGetItem rounds in a row may leave every key unprocessed
+/// before `get_many` gives up as throttled.
+const BATCH_GET_IDLE_ROUNDS: u32 = 6;
+/// The wait before asking again for unprocessed keys; it doubles with each
+/// round in a row that read nothing.
+const BATCH_GET_BACKOFF: Duration = Duration::from_millis(20);
+/// How many PutItem calls `put_each` keeps in flight.
+const PUT_EACH_CONCURRENCY: usize = 32;
 
 /// What became of an add to the visible item.
 enum Added {
@@ -166,6 +180,27 @@ impl DynamoStore {
 
     fn now(&self) -> i64 {
         self.clock.now().timestamp()
+    }
+
+    /// The PutItem call that writes a checked item if its condition holds,
+    /// ready to send, and the version it writes.
+    fn put_item_call(
+        &self,
+        item: &Item,
+        condition: PutCondition,
+        now: i64,
+    ) -> (PutItemFluentBuilder, Version) {
+        let version = Version::fresh();
+        let put = self.put_request(item, version, put_condition(condition, now));
+        let call = self
+            .client
+            .put_item()
+            .table_name(put.table_name)
+            .set_item(Some(put.item))
+            .set_condition_expression(put.condition_expression)
+            .set_expression_attribute_names(put.expression_attribute_names)
+            .set_expression_attribute_values(put.expression_attribute_values);
+        (call, version)
     }
 
     fn put_request(&self, item: &Item, version: Version, condition: Option<Condition>) -> Put {
@@ -358,18 +393,8 @@ impl ItemStore for DynamoStore {
 
     async fn put(&self, item: Item, condition: PutCondition) -> Result<Version, StoreError> {
         check_item(&item)?;
-        let version = Version::fresh();
-        let put = self.put_request(&item, version, put_condition(condition, self.now()));
-        self.client
-            .put_item()
-            .table_name(put.table_name)
-            .set_item(Some(put.item))
-            .set_condition_expression(put.condition_expression)
-            .set_expression_attribute_names(put.expression_attribute_names)
-            .set_expression_attribute_values(put.expression_attribute_values)
-            .send()
-            .await
-            .map_err(sdk_err)?;
+        let (call, version) = self.put_item_call(&item, condition, self.now());
+        call.send().await.map_err(sdk_err)?;
         Ok(version)
     }
 
@@ -474,6 +499,135 @@ impl ItemStore for DynamoStore {
             Err(e) => Err(transaction_err(e)),
         }
     }
+
+    async fn get_many(&self, keys: &[Key]) -> Result<Vec<Option<Stored>>, StoreError> {
+        check_batch(keys.iter(), MAX_BATCH_GET)?;
+        let now = self.now();
+        let mut reads = JoinSet::new();
+        for chunk in keys.chunks(BATCH_GET_KEYS) {
+            let chunk = chunk.iter().map(key_attributes).collect();
+            reads.spawn(batch_get(self.client.clone(), self.table.clone(), chunk));
+        }
+        let position: HashMap<&Key, usize> = keys.iter().enumerate().map(|(i, k)| (k, i)).collect();
+        let mut found = vec![None; keys.len()];
+        while let Some(read) = reads.join_next().await {
+            for attributes in read.map_err(task_err)?? {
+                let Some(stored) = visible_stored(attributes, now)? else {
+                    continue;
+                };
+                let at = *position
+                    .get(&stored.item.key)
+                    .ok_or_else(|| corrupt("an item that was not asked for"))?;
+                found[at] = Some(stored);
+            }
+        }
+        Ok(found)
+    }
+
+    async fn put_each(
+        &self,
+        writes: Vec<(Item, PutCondition)>,
+    ) -> Result<Vec<Result<Version, StoreError>>, StoreError> {
+        check_batch(writes.iter().map(|(item, _)| &item.key), MAX_BATCH_PUT)?;
+        // DynamoDB has no conditional batch write: one conditional PutItem
+        // per item, a bounded number in flight. On an outer error the calls
+        // still in flight are dropped, which the port allows.
+        let now = self.now();
+        let mut results: Vec<Option<Result<Version, StoreError>>> = vec![None; writes.len()];
+        let mut calls = JoinSet::new();
+        for (at, (item, condition)) in writes.iter().enumerate() {
+            if let Err(invalid) = check_item(item) {
+                results[at] = Some(Err(invalid));
+                continue;
+            }
+            if calls.len() >= PUT_EACH_CONCURRENCY
+                && let Some(done) = calls.join_next().await
+            {
+                settle(done, &mut results)?;
+            }
+            let (call, version) = self.put_item_call(item, *condition, now);
+            calls.spawn(async move { (at, call.send().await.map(|_| version).map_err(sdk_err)) });
+        }
+        while let Some(done) = calls.join_next().await {
+            settle(done, &mut results)?;
+        }
+        Ok(results
+            .into_iter()
+            .map(|result| result.expect("every write was answered"))
+            .collect())
+    }
+}
+
+/// Reads up to [`BATCH_GET_KEYS`] keys with BatchGetItem, strongly
+/// consistent, asking again for the keys DynamoDB leaves unprocessed
+/// (throttling, or its 16 MB answer limit) with a short backoff. Gives up
+/// as `Throttled` after [`BATCH_GET_IDLE_ROUNDS`] rounds in a row that read
+/// nothing; a round that reads something starts the count afresh, so the
+/// loop ends after at most one round per key plus the idle ones.
+async fn batch_get(
+    client: Client,
+    table: String,
+    keys: Vec<Attributes>,
+) -> Result<Vec<Attributes>, StoreError> {
+    let mut items = Vec::with_capacity(keys.len());
+    let mut pending = keys;
+    let mut idle = 0;
+    loop {
+        let request = KeysAndAttributes::builder()
+            .set_keys(Some(pending))
+            .consistent_read(true)
+            .build()
+            .map_err(build_err)?;
+        let out = client
+            .batch_get_item()
+            .request_items(&table, request)
+            .send()
+            .await
+            .map_err(sdk_err)?;
+        let read = out
+            .responses
+            .and_then(|mut by_table| by_table.remove(&table))
+            .unwrap_or_default();
+        let unprocessed = out
+            .unprocessed_keys
+            .and_then(|mut by_table| by_table.remove(&table))
+            .map(|rest| rest.keys)
+            .unwrap_or_default();
+        if unprocessed.is_empty() {
+            items.extend(read);
+            return Ok(items);
+        }
+        if read.is_empty() {
+            idle += 1;
+            if idle >= BATCH_GET_IDLE_ROUNDS {
+                return Err(StoreError::Throttled);
+            }
+        } else {
+            idle = 0;
+        }
+        items.extend(read);
+        pending = unprocessed;
+        tokio::time::sleep(BATCH_GET_BACKOFF * 2u32.pow(idle)).await;
+    }
+}
+
+/// Records the answer of one `put_each` write: its version, or its own
+/// refusal (condition, invalid item); any other failure fails the call.
+fn settle(
+    done: Result<(usize, Result<Version, StoreError>), JoinError>,
+    results: &mut [Option<Result<Version, StoreError>>],
+) -> Result<(), StoreError> {
+    let (at, answer) = done.map_err(task_err)?;
+    results[at] = Some(match answer {
+        Ok(version) => Ok(version),
+        Err(refused @ (StoreError::ConditionFailed | StoreError::InvalidItem(_))) => Err(refused),
+        Err(failed) => return Err(failed),
+    });
+    Ok(())
+}
+
+fn task_err(e: JoinError) -> StoreError {
+    StoreError::Backend(format!("a store task failed: {e}"))
 }
 
 impl DynamoStore {
@@ -1062,6 +1216,29 @@ mod tests {
             transaction_err(cancelled(&["ValidationError"])),
             StoreError::Backend(_)
         ));
+    }
+
+    #[test]
+    fn a_refused_write_is_answered_alone_and_any_other_failure_fails_the_batch() {
+        let mut results = vec![None; 3];
+        settle(Ok((2, Ok(Version(7)))), &mut results).unwrap();
+        settle(Ok((0, Err(StoreError::ConditionFailed))), &mut results).unwrap();
+        let too_big = StoreError::InvalidItem("too big".into());
+        settle(Ok((1, Err(too_big.clone()))), &mut results).unwrap();
+        assert_eq!(
+            results,
+            [
+                Some(Err(StoreError::ConditionFailed)),
+                Some(Err(too_big)),
+                Some(Ok(Version(7)))
+            ]
+        );
+        let mut results = vec![None; 1];
+        assert_eq!(
+            settle(Ok((0, Err(StoreError::Throttled))), &mut results),
+            Err(StoreError::Throttled)
+        );
+        assert_eq!(results, [None]);
     }
 
     #[test]

@@ -20,6 +20,10 @@ pub const MAX_TRANSACTION_OPS: usize = 25;
 pub const MAX_PAGE_SIZE: u32 = 1000;
 /// The largest item the store accepts, in bytes of its JSON data (DynamoDB's limit is 400 KB).
 pub const MAX_ITEM_BYTES: usize = 350 * 1024;
+/// The most keys one [`ItemStore::get_many`] may name.
+pub const MAX_BATCH_GET: usize = 1000;
+/// The most items one [`ItemStore::put_each`] may carry.
+pub const MAX_BATCH_PUT: usize = 50_000;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {
@@ -29,6 +33,10 @@ pub enum StoreError {
     TransactionSize(usize),
     #[error("a transaction names the same item more than once")]
     DuplicateInTransaction,
+    #[error("a batch takes at most {max} entries, got {got}")]
+    BatchSize { got: usize, max: usize },
+    #[error("a batch names the same item more than once")]
+    DuplicateInBatch,
     #[error("the cursor does not belong to this query")]
     InvalidCursor,
     #[error("invalid item: {0}")]
@@ -347,6 +355,49 @@ pub trait ItemStore: Send + Sync + 'static {
     /// on a different item; fails with `ConditionFailed` when any condition
     /// does not hold.
     async fn transact(&self, ops: Vec<TxOp>) -> Result<(), StoreError>;
+
+    /// The visible items under `keys`, in the order of `keys`: `None` where
+    /// an item is absent or expired. Strongly consistent, like [`get`](Self::get).
+    /// 0 to [`MAX_BATCH_GET`] keys, each at most once: more are refused with
+    /// `BatchSize`, a repeated key with `DuplicateInBatch`, before anything
+    /// is read.
+    async fn get_many(&self, keys: &[Key]) -> Result<Vec<Option<Stored>>, StoreError>;
+
+    /// Writes each item if its own condition holds, each on its own: this
+    /// is NOT a transaction, so some writes may succeed while others fail.
+    /// 0 to [`MAX_BATCH_PUT`] items, each key at most once: more are refused
+    /// with `BatchSize`, a repeated key with `DuplicateInBatch`, before
+    /// anything is written.
+    ///
+    /// Answers one result per item, in the order given: its new version, or
+    /// `ConditionFailed` / `InvalidItem` for that item alone (it is not
+    /// written). A failure of the whole call (`Unavailable`, `Throttled`
+    /// after the backend's own retries, `Backend`) is the outer `Err`; then
+    /// any subset of the writes may have happened, and repeating the call
+    /// is safe for writes conditioned on `NotExists` or `Version`.
+    async fn put_each(
+        &self,
+        writes: Vec<(Item, PutCondition)>,
+    ) -> Result<Vec<Result<Version, StoreError>>, StoreError>;
+}
+
+/// Checks the shape of a batch before an adapter reads or writes anything:
+/// at most `max` entries (`BatchSize`), each key at most once
+/// (`DuplicateInBatch`).
+pub(crate) fn check_batch<'a>(
+    mut keys: impl ExactSizeIterator<Item = &'a Key>,
+    max: usize,
+) -> Result<(), StoreError> {
+    let got = keys.len();
+    if got > max {
+        return Err(StoreError::BatchSize { got, max });
+    }
+    let mut seen = std::collections::HashSet::with_capacity(got);
+    if keys.all(|key| seen.insert(key)) {
+        Ok(())
+    } else {
+        Err(StoreError::DuplicateInBatch)
+    }
 }
 
 /// Checks a counter name: 1 to 64 characters of a-z, 0-9 and '_', starting with a letter.
