@@ -58,6 +58,18 @@ impl Pseudonymizer {
     pub fn email(&self, email: &crate::domain::EmailAddress) -> String {
         self.hash(&email.normalized())
     }
+
+    /// The id of the contact with this address in this tenant.
+    pub fn contact_id(
+        &self,
+        tenant: &crate::domain::TenantId,
+        email: &crate::domain::EmailAddress,
+    ) -> crate::domain::ContactId {
+        crate::domain::ContactId::parse(
+            &self.hash(&format!("contact:{tenant}:{}", email.normalized())),
+        )
+        .expect("a hash is 32 hex digits")
+    }
 }
 
 #[cfg(test)]

@@ -106,6 +106,14 @@ async fn request_for(
             .id
             .to_string();
     }
+    let mut contact_id = objects.0.to_owned();
+    if rule.method == Method::DELETE
+        && rule.path.contains("{contact_id}")
+        && objects.0 != fx.contact_b
+    {
+        // A fresh contact to delete, each time.
+        contact_id = create_contact(&fx.app, tenant, &unique_email("weg"), "Weg").await;
+    }
     let mut key_id = objects.2.to_owned();
     if rule.path.contains("{key_id}") && objects.2 != fx.key_b {
         // A fresh key to revoke, each time.
@@ -114,7 +122,7 @@ async fn request_for(
     let path = rule
         .path
         .replace("{tenant_id}", tenant)
-        .replace("{contact_id}", objects.0)
+        .replace("{contact_id}", &contact_id)
         .replace("{user_id}", &user_id)
         .replace("{key_id}", &key_id);
     let body = match (rule.method.as_str(), rule.path) {
@@ -139,6 +147,9 @@ async fn request_for(
         })),
         ("POST", "/api/tenants/{tenant_id}/contacts") => {
             Some(json!({ "email": unique_email("kontakt") }))
+        }
+        ("PATCH", "/api/tenants/{tenant_id}/contacts/{contact_id}") => {
+            Some(json!({ "first_name": "Anna-Lena" }))
         }
         ("POST", _) => Some(json!({})),
         _ => None,

@@ -17,7 +17,7 @@ use crate::skeleton::{create_contact, create_tenant};
 
 /// The sample tenant id the events carry; tests put a real one in its place.
 const SAMPLE_TENANT: &str = "sparkasse-musterstadt-a1b2c3";
-const SAMPLE_CONTACT: &str = "0192f0c8-7b1e-7cc3-9a55-3e1f2b4c5d6e";
+const SAMPLE_CONTACT: &str = "0192f0c87b1e7cc39a553e1f2b4c5d6e";
 
 fn sample(name: &str) -> String {
     let path = format!("{}/../events/{name}", env!("CARGO_MANIFEST_DIR"));

@@ -109,39 +109,7 @@ async fn bad_input_is_refused_with_a_problem_and_changes_nothing(adapters: Adapt
     assert_eq!(contact_count(&ed, &tenant).await, 1);
 }
 
-async fn contacts_are_listed_newest_first_across_pages(adapters: Adapters) {
-    let app = spawn(adapters).await;
-    let tenant = create_tenant(&app, "Sparkasse Blätterstadt").await;
-    let ed = app.signed_in(Role::Editor, Some(&tenant)).await;
-    let mut created = Vec::new();
-    for i in 0..5 {
-        created.push(create_contact(&app, &tenant, &format!("p{i}@example.de"), "Paula").await);
-    }
-    let mut seen = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let path = match &cursor {
-            Some(c) => format!("/api/tenants/{tenant}/contacts?limit=2&cursor={c}"),
-            None => format!("/api/tenants/{tenant}/contacts?limit=2"),
-        };
-        let page = ed.get(&path).await;
-        assert_eq!(page.status, StatusCode::OK, "{:?}", page.json);
-        for c in page.json["contacts"].as_array().unwrap() {
-            seen.push(c["id"].as_str().unwrap().to_owned());
-        }
-        match page.json["next_cursor"].as_str() {
-            Some(next) => cursor = Some(next.to_owned()),
-            None => break,
-        }
-    }
-    created.reverse();
-    assert_eq!(seen, created);
-}
-
-emma_tests::on_both_adapter_sets!(
-    bad_input_is_refused_with_a_problem_and_changes_nothing,
-    contacts_are_listed_newest_first_across_pages,
-);
+emma_tests::on_both_adapter_sets!(bad_input_is_refused_with_a_problem_and_changes_nothing,);
 
 /// Every operation in the OpenAPI document reaches a handler (no "no-route"
 /// answer), and the document is the one served at /api/openapi.json.
@@ -160,7 +128,7 @@ async fn the_openapi_document_describes_exactly_the_served_routes() {
     for (path, item) in paths {
         let concrete = path
             .replace("{tenant_id}", "sparkasse-a-000000")
-            .replace("{contact_id}", "0192f0c8-7b1e-7cc3-9a55-3e1f2b4c5d6e");
+            .replace("{contact_id}", "0192f0c87b1e7cc39a553e1f2b4c5d6e");
         for method in item.as_object().unwrap().keys() {
             let request = http::Request::builder()
                 .method(method.to_uppercase().as_str())

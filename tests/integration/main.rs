@@ -8,6 +8,7 @@ mod account;
 mod api_keys;
 mod blob_conformance;
 mod browser;
+mod contacts;
 mod events;
 mod http_api;
 mod mail_conformance;

@@ -1,5 +1,8 @@
 //! E-mail addresses as EMMA accepts them: syntactically valid, no quoted
-//! local parts, no IP literals, within the RFC 5321 length limits.
+//! local parts, no IP literals, within the RFC 5321 length limits, with an
+//! ASCII local part (SES does not send to others) and the domain in its
+//! ASCII (IDNA) form, so `müller@bücher.de` is not accepted but
+//! `info@bücher.de` becomes `info@xn--bcher-kva.de`.
 
 use std::fmt;
 
@@ -19,6 +22,10 @@ pub enum EmailAddressError {
     IpLiteral,
     #[error("the domain needs a dot, as in name@example.de")]
     NoDotInDomain,
+    #[error("the part before the @ may only hold ASCII characters (no umlauts)")]
+    NonAsciiLocalPart,
+    #[error("the domain is not a valid internationalised domain name")]
+    InvalidDomain,
     #[error("this is not a valid e-mail address")]
     Invalid,
 }
@@ -53,10 +60,20 @@ impl EmailAddress {
         if !domain.contains('.') {
             return Err(EmailAddressError::NoDotInDomain);
         }
+        if !local.is_ascii() {
+            return Err(EmailAddressError::NonAsciiLocalPart);
+        }
+        // IDNA (UTS #46): lower case, Unicode labels to xn-- labels.
+        let domain =
+            idna::domain_to_ascii_strict(domain).map_err(|_| EmailAddressError::InvalidDomain)?;
+        let address = format!("{local}@{domain}");
+        if address.len() > 254 {
+            return Err(EmailAddressError::TooLong);
+        }
         let options = email_address::Options::default().without_display_text();
-        email_address::EmailAddress::parse_with_options(trimmed, options)
+        email_address::EmailAddress::parse_with_options(&address, options)
             .map_err(|_| EmailAddressError::Invalid)?;
-        Ok(Self(format!("{local}@{}", domain.to_ascii_lowercase())))
+        Ok(Self(address))
     }
 
     pub fn as_str(&self) -> &str {
@@ -119,6 +136,30 @@ mod tests {
     }
 
     #[test]
+    fn an_international_domain_is_kept_in_its_ascii_form() {
+        let a = EmailAddress::parse("Info@Bücher.DE").unwrap();
+        assert_eq!(a.as_str(), "Info@xn--bcher-kva.de");
+        assert_eq!(a, EmailAddress::parse("info@xn--bcher-kva.de").unwrap());
+        // Mixed scripts resolve the same whichever form was typed.
+        assert_eq!(
+            EmailAddress::parse("kontakt@straße.de").unwrap().domain(),
+            idna::domain_to_ascii_strict("straße.de").unwrap()
+        );
+    }
+
+    #[test]
+    fn header_injection_and_line_breaks_are_refused() {
+        for raw in [
+            "erika@example.de\r\nBcc: alle@example.de",
+            "erika@example.de\nBcc: alle@example.de",
+            "erika\r\n@example.de",
+            "erika@exam\rple.de",
+        ] {
+            assert!(EmailAddress::parse(raw).is_err(), "{raw:?}");
+        }
+    }
+
+    #[test]
     fn each_kind_of_bad_address_gets_its_own_reason() {
         let long_local = format!("{}@example.de", "a".repeat(65));
         let long_total = format!("a@{}.de", "b".repeat(260));
@@ -131,6 +172,8 @@ mod tests {
             (long_local.as_str(), EmailAddressError::LocalPartTooLong),
             (long_total.as_str(), EmailAddressError::TooLong),
             ("two@@example.de", EmailAddressError::Invalid),
+            ("müller@example.de", EmailAddressError::NonAsciiLocalPart),
+            ("info@exa mple.de", EmailAddressError::InvalidDomain),
         ];
         for (raw, expected) in cases {
             assert_eq!(EmailAddress::parse(raw).unwrap_err(), expected, "{raw:?}");

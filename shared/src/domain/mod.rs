@@ -9,7 +9,9 @@ mod role;
 mod tenant;
 mod user;
 
-pub use contact::{Contact, ContactDraft, PersonName, short_text};
+pub use contact::{
+    Contact, ContactDraft, ContactStatus, Language, PersonName, Salutation, fold, short_text,
+};
 pub use email::{EmailAddress, EmailAddressError};
 pub use ids::{ContactId, IdError, TenantId, UserId};
 pub use principal::{Credential, Principal};

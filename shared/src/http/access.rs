@@ -180,6 +180,18 @@ pub static ROUTES: &[RouteAccess] = &[
         None,
     ),
     route(
+        Method::PATCH,
+        "/api/tenants/{tenant_id}/contacts/{contact_id}",
+        WriteContacts,
+        Some("contact.update"),
+    ),
+    route(
+        Method::DELETE,
+        "/api/tenants/{tenant_id}/contacts/{contact_id}",
+        WriteContacts,
+        Some("contact.delete"),
+    ),
+    route(
         Method::POST,
         "/api/tenants/{tenant_id}/contacts/{contact_id}/test-mail",
         SendTestMail,

@@ -1,4 +1,5 @@
-//! Contact routes of a tenant: create, list, read, and send a test mail.
+//! Contact routes of a tenant: create, list (name order, search), read,
+//! change, delete, and send a test mail.
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -11,15 +12,18 @@ use utoipa_axum::routes;
 
 use super::{ApiError, ApiJson, ApiQuery};
 use crate::App;
-use crate::domain::{Contact, ContactDraft, ContactId, EmailAddress, PersonName, TenantId};
+use crate::domain::{
+    Contact, ContactDraft, ContactId, ContactStatus, EmailAddress, Language, PersonName,
+    Salutation, TenantId,
+};
 use crate::ports::store::Cursor;
-use crate::services::contacts;
+use crate::services::contacts::{self, ContactChange, Listing};
 use crate::services::test_mail::{self, TestMailReceipt};
 
 pub fn routes() -> OpenApiRouter<App> {
     OpenApiRouter::new()
         .routes(routes!(create_contact, list_contacts))
-        .routes(routes!(get_contact))
+        .routes(routes!(get_contact, update_contact, delete_contact))
         .routes(routes!(send_test_mail))
 }
 
@@ -37,18 +41,55 @@ fn contact_id(raw: &str) -> Result<ContactId, ApiError> {
 pub struct NewContact {
     #[schema(value_type = String, format = "email", example = "erika.mustermann@example.de")]
     pub email: EmailAddress,
+    pub salutation: Option<Salutation>,
     #[schema(value_type = Option<String>, example = "Erika")]
     pub first_name: Option<PersonName>,
     #[schema(value_type = Option<String>, example = "Mustermann")]
     pub last_name: Option<PersonName>,
+    /// `de` when absent.
+    pub language: Option<Language>,
+    /// `unconfirmed` (the default: not mailed until the person confirms) or
+    /// `subscribed` (the institute holds the person's documented consent).
+    pub status: Option<ContactStatus>,
+}
+
+/// A change to a contact: a field left out stays as it is; `null` clears a
+/// name or the salutation. The address cannot change (another address is
+/// another contact); the status can only become `unsubscribed`.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContactPatch {
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<Salutation>)]
+    pub salutation: Option<Option<Salutation>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub first_name: Option<Option<PersonName>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub last_name: Option<Option<PersonName>>,
+    pub language: Option<Language>,
+    pub status: Option<ContactStatus>,
+}
+
+/// A field that is present: `null` is `Some(None)`, absent is `None`.
+fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ContactView {
     pub id: String,
     pub email: String,
+    pub salutation: Option<Salutation>,
     pub first_name: Option<String>,
     pub last_name: Option<String>,
+    pub language: Language,
+    pub status: ContactStatus,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -58,8 +99,11 @@ impl From<Contact> for ContactView {
         Self {
             id: c.id.to_string(),
             email: c.email.to_string(),
+            salutation: c.salutation,
             first_name: c.first_name.map(String::from),
             last_name: c.last_name.map(String::from),
+            language: c.language,
+            status: c.status,
             created_at: c.created_at,
             updated_at: c.updated_at,
         }
@@ -79,6 +123,11 @@ pub struct ListParams {
     pub limit: Option<String>,
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
+    /// An address (finds exactly that contact) or the start of a last name
+    /// (`müll` finds Müller and Muller).
+    pub search: Option<String>,
+    /// `name` (A to Z, the default) or `-name` (Z to A).
+    pub sort: Option<String>,
 }
 
 /// Stores a new contact for the tenant.
@@ -99,9 +148,12 @@ async fn create_contact(
 ) -> Result<(StatusCode, [(&'static str, String); 1], Json<ContactView>), ApiError> {
     let tenant = tenant_id(&tenant)?;
     let draft = ContactDraft {
-        email: body.email,
+        salutation: body.salutation,
         first_name: body.first_name,
         last_name: body.last_name,
+        language: body.language.unwrap_or_default(),
+        status: body.status.unwrap_or(ContactStatus::Unconfirmed),
+        ..ContactDraft::new(body.email)
     };
     let contact = contacts::create(&app, &tenant, draft).await?;
     Ok((
@@ -111,7 +163,7 @@ async fn create_contact(
     ))
 }
 
-/// One page of the tenant's contacts, newest first.
+/// One page of the tenant's contacts in name order.
 #[utoipa::path(get, path = "/api/tenants/{tenant_id}/contacts", tag = "contacts",
     params(("tenant_id" = String, Path, description = "The tenant"), ListParams),
     responses(
@@ -135,8 +187,21 @@ async fn list_contacts(
                 ApiError::bad_request("limit", "must be a whole number from 1 to 200")
             })?,
     };
+    let descending = match params.sort.as_deref() {
+        None | Some("name") => false,
+        Some("-name") => true,
+        Some(_) => return Err(ApiError::bad_request("sort", "name or -name")),
+    };
+    let search = params.search.filter(|s| !s.trim().is_empty());
+    if search.as_ref().is_some_and(|s| s.chars().count() > 254) {
+        return Err(ApiError::bad_request(
+            "search",
+            "is longer than 254 characters",
+        ));
+    }
+    let listing = Listing { search, descending };
     let cursor = params.cursor.map(Cursor::from_client);
-    let (page, next) = contacts::list(&app, &tenant, limit, cursor).await?;
+    let (page, next) = contacts::list(&app, &tenant, &listing, limit, cursor).await?;
     Ok(Json(ContactPage {
         contacts: page.into_iter().map(ContactView::from).collect(),
         next_cursor: next.map(|c| c.as_str().to_owned()),
@@ -160,6 +225,61 @@ async fn get_contact(
     let tenant = tenant_id(&tenant)?;
     let contact = contact_id(&contact)?;
     Ok(Json(contacts::get(&app, &tenant, &contact).await?.into()))
+}
+
+/// Changes a contact's salutation, names, language, or ends its
+/// subscription.
+#[utoipa::path(patch, path = "/api/tenants/{tenant_id}/contacts/{contact_id}", tag = "contacts",
+    params(
+        ("tenant_id" = String, Path, description = "The tenant"),
+        ("contact_id" = String, Path, description = "The contact"),
+    ),
+    request_body = ContactPatch,
+    responses(
+        (status = 200, description = "The contact as changed", body = ContactView),
+        (status = 400, description = "A field is invalid, or a status change is not allowed", body = super::Problem),
+        (status = 404, description = "No such tenant or contact", body = super::Problem),
+        (status = 409, description = "Changed meanwhile", body = super::Problem),
+    ))]
+async fn update_contact(
+    State(app): State<App>,
+    Path((tenant, contact)): Path<(String, String)>,
+    ApiJson(body): ApiJson<ContactPatch>,
+) -> Result<Json<ContactView>, ApiError> {
+    let tenant = tenant_id(&tenant)?;
+    let contact = contact_id(&contact)?;
+    let change = ContactChange {
+        salutation: body.salutation,
+        first_name: body.first_name,
+        last_name: body.last_name,
+        language: body.language,
+        status: body.status,
+    };
+    Ok(Json(
+        contacts::update(&app, &tenant, &contact, change)
+            .await?
+            .into(),
+    ))
+}
+
+/// Deletes a contact.
+#[utoipa::path(delete, path = "/api/tenants/{tenant_id}/contacts/{contact_id}", tag = "contacts",
+    params(
+        ("tenant_id" = String, Path, description = "The tenant"),
+        ("contact_id" = String, Path, description = "The contact"),
+    ),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "No such tenant or contact", body = super::Problem),
+    ))]
+async fn delete_contact(
+    State(app): State<App>,
+    Path((tenant, contact)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let tenant = tenant_id(&tenant)?;
+    let contact = contact_id(&contact)?;
+    contacts::delete(&app, &tenant, &contact).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Sends one test mail to the contact, now.

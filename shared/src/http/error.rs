@@ -229,7 +229,8 @@ impl From<ContactError> for ApiError {
         match e {
             ContactError::Tenant(t) => t.into(),
             ContactError::NotFound => Self::NotFound("contact"),
-            ContactError::DuplicateEmail => Self::Conflict(e.to_string()),
+            ContactError::DuplicateEmail | ContactError::Conflict => Self::Conflict(e.to_string()),
+            ContactError::StatusChange(reason) => Self::bad_request("status", reason),
             ContactError::InvalidCursor => Self::bad_request("cursor", e),
             ContactError::Store(s) => s.into(),
         }

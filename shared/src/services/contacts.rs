@@ -1,9 +1,14 @@
-//! Contacts of a tenant: create, read, list. An address is unique within a
-//! tenant; a guard item written in the same transaction keeps it so.
+//! Contacts of a tenant: create, read, list in name order with a search,
+//! change, delete. A contact's key is derived from its address, so an
+//! address is unique within a tenant by construction: no guard item, and
+//! finding a contact by its address is one read.
 
 use crate::App;
-use crate::domain::{Contact, ContactDraft, ContactId, TenantId};
-use crate::ports::store::{Cursor, Item, PutCondition, Query, StoreError, TxOp, keys};
+use crate::domain::{
+    Contact, ContactDraft, ContactId, ContactStatus, EmailAddress, Language, PersonName,
+    Salutation, TenantId, fold,
+};
+use crate::ports::store::{Cursor, Item, PutCondition, Query, StoreError, keys};
 use crate::services::tenants::{self, TenantError};
 
 #[derive(Debug, thiserror::Error)]
@@ -16,6 +21,10 @@ pub enum ContactError {
     DuplicateEmail,
     #[error("the cursor is not valid for this list")]
     InvalidCursor,
+    #[error("{0}")]
+    StatusChange(&'static str),
+    #[error("the contact was changed meanwhile; load it again")]
+    Conflict,
     #[error(transparent)]
     Store(StoreError),
 }
@@ -29,7 +38,19 @@ impl From<StoreError> for ContactError {
     }
 }
 
-/// Creates a contact for an active tenant.
+/// The id of the contact with this address in the tenant.
+pub fn id_for(app: &App, tenant: &TenantId, email: &EmailAddress) -> ContactId {
+    app.pseudonyms.contact_id(tenant, email)
+}
+
+/// The stored form of a contact: its record, indexed by name.
+fn record(tenant: &TenantId, contact: &Contact) -> Result<Item, StoreError> {
+    Ok(Item::new(keys::contact(tenant, &contact.id), contact)?
+        .with_index(keys::contact_by_name(tenant, &contact.name_sort_key())))
+}
+
+/// Creates a contact for an active tenant. Only `unconfirmed` or
+/// `subscribed` are starting points: the others are what happens later.
 #[tracing::instrument(skip(app, draft), fields(email = %app.pseudonyms.email(&draft.email)))]
 pub async fn create(
     app: &App,
@@ -37,28 +58,19 @@ pub async fn create(
     draft: ContactDraft,
 ) -> Result<Contact, ContactError> {
     tenants::get_active(app, tenant).await?;
-    let contact = Contact::new(draft, app.clock.now());
-    let record = Item::new(keys::contact(tenant, &contact.id), &contact)?
-        .with_index(keys::contact_by_email(tenant, &contact.email));
-    let guard = Item::new(
-        keys::contact_email_guard(tenant, &app.pseudonyms.email(&contact.email)),
-        &serde_json::json!({ "contact_id": contact.id }),
-    )?;
-    let result = app
+    if draft.status.is_final() {
+        return Err(ContactError::StatusChange(
+            "a new contact starts as unconfirmed or subscribed",
+        ));
+    }
+    let id = id_for(app, tenant, &draft.email);
+    let contact = Contact::new(id, draft, app.clock.now());
+    match app
         .store
-        .transact(vec![
-            TxOp::Put {
-                item: guard,
-                condition: PutCondition::NotExists,
-            },
-            TxOp::Put {
-                item: record,
-                condition: PutCondition::NotExists,
-            },
-        ])
-        .await;
-    match result {
-        Ok(()) => {
+        .put(record(tenant, &contact)?, PutCondition::NotExists)
+        .await
+    {
+        Ok(_) => {
             tracing::info!(tenant = %tenant, contact = %contact.id, "contact created");
             Ok(contact)
         }
@@ -78,27 +90,140 @@ pub async fn get(app: &App, tenant: &TenantId, id: &ContactId) -> Result<Contact
     Ok(stored.item.parse()?)
 }
 
-/// One page of the tenant's contacts, newest first.
+/// The tenant's contact with this address, if there is one.
+pub async fn find_by_email(
+    app: &App,
+    tenant: &TenantId,
+    email: &EmailAddress,
+) -> Result<Option<Contact>, ContactError> {
+    match get(app, tenant, &id_for(app, tenant, email)).await {
+        Ok(contact) => Ok(Some(contact)),
+        Err(ContactError::NotFound) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// What to list.
+#[derive(Debug, Clone, Default)]
+pub struct Listing {
+    /// An address (exactly that contact), or the start of a last name
+    /// ("müll" finds Müller and Muller).
+    pub search: Option<String>,
+    /// Z to A instead of A to Z.
+    pub descending: bool,
+}
+
+/// One page of the tenant's contacts in name order, read from the name
+/// index: no scan, however many contacts there are.
 pub async fn list(
     app: &App,
     tenant: &TenantId,
+    listing: &Listing,
     limit: u32,
     cursor: Option<Cursor>,
 ) -> Result<(Vec<Contact>, Option<Cursor>), ContactError> {
     tenants::get(app, tenant).await?;
-    let page = app
-        .store
-        .query(
-            Query::table(keys::contacts(tenant))
-                .descending()
-                .limit(limit)
-                .after(cursor),
-        )
-        .await?;
+    let search = listing
+        .search
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty());
+    if let Some(search) = search
+        && search.contains('@')
+    {
+        // An address names at most one contact; a malformed one, none.
+        let found = match EmailAddress::parse(search) {
+            Ok(email) => find_by_email(app, tenant, &email).await?,
+            Err(_) => None,
+        };
+        return Ok((found.into_iter().collect(), None));
+    }
+    let prefix = search.map(fold).unwrap_or_default();
+    let mut query = Query::index(keys::contacts_by_name(tenant, &prefix))
+        .limit(limit)
+        .after(cursor);
+    if listing.descending {
+        query = query.descending();
+    }
+    let page = app.store.query(query).await?;
     let contacts = page
         .items
         .iter()
         .map(|stored| stored.item.parse())
         .collect::<Result<Vec<Contact>, _>>()?;
     Ok((contacts, page.next))
+}
+
+/// A change to a contact; `None` leaves a field as it is. The address is
+/// not among them: another address is another contact.
+#[derive(Debug, Clone, Default)]
+pub struct ContactChange {
+    pub salutation: Option<Option<Salutation>>,
+    pub first_name: Option<Option<PersonName>>,
+    pub last_name: Option<Option<PersonName>>,
+    pub language: Option<Language>,
+    pub status: Option<ContactStatus>,
+}
+
+/// Changes a contact, guarded by the version read (a concurrent change
+/// makes this one fail with `Conflict`, not vanish). Staff may end a
+/// subscription but never start one again: that takes a new opt-in.
+pub async fn update(
+    app: &App,
+    tenant: &TenantId,
+    id: &ContactId,
+    change: ContactChange,
+) -> Result<Contact, ContactError> {
+    tenants::get_active(app, tenant).await?;
+    let key = keys::contact(tenant, id);
+    let stored = app.store.get(&key).await?.ok_or(ContactError::NotFound)?;
+    let mut contact: Contact = stored.item.parse()?;
+    if let Some(status) = change.status
+        && status != contact.status
+    {
+        if status != ContactStatus::Unsubscribed {
+            return Err(ContactError::StatusChange(
+                "staff may only set the status to unsubscribed; subscribing takes the person's own opt-in",
+            ));
+        }
+        contact.status = status;
+    }
+    if let Some(salutation) = change.salutation {
+        contact.salutation = salutation;
+    }
+    if let Some(first_name) = change.first_name {
+        contact.first_name = first_name;
+    }
+    if let Some(last_name) = change.last_name {
+        contact.last_name = last_name;
+    }
+    if let Some(language) = change.language {
+        contact.language = language;
+    }
+    contact.updated_at = app.clock.now();
+    match app
+        .store
+        .put(
+            record(tenant, &contact)?,
+            PutCondition::Version(stored.version),
+        )
+        .await
+    {
+        Ok(_) => Ok(contact),
+        Err(StoreError::ConditionFailed) => Err(ContactError::Conflict),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Removes a contact. (Erasure under GDPR Art. 17, which also keeps the
+/// address's hash on the suppression list, is its own use case.)
+pub async fn delete(app: &App, tenant: &TenantId, id: &ContactId) -> Result<(), ContactError> {
+    tenants::get(app, tenant).await?;
+    let key = keys::contact(tenant, id);
+    if app.store.get(&key).await?.is_none() {
+        return Err(ContactError::NotFound);
+    }
+    app.store.delete(&key).await?;
+    tracing::info!(tenant = %tenant, contact = %id, "contact deleted");
+    Ok(())
 }

@@ -4,7 +4,7 @@
 //! be a tenant id (it contains '#').
 
 use super::{IndexKey, Key, KeyPrefix};
-use crate::domain::{ContactId, EmailAddress, TenantId, UserId};
+use crate::domain::{ContactId, TenantId, UserId};
 
 const PLATFORM: &str = "#platform";
 
@@ -55,26 +55,20 @@ pub fn contacts(tenant: &TenantId) -> KeyPrefix {
     tenant_prefix(tenant, "contact#")
 }
 
-/// The guard that keeps an address unique among a tenant's contacts, keyed
-/// by the address's keyed hash (`Pseudonymizer::email`), so the address
-/// itself never becomes part of a key.
-pub fn contact_email_guard(tenant: &TenantId, email_hash: &str) -> Key {
-    tenant_key(tenant, format!("contact-email#{email_hash}"))
-}
-
-/// The index entry that lists a tenant's contacts by address.
-pub fn contact_by_email(tenant: &TenantId, email: &EmailAddress) -> IndexKey {
+/// The index entry that lists a tenant's contacts by name
+/// (`Contact::name_sort_key`).
+pub fn contact_by_name(tenant: &TenantId, sort_key: &str) -> IndexKey {
     IndexKey {
-        pk: format!("{tenant}#contact-by-email"),
-        sk: email.normalized(),
+        pk: format!("{tenant}#contact-by-name"),
+        sk: sort_key.to_owned(),
     }
 }
 
-/// A tenant's contacts in address order, optionally from an address prefix.
-pub fn contacts_by_email(tenant: &TenantId, email_prefix: &str) -> KeyPrefix {
+/// A tenant's contacts in name order, optionally from a folded name prefix.
+pub fn contacts_by_name(tenant: &TenantId, name_prefix: &str) -> KeyPrefix {
     KeyPrefix {
-        pk: format!("{tenant}#contact-by-email"),
-        sk_prefix: email_prefix.to_lowercase(),
+        pk: format!("{tenant}#contact-by-name"),
+        sk_prefix: name_prefix.to_owned(),
     }
 }
 
@@ -232,19 +226,14 @@ mod tests {
     #[test]
     fn every_tenant_key_is_in_the_tenants_own_partitions() {
         let t = TenantId::parse("sparkasse-a").unwrap();
-        let c = ContactId::generate();
-        let e = EmailAddress::parse("a@example.de").unwrap();
+        let c = ContactId::parse("0123456789abcdef0123456789abcdef").unwrap();
         assert_eq!(contact(&t, &c).pk(), "sparkasse-a");
         assert_eq!(contacts(&t).pk(), "sparkasse-a");
-        assert_eq!(contact_email_guard(&t, "0f1e2d").pk(), "sparkasse-a");
         assert_eq!(
-            contact_by_email(&t, &e).pk(),
-            "sparkasse-a#contact-by-email"
+            contact_by_name(&t, "mustermann|erika|0123").pk(),
+            "sparkasse-a#contact-by-name"
         );
-        assert_eq!(
-            contacts_by_email(&t, "").pk(),
-            "sparkasse-a#contact-by-email"
-        );
+        assert_eq!(contacts_by_name(&t, "").pk(), "sparkasse-a#contact-by-name");
         let at = chrono::DateTime::from_timestamp(0, 0).unwrap();
         assert_eq!(delivery_event(&t, &at, "m", "Bounce").pk(), "sparkasse-a");
         assert_eq!(scratch::key(&t, "x").pk(), "sparkasse-a");
