@@ -134,6 +134,22 @@ pub struct Blob {
     pub content_type: String,
 }
 
+/// Size and content type of a stored blob, without reading it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlobMeta {
+    /// The length of the blob in bytes.
+    pub size: u64,
+    pub content_type: String,
+}
+
+/// A blob's bytes as a stream, for files too large to hold in memory.
+pub type BlobReader = std::pin::Pin<Box<dyn tokio::io::AsyncRead + Send>>;
+
+/// The largest blob [`BlobStore::put_file`] stores and
+/// [`BlobStore::presign_put_sized`] signs: 5 GiB, S3's limit for a single
+/// PUT. Every adapter refuses more with `InvalidRequest`.
+pub const MAX_SINGLE_PUT_BYTES: u64 = 5 * 1024 * 1024 * 1024;
+
 /// A request a client can make without credentials until it expires.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PresignedRequest {
@@ -153,6 +169,26 @@ pub trait BlobStore: Send + Sync + 'static {
     -> Result<(), BlobError>;
 
     async fn get(&self, key: &BlobKey) -> Result<Option<Blob>, BlobError>;
+
+    /// Size and content type of the blob, without reading it; None when
+    /// absent.
+    async fn head(&self, key: &BlobKey) -> Result<Option<BlobMeta>, BlobError>;
+
+    /// The blob's bytes as a stream (for files too large to hold in
+    /// memory); None when absent. The stream reads the blob as it was when
+    /// opened, even if it is replaced meanwhile.
+    async fn open(&self, key: &BlobKey) -> Result<Option<BlobReader>, BlobError>;
+
+    /// Stores the file at `path` (read as a stream, never whole into
+    /// memory), replacing any blob under the key. A file that cannot be
+    /// opened, or one larger than [`MAX_SINGLE_PUT_BYTES`], is refused with
+    /// `InvalidRequest` and nothing is stored.
+    async fn put_file(
+        &self,
+        key: &BlobKey,
+        path: &std::path::Path,
+        content_type: &str,
+    ) -> Result<(), BlobError>;
 
     /// Removes the blob; removing an absent blob is not an error.
     async fn delete(&self, key: &BlobKey) -> Result<(), BlobError>;
@@ -174,11 +210,49 @@ pub trait BlobStore: Send + Sync + 'static {
         content_type: &str,
         expires_in: Duration,
     ) -> Result<PresignedRequest, BlobError>;
+
+    /// A PUT that uploads exactly `content_length` bytes of the given
+    /// content type: the length is part of the signature, so a client
+    /// cannot send more. Its headers name both `content-type` and
+    /// `content-length`. S3 refuses a Content-Length other than the signed
+    /// one; the local `/blobs` route does the same, streams the body to a
+    /// temporary file beside the target (never into memory), refuses the
+    /// upload with 400 as soon as it exceeds the signed length or when it
+    /// ends short of it, and publishes the blob atomically only when it is
+    /// complete. A length above [`MAX_SINGLE_PUT_BYTES`] is refused with
+    /// `InvalidRequest`.
+    async fn presign_put_sized(
+        &self,
+        key: &BlobKey,
+        content_type: &str,
+        content_length: u64,
+        expires_in: Duration,
+    ) -> Result<PresignedRequest, BlobError>;
+}
+
+/// Refuses a blob larger than one PUT may carry.
+pub fn check_single_put_size(size: u64) -> Result<(), BlobError> {
+    if size > MAX_SINGLE_PUT_BYTES {
+        return Err(BlobError::InvalidRequest(format!(
+            "a blob stored in one piece is at most {MAX_SINGLE_PUT_BYTES} bytes"
+        )));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_put_carries_at_most_five_gibibytes() {
+        assert_eq!(check_single_put_size(0), Ok(()));
+        assert_eq!(check_single_put_size(MAX_SINGLE_PUT_BYTES), Ok(()));
+        assert!(matches!(
+            check_single_put_size(MAX_SINGLE_PUT_BYTES + 1),
+            Err(BlobError::InvalidRequest(_))
+        ));
+    }
 
     #[test]
     fn a_blob_path_cannot_climb_out_of_its_tenant() {

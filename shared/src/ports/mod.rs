@@ -8,7 +8,9 @@ pub mod mail;
 pub mod queue;
 pub mod store;
 
-pub use blobs::{Blob, BlobError, BlobKey, BlobPrefix, BlobStore, PresignedRequest};
+pub use blobs::{
+    Blob, BlobError, BlobKey, BlobMeta, BlobPrefix, BlobReader, BlobStore, PresignedRequest,
+};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use mail::{MailError, Mailer, OutgoingMail, SentMail};
 pub use queue::{Queue, QueueError, ReceivedMessage};
