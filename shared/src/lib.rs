@@ -8,6 +8,7 @@ pub mod bootstrap;
 pub mod cli;
 pub mod config;
 pub mod domain;
+pub mod excel;
 pub mod feedback;
 pub mod http;
 pub mod import;

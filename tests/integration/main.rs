@@ -11,6 +11,7 @@ mod browser;
 mod contacts;
 mod events;
 mod http_api;
+mod imports;
 mod mail_conformance;
 mod queue_conformance;
 mod sign_in;

@@ -55,6 +55,17 @@ pub fn contacts(tenant: &TenantId) -> KeyPrefix {
     tenant_prefix(tenant, "contact#")
 }
 
+/// An address on the tenant's suppression list, by the contact id its
+/// address has (a keyed hash: an erased person's address is not kept).
+pub fn suppression(tenant: &TenantId, id: &ContactId) -> Key {
+    tenant_key(tenant, format!("suppression#{id}"))
+}
+
+/// The tenant's suppression list.
+pub fn suppressions(tenant: &TenantId) -> KeyPrefix {
+    tenant_prefix(tenant, "suppression#")
+}
+
 /// The index entry that lists a tenant's contacts by name
 /// (`Contact::name_sort_key`).
 pub fn contact_by_name(tenant: &TenantId, sort_key: &str) -> IndexKey {
@@ -229,6 +240,8 @@ mod tests {
         let c = ContactId::parse("0123456789abcdef0123456789abcdef").unwrap();
         assert_eq!(contact(&t, &c).pk(), "sparkasse-a");
         assert_eq!(contacts(&t).pk(), "sparkasse-a");
+        assert_eq!(suppression(&t, &c).pk(), "sparkasse-a");
+        assert_eq!(suppressions(&t).pk(), "sparkasse-a");
         assert_eq!(
             contact_by_name(&t, "mustermann|erika|0123").pk(),
             "sparkasse-a#contact-by-name"

@@ -1,0 +1,169 @@
+//! The import benchmark: generated German contact files of 100,000 and
+//! 1,000,000 rows imported into a fresh tenant on the embedded default
+//! (SQLite, files) through the import engine the background step runs.
+//! Prints rows per second and peak memory; asserts nothing.
+//!
+//! `cargo bench -p emma --bench import` (both sizes), or with sizes:
+//! `cargo bench -p emma --bench import -- 250000`. Each size runs in a
+//! process of its own, so its peak memory is its own.
+
+use std::io::{BufWriter, Write};
+use std::path::Path;
+use std::process::Command;
+use std::sync::Arc;
+use std::time::Instant;
+
+use emma::bootstrap;
+use emma::config::Config;
+use emma::domain::{ContactStatus, TenantName};
+use emma::import::mapping::ColumnMapping;
+use emma::import::run::{ImportMode, ImportPlan, Report, run};
+use emma::import::source::sniff;
+use emma::ports::SystemClock;
+use emma::services::tenants;
+
+const FIRST: &[&str] = &[
+    "Jürgen",
+    "Anna",
+    "Max",
+    "Özlem",
+    "Erika",
+    "Hans-Peter",
+    "Sophie",
+    "Lukas",
+    "Mia",
+    "Jörg",
+];
+const LAST: &[&str] = &[
+    "Müller",
+    "Schmidt",
+    "Schneider",
+    "Fischer",
+    "Weiß",
+    "Meyer",
+    "Wagner",
+    "Becker",
+    "Schulz",
+    "Hoffmann",
+    "Schäfer",
+    "Koch",
+    "Bauer",
+    "Richter",
+    "Klein",
+    "Wolf",
+    "Schröder",
+    "Neumann",
+];
+
+/// Writes `rows` contacts as German Excel would: BOM, `;`, CRLF.
+fn generate(path: &Path, rows: u64) -> std::io::Result<u64> {
+    let mut out = BufWriter::new(std::fs::File::create(path)?);
+    out.write_all("\u{feff}Anrede;Vorname;Nachname;E-Mail-Adresse;Sprache\r\n".as_bytes())?;
+    for i in 0..rows {
+        let first = FIRST[(i % FIRST.len() as u64) as usize];
+        let last = LAST[(i / 7 % LAST.len() as u64) as usize];
+        let salutation = if i % 2 == 0 { "Frau" } else { "Herr" };
+        let language = if i % 10 == 0 { "en" } else { "de" };
+        write!(
+            out,
+            "{salutation};{first};{last};kunde.{i:07}@sparkasse-beispiel.de;{language}\r\n"
+        )?;
+    }
+    out.flush()?;
+    Ok(std::fs::metadata(path)?.len())
+}
+
+/// The process's peak resident memory, in MiB.
+fn peak_rss_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok())
+        .map_or(f64::NAN, |kib| kib / 1024.0)
+}
+
+async fn one(rows: u64) {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let data_dir = dir.path().join("data");
+    let file = dir.path().join("kontakte.csv");
+    let size = generate(&file, rows).expect("the generated file");
+    let config = Config::from_lookup(|name| match name {
+        "EMMA_DATA_DIR" => Some(data_dir.display().to_string()),
+        "EMMA_LISTEN" => Some("127.0.0.1:0".to_owned()),
+        _ => None,
+    })
+    .expect("a local configuration");
+    let runtime = bootstrap::build(config, Arc::new(SystemClock))
+        .await
+        .expect("the embedded default");
+    let app = runtime.app.clone();
+    let tenant = tenants::create(&app, TenantName::parse("Sparkasse Benchmark").unwrap())
+        .await
+        .expect("a tenant")
+        .id;
+    let head = {
+        use std::io::Read;
+        let mut head = vec![0; emma::import::source::SNIFF_BYTES];
+        let n = std::fs::File::open(&file)
+            .and_then(|mut f| f.read(&mut head))
+            .expect("the head");
+        head.truncate(n);
+        head
+    };
+    let sniffed = sniff(&head, 0).expect("a readable head");
+    let plan = ImportPlan {
+        encoding: sniffed.encoding,
+        separator: sniffed.separator,
+        mapping: ColumnMapping::suggest(&sniffed.header).expect("a mapping"),
+        mode: ImportMode::AddOrUpdate,
+        new_status: ContactStatus::Subscribed,
+    };
+    let report_file = std::fs::File::create(dir.path().join("bericht.csv")).expect("a report");
+    let mut report = Report::new(BufWriter::new(report_file)).expect("a report");
+    let input = std::fs::File::open(&file).expect("the file");
+    let before = peak_rss_mib();
+
+    let started = Instant::now();
+    let progress = run(&app, &tenant, input, &plan, &mut report, async |_| {})
+        .await
+        .expect("the import");
+    let elapsed = started.elapsed().as_secs_f64();
+    report.finish().expect("the report");
+
+    assert_eq!(progress.added, rows, "every generated row is a new contact");
+    println!(
+        "import {rows:>9} rows ({:>5.1} MB): {elapsed:>6.2} s, {:>9.0} rows/s, peak RSS {:>5.1} MiB (before the import {:.1} MiB)",
+        size as f64 / 1e6,
+        rows as f64 / elapsed,
+        peak_rss_mib(),
+        before,
+    );
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let Some(position) = args.iter().position(|a| a == "--one") {
+        let rows = args[position + 1].parse().expect("a row count");
+        tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime")
+            .block_on(one(rows));
+        return;
+    }
+    let sizes: Vec<u64> = args.iter().filter_map(|a| a.parse().ok()).collect();
+    let sizes = if sizes.is_empty() {
+        vec![100_000, 1_000_000]
+    } else {
+        sizes
+    };
+    let me = std::env::current_exe().expect("this benchmark's path");
+    for rows in sizes {
+        let status = Command::new(&me)
+            .args(["--one", &rows.to_string()])
+            .status()
+            .expect("the benchmark process");
+        assert!(status.success(), "the run of {rows} rows failed");
+    }
+}
