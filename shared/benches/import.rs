@@ -1,6 +1,7 @@
 //! The import benchmark: generated German contact files of 100,000 and
 //! 1,000,000 rows imported into a fresh tenant on the embedded default
-//! (SQLite, files) through the import engine the background step runs.
+//! (SQLite, files) the way the UI runs them: announced, uploaded,
+//! analysed, started, and run by the background worker from the queue.
 //! Prints rows per second and peak memory; asserts nothing.
 //!
 //! `cargo bench -p emma --bench import` (both sizes), or with sizes:
@@ -11,15 +12,14 @@ use std::io::{BufWriter, Write};
 use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use emma::bootstrap;
 use emma::config::Config;
-use emma::domain::{ContactStatus, TenantName};
-use emma::import::mapping::ColumnMapping;
-use emma::import::run::{ImportMode, ImportPlan, Report, run};
-use emma::import::source::sniff;
+use emma::domain::{ContactStatus, TenantName, UserId};
+use emma::import::run::ImportMode;
 use emma::ports::SystemClock;
+use emma::services::imports::{self, ImportStatus};
 use emma::services::tenants;
 
 const FIRST: &[&str] = &[
@@ -102,35 +102,50 @@ async fn one(rows: u64) {
         .await
         .expect("a tenant")
         .id;
-    let head = {
-        use std::io::Read;
-        let mut head = vec![0; emma::import::source::SNIFF_BYTES];
-        let n = std::fs::File::open(&file)
-            .and_then(|mut f| f.read(&mut head))
-            .expect("the head");
-        head.truncate(n);
-        head
-    };
-    let sniffed = sniff(&head, 0).expect("a readable head");
-    let plan = ImportPlan {
-        encoding: sniffed.encoding,
-        separator: sniffed.separator,
-        mapping: ColumnMapping::suggest(&sniffed.header).expect("a mapping"),
-        mode: ImportMode::AddOrUpdate,
-        new_status: ContactStatus::Subscribed,
-    };
-    let report_file = std::fs::File::create(dir.path().join("bericht.csv")).expect("a report");
-    let mut report = Report::new(BufWriter::new(report_file)).expect("a report");
-    let input = std::fs::File::open(&file).expect("the file");
+    // As the UI does it: announce, upload (here: straight into the blob
+    // store, as the browser's PUT would), analyse, start; then the
+    // background worker runs the job from the queue.
+    let (import, _) = imports::announce(&app, &tenant, UserId::generate(), "kontakte.csv", size)
+        .await
+        .expect("an announced import");
+    app.blobs
+        .put_file(
+            &imports::upload_key(&tenant, &import.id).expect("a blob key"),
+            &file,
+            "text/csv",
+        )
+        .await
+        .expect("the upload");
+    let analysis = imports::analyse(&app, &tenant, &import.id)
+        .await
+        .expect("the analysis");
+    let mapping = analysis.suggested_mapping.expect("a suggested mapping");
     let before = peak_rss_mib();
 
     let started = Instant::now();
-    let progress = run(&app, &tenant, input, &plan, &mut report, async |_| {})
+    imports::start(
+        &app,
+        &tenant,
+        &import.id,
+        mapping,
+        ImportMode::Add,
+        ContactStatus::Subscribed,
+        None,
+    )
+    .await
+    .expect("the start");
+    while emma::local::send_once(&app, Duration::ZERO)
+        .await
+        .expect("the queue")
+        > 0
+    {}
+    let elapsed = started.elapsed().as_secs_f64();
+    let done = imports::get(&app, &tenant, &import.id)
         .await
         .expect("the import");
-    let elapsed = started.elapsed().as_secs_f64();
-    report.finish().expect("the report");
+    let progress = done.progress;
 
+    assert_eq!(done.status, ImportStatus::Finished, "{:?}", done.error);
     assert_eq!(progress.added, rows, "every generated row is a new contact");
     println!(
         "import {rows:>9} rows ({:>5.1} MB): {elapsed:>6.2} s, {:>9.0} rows/s, peak RSS {:>5.1} MiB (before the import {:.1} MiB)",

@@ -1,8 +1,14 @@
 //! Access control: every route, for every role — allowed gives 2xx, denied
 //! gives 403, another tenant's path or object gives 404 and never its data.
 
-use emma::domain::{Permission, Role};
+use emma::domain::{ContactStatus, ImportId, Permission, Role, TenantId};
 use emma::http::access::{ROUTES, RouteAccess, is_page};
+use emma::import::mapping::ColumnMapping;
+use emma::import::run::ImportMode;
+use emma::services::exports::{self, ExportField};
+use emma::services::imports;
+use emma::services::lists;
+use emma::services::suppressions;
 use emma_tests::app::{Adapters, TEST_PASSWORD, TestApp, spawn};
 use http::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -22,6 +28,18 @@ struct Fixture {
     user_b: String,
     /// An API key of B (its id).
     key_b: String,
+    /// An uploaded import of A, and a finished one; an import of B.
+    import_a: String,
+    import_done_a: String,
+    import_b: String,
+    /// A finished export of A, and one of B.
+    export_a: String,
+    export_b: String,
+    /// An address B put on its suppression list (the entry's id).
+    suppression_b: String,
+    /// A list of A, and one of B.
+    list_a: String,
+    list_b: String,
 }
 
 const SECRET_OF_B: &str = "nur-fuer-b@example.de";
@@ -40,6 +58,29 @@ async fn fixture(adapters: Adapters) -> Fixture {
         .to_string();
     let user_b = app.create_user(Role::Editor, Some(&b)).await.id.to_string();
     let key_b = create_api_key(&app, &b).await;
+    let import_a = uploaded_import(&app, &a).await;
+    let import_done_a = uploaded_import(&app, &a).await;
+    let tenant_a = TenantId::parse(&a).unwrap();
+    let done = ImportId::parse(&import_done_a).unwrap();
+    imports::start(
+        app.app(),
+        &tenant_a,
+        &done,
+        ColumnMapping::suggest(&["E-Mail".to_owned()]).unwrap(),
+        ImportMode::Add,
+        ContactStatus::Subscribed,
+        None,
+    )
+    .await
+    .expect("a started import");
+    emma_tests::sent::deliver_queued_jobs(&app).await;
+    let import_b = uploaded_import(&app, &b).await;
+    let export_a = requested_export(&app, &a).await;
+    let export_b = requested_export(&app, &b).await;
+    emma_tests::sent::deliver_queued_jobs(&app).await;
+    let suppression_b = manual_suppression(&app, &b).await;
+    let list_a = new_list(&app, &a).await;
+    let list_b = new_list(&app, &b).await;
     Fixture {
         app,
         a,
@@ -50,7 +91,68 @@ async fn fixture(adapters: Adapters) -> Fixture {
         admin_a,
         user_b,
         key_b,
+        import_a,
+        import_done_a,
+        import_b,
+        export_a,
+        export_b,
+        suppression_b,
+        list_a,
+        list_b,
     }
+}
+
+/// Creates a list in the tenant; returns its id.
+async fn new_list(app: &TestApp, tenant: &str) -> String {
+    let tenant = TenantId::parse(tenant).unwrap();
+    lists::create(app.app(), &tenant, "Newsletter")
+        .await
+        .expect("a list")
+        .id
+        .to_string()
+}
+
+/// Puts a fresh address on the tenant's suppression list by hand; returns
+/// the entry's id.
+async fn manual_suppression(app: &TestApp, tenant: &str) -> String {
+    let tenant = TenantId::parse(tenant).unwrap();
+    let owner = app.create_user(Role::Editor, Some(tenant.as_str())).await;
+    let email = emma::domain::EmailAddress::parse(&unique_email("gesperrt")).unwrap();
+    suppressions::add_address(app.app(), &tenant, &email, owner.id)
+        .await
+        .expect("an entry")
+        .id
+        .to_string()
+}
+
+/// Requests an export of the tenant's contacts; returns its id.
+async fn requested_export(app: &TestApp, tenant: &str) -> String {
+    let tenant = TenantId::parse(tenant).unwrap();
+    let owner = app.create_user(Role::Editor, Some(tenant.as_str())).await;
+    exports::request(app.app(), &tenant, owner.id, vec![ExportField::Email])
+        .await
+        .expect("a requested export")
+        .id
+        .to_string()
+}
+
+/// Announces and uploads a one-row import in the tenant; returns its id.
+async fn uploaded_import(app: &TestApp, tenant: &str) -> String {
+    let tenant = TenantId::parse(tenant).unwrap();
+    let owner = app.create_user(Role::Editor, Some(tenant.as_str())).await;
+    let file = b"E-Mail\nimport@example.de\n".to_vec();
+    let (import, upload) = imports::announce(
+        app.app(),
+        &tenant,
+        owner.id,
+        "kunden.csv",
+        file.len() as u64,
+    )
+    .await
+    .expect("an announced import");
+    let (status, _) = app.perform_presigned(&upload, file).await;
+    assert!(status.is_success(), "the upload: {status}");
+    import.id.to_string()
 }
 
 /// Creates an API key in the tenant (as a new tenant admin of it); returns
@@ -107,13 +209,38 @@ async fn request_for(
             .to_string();
     }
     let mut contact_id = objects.0.to_owned();
-    if rule.method == Method::DELETE
-        && rule.path.contains("{contact_id}")
-        && objects.0 != fx.contact_b
-    {
-        // A fresh contact to delete, each time.
+    let consumes_contact = rule.method == Method::DELETE || rule.path.ends_with("/erase");
+    if consumes_contact && rule.path.contains("{contact_id}") && objects.0 != fx.contact_b {
+        // A fresh contact to delete or erase, each time.
         contact_id = create_contact(&fx.app, tenant, &unique_email("weg"), "Weg").await;
     }
+    let of_b = objects.0 == fx.contact_b;
+    let import_id = if of_b {
+        fx.import_b.clone()
+    } else if rule.path.ends_with("/start") {
+        // A fresh upload to start, each time.
+        uploaded_import(&fx.app, tenant).await
+    } else if rule.path.ends_with("/report") {
+        fx.import_done_a.clone()
+    } else {
+        fx.import_a.clone()
+    };
+    let list_id = if of_b {
+        fx.list_b.clone()
+    } else if rule.method == Method::DELETE && rule.path.ends_with("{list_id}") {
+        // A fresh list to delete, each time.
+        new_list(&fx.app, tenant).await
+    } else {
+        fx.list_a.clone()
+    };
+    let entry_id = if of_b {
+        fx.suppression_b.clone()
+    } else if rule.path.contains("{entry_id}") {
+        // A fresh entry to remove, each time.
+        manual_suppression(&fx.app, tenant).await
+    } else {
+        String::new()
+    };
     let mut key_id = objects.2.to_owned();
     if rule.path.contains("{key_id}") && objects.2 != fx.key_b {
         // A fresh key to revoke, each time.
@@ -124,7 +251,14 @@ async fn request_for(
         .replace("{tenant_id}", tenant)
         .replace("{contact_id}", &contact_id)
         .replace("{user_id}", &user_id)
-        .replace("{key_id}", &key_id);
+        .replace("{key_id}", &key_id)
+        .replace("{import_id}", &import_id)
+        .replace("{entry_id}", &entry_id)
+        .replace("{list_id}", &list_id)
+        .replace(
+            "{export_id}",
+            if of_b { &fx.export_b } else { &fx.export_a },
+        );
     let body = match (rule.method.as_str(), rule.path) {
         ("POST", "/api/auth/password") => Some(json!({
             "current_password": TEST_PASSWORD,
@@ -151,6 +285,22 @@ async fn request_for(
         ("PATCH", "/api/tenants/{tenant_id}/contacts/{contact_id}") => {
             Some(json!({ "first_name": "Anna-Lena" }))
         }
+        ("POST", "/api/tenants/{tenant_id}/exports") => Some(json!({ "fields": ["email"] })),
+        ("POST", "/api/tenants/{tenant_id}/lists") => Some(json!({ "name": "Neue Liste" })),
+        ("PATCH", "/api/tenants/{tenant_id}/lists/{list_id}") => {
+            Some(json!({ "name": "Umbenannt" }))
+        }
+        ("POST", "/api/tenants/{tenant_id}/suppressions") => {
+            Some(json!({ "email": unique_email("sperre") }))
+        }
+        ("POST", "/api/tenants/{tenant_id}/imports") => {
+            Some(json!({ "file_name": "kunden.csv", "size_bytes": 100 }))
+        }
+        ("POST", "/api/tenants/{tenant_id}/imports/{import_id}/start") => Some(json!({
+            "mapping": { "email": 0 },
+            "mode": "add",
+            "new_status": "subscribed",
+        })),
         ("POST", _) => Some(json!({})),
         _ => None,
     };
@@ -301,6 +451,10 @@ async fn another_tenants_path_or_object_is_not_found_and_shows_nothing(adapters:
             if rule.path.contains("{contact_id}")
                 || rule.path.contains("{user_id}")
                 || rule.path.contains("{key_id}")
+                || rule.path.contains("{import_id}")
+                || rule.path.contains("{export_id}")
+                || rule.path.contains("{entry_id}")
+                || rule.path.contains("{list_id}")
             {
                 let request = request_for(
                     &fx,

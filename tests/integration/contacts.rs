@@ -318,7 +318,194 @@ async fn bad_contact_input_names_the_field_and_stores_nothing(adapters: Adapters
     assert_eq!(formula.json["last_name"], "=HYPERLINK(\"x\")");
 }
 
+async fn suppression(editor: &Client, tenant: &str) -> Vec<Value> {
+    let list = editor
+        .get(&format!("/api/tenants/{tenant}/suppressions"))
+        .await;
+    assert_eq!(list.status, StatusCode::OK, "{}", list.json);
+    list.json["entries"].as_array().unwrap().clone()
+}
+
+async fn an_erased_contact_leaves_only_a_hash_that_keeps_its_address_out(adapters: Adapters) {
+    let app = spawn(adapters).await;
+    let (tenant, editor) = editor_of_new_tenant(&app, "Sparkasse Vergessen").await;
+    let created = create(
+        &editor,
+        &tenant,
+        json!({ "email": "vergessen@example.de", "last_name": "Vergessen", "status": "subscribed" }),
+    )
+    .await;
+    let id = created.json["id"].as_str().unwrap().to_owned();
+
+    let erased = editor
+        .post_json(
+            &format!("/api/tenants/{tenant}/contacts/{id}/erase"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(erased.status, StatusCode::NO_CONTENT, "{}", erased.json);
+
+    assert_eq!(
+        editor
+            .get(&format!("/api/tenants/{tenant}/contacts/{id}"))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    let entries = suppression(&editor, &tenant).await;
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0]["id"], id.as_str());
+    assert_eq!(entries[0]["reason"], "erased");
+    assert_eq!(entries[0]["email"], Value::Null, "no address is kept");
+    // The address cannot come back by hand ...
+    let again = create(&editor, &tenant, json!({ "email": "Vergessen@Example.de" })).await;
+    assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.json);
+    // ... and the log names the contact by its id only.
+    let admin = app.signed_in(Role::TenantAdmin, Some(&tenant)).await;
+    let log = admin
+        .get(&format!("/api/tenants/{tenant}/audit?action=contact.erase"))
+        .await;
+    assert_eq!(
+        log.json["entries"].as_array().unwrap().len(),
+        1,
+        "{}",
+        log.json
+    );
+    assert_eq!(log.json["entries"][0]["object"], id.as_str());
+    assert!(!log.json.to_string().contains("vergessen@"));
+}
+
+async fn unsubscribing_and_adding_by_hand_fill_the_suppression_list(adapters: Adapters) {
+    let app = spawn(adapters).await;
+    let (tenant, editor) = editor_of_new_tenant(&app, "Sparkasse Sperre").await;
+    let created = create(
+        &editor,
+        &tenant,
+        json!({ "email": "abmelder@example.de", "status": "subscribed" }),
+    )
+    .await;
+    let path = format!(
+        "/api/tenants/{tenant}/contacts/{}",
+        created.json["id"].as_str().unwrap()
+    );
+    editor
+        .patch_json(&path, &json!({ "status": "unsubscribed" }))
+        .await;
+    let suppressions = format!("/api/tenants/{tenant}/suppressions");
+    let added = editor
+        .post_json(&suppressions, &json!({ "email": "nie@example.de" }))
+        .await;
+    assert_eq!(added.status, StatusCode::CREATED, "{}", added.json);
+    let bad = editor
+        .post_json(&suppressions, &json!({ "email": "kein-at" }))
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert_eq!(bad.json["field"], "email");
+
+    let mut reasons: Vec<(String, String)> = suppression(&editor, &tenant)
+        .await
+        .iter()
+        .map(|e| {
+            (
+                e["email"].as_str().unwrap().to_owned(),
+                e["reason"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    reasons.sort();
+    assert_eq!(
+        reasons,
+        [
+            ("abmelder@example.de".to_owned(), "unsubscribed".to_owned()),
+            ("nie@example.de".to_owned(), "manual".to_owned()),
+        ]
+    );
+    // A suppressed address is no new contact; removing the manual entry
+    // frees it, the unsubscribe stays.
+    let blocked = create(&editor, &tenant, json!({ "email": "nie@example.de" })).await;
+    assert_eq!(blocked.status, StatusCode::CONFLICT);
+    let manual = format!("{suppressions}/{}", added.json["id"].as_str().unwrap());
+    assert_eq!(editor.delete(&manual).await.status, StatusCode::NO_CONTENT);
+    let freed = create(&editor, &tenant, json!({ "email": "nie@example.de" })).await;
+    assert_eq!(freed.status, StatusCode::CREATED);
+    let unsubscribed = format!("{suppressions}/{}", created.json["id"].as_str().unwrap());
+    let kept = editor.delete(&unsubscribed).await;
+    assert_eq!(kept.status, StatusCode::CONFLICT, "{}", kept.json);
+}
+
+async fn a_list_counts_its_members_live_and_loses_deleted_contacts(adapters: Adapters) {
+    let app = spawn(adapters).await;
+    let (tenant, editor) = editor_of_new_tenant(&app, "Sparkasse Verteiler").await;
+    let lists = format!("/api/tenants/{tenant}/lists");
+    let bad = editor.post_json(&lists, &json!({ "name": "" })).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert_eq!(bad.json["field"], "name");
+    let created = editor
+        .post_json(&lists, &json!({ "name": "Newsletter Privatkunden" }))
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.json);
+    let list = format!("{lists}/{}", created.json["id"].as_str().unwrap());
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        let c = create(
+            &editor,
+            &tenant,
+            json!({ "email": format!("v{i}@example.de"), "last_name": format!("Verteiler{i}") }),
+        )
+        .await;
+        ids.push(c.json["id"].as_str().unwrap().to_owned());
+    }
+    for id in &ids {
+        let added = editor
+            .json(
+                http::Method::PUT,
+                &format!("{list}/members/{id}"),
+                &json!({}),
+            )
+            .await;
+        assert_eq!(added.status, StatusCode::NO_CONTENT, "{}", added.json);
+    }
+    // Adding a member again changes nothing.
+    editor
+        .json(
+            http::Method::PUT,
+            &format!("{list}/members/{}", ids[0]),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(editor.get(&list).await.json["members"], 3);
+
+    editor.delete(&format!("{list}/members/{}", ids[1])).await;
+    editor
+        .delete(&format!("/api/tenants/{tenant}/contacts/{}", ids[2]))
+        .await;
+    assert_eq!(editor.get(&list).await.json["members"], 1);
+    let members = editor.get(&format!("{list}/members")).await;
+    let emails: Vec<&str> = members.json["contacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["email"].as_str().unwrap())
+        .collect();
+    assert_eq!(emails, ["v0@example.de"]);
+    let all = editor.get(&lists).await;
+    assert_eq!(all.json["lists"][0]["name"], "Newsletter Privatkunden");
+    // A contact that does not exist is no member.
+    let ghost = editor
+        .json(
+            http::Method::PUT,
+            &format!("{list}/members/0123456789abcdef0123456789abcdef"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(ghost.status, StatusCode::NOT_FOUND);
+    assert_eq!(editor.get(&list).await.json["members"], 1);
+}
+
 emma_tests::on_both_adapter_sets!(
+    a_list_counts_its_members_live_and_loses_deleted_contacts,
+    an_erased_contact_leaves_only_a_hash_that_keeps_its_address_out,
+    unsubscribing_and_adding_by_hand_fill_the_suppression_list,
     a_contact_keeps_salutation_names_language_and_status,
     one_address_is_one_contact_in_any_spelling_but_one_per_tenant,
     contacts_are_listed_by_name_in_german_order_across_pages,

@@ -19,3 +19,4 @@ mod skeleton;
 mod sso;
 mod sso_browser;
 mod store_conformance;
+mod unsubscribe;

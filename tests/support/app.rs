@@ -70,6 +70,52 @@ impl TestApp {
         client.send(request).await
     }
 
+    /// Performs a presigned request as a browser would: through the local
+    /// server's blob route, or against the emulator. Answers the status and
+    /// the body.
+    pub async fn perform_presigned(
+        &self,
+        request: &emma::ports::PresignedRequest,
+        body: Vec<u8>,
+    ) -> (http::StatusCode, Vec<u8>) {
+        match self.adapters {
+            Adapters::Local => {
+                let url = url::Url::parse(&request.url).expect("a presigned URL");
+                let target = match url.query() {
+                    Some(q) => format!("{}?{q}", url.path()),
+                    None => url.path().to_owned(),
+                };
+                let mut builder = http::Request::builder()
+                    .method(request.method.clone())
+                    .uri(target);
+                for (name, value) in &request.headers {
+                    builder = builder.header(name, value);
+                }
+                let reply = crate::http::call(
+                    &self.router(),
+                    builder.body(axum::body::Body::from(body)).unwrap(),
+                )
+                .await;
+                (reply.status, reply.body)
+            }
+            Adapters::Cloud => {
+                let mut builder =
+                    reqwest::Client::new().request(request.method.clone(), &request.url);
+                for (name, value) in &request.headers {
+                    builder = builder.header(name, value);
+                }
+                let response = builder
+                    .body(body)
+                    .send()
+                    .await
+                    .expect("the emulator answers");
+                let status = http::StatusCode::from_u16(response.status().as_u16()).unwrap();
+                let bytes = response.bytes().await.expect("a body").to_vec();
+                (status, bytes)
+            }
+        }
+    }
+
     /// A client that is not signed in.
     pub fn anonymous(&self) -> crate::http::Client {
         crate::http::Client {

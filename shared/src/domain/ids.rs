@@ -17,6 +17,12 @@ pub enum IdError {
     Contact,
     #[error("a user id is a UUID")]
     User,
+    #[error("an import id is a UUID")]
+    Import,
+    #[error("an export id is a UUID")]
+    Export,
+    #[error("a list id is a UUID")]
+    List,
 }
 
 /// The id of a tenant (an institute). Lower-case letters, digits and `-`.
@@ -185,6 +191,24 @@ uuid_id!(
     /// The id of a user.
     UserId,
     IdError::User
+);
+
+uuid_id!(
+    /// The id of a contact import (time-ordered: newest last).
+    ImportId,
+    IdError::Import
+);
+
+uuid_id!(
+    /// The id of a contact export.
+    ExportId,
+    IdError::Export
+);
+
+uuid_id!(
+    /// The id of a list (Verteiler).
+    ListId,
+    IdError::List
 );
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ pub use contact::{
     Contact, ContactDraft, ContactStatus, Language, PersonName, Salutation, fold, short_text,
 };
 pub use email::{EmailAddress, EmailAddressError};
-pub use ids::{ContactId, IdError, TenantId, UserId};
+pub use ids::{ContactId, ExportId, IdError, ImportId, ListId, TenantId, UserId};
 pub use principal::{Credential, Principal};
 pub use role::{Permission, Role};
 pub use tenant::{Tenant, TenantName, TenantNameError, TenantSettings, TenantStatus, TrackingMode};

@@ -197,6 +197,134 @@ pub static ROUTES: &[RouteAccess] = &[
         SendTestMail,
         Some("contact.test_mail"),
     ),
+    route(
+        Method::POST,
+        "/api/tenants/{tenant_id}/contacts/{contact_id}/erase",
+        WriteContacts,
+        Some("contact.erase"),
+    ),
+    route(
+        Method::POST,
+        "/api/tenants/{tenant_id}/lists",
+        WriteContacts,
+        Some("list.create"),
+    ),
+    route(
+        Method::GET,
+        "/api/tenants/{tenant_id}/lists",
+        ReadContacts,
+        None,
+    ),
+    route(
+        Method::GET,
+        "/api/tenants/{tenant_id}/lists/{list_id}",
+        ReadContacts,
+        None,
+    ),
+    route(
+        Method::PATCH,
+        "/api/tenants/{tenant_id}/lists/{list_id}",
+        WriteContacts,
+        Some("list.rename"),
+    ),
+    route(
+        Method::DELETE,
+        "/api/tenants/{tenant_id}/lists/{list_id}",
+        WriteContacts,
+        Some("list.delete"),
+    ),
+    route(
+        Method::GET,
+        "/api/tenants/{tenant_id}/lists/{list_id}/members",
+        ReadContacts,
+        None,
+    ),
+    route(
+        Method::PUT,
+        "/api/tenants/{tenant_id}/lists/{list_id}/members/{contact_id}",
+        WriteContacts,
+        Some("list.add_member"),
+    ),
+    route(
+        Method::DELETE,
+        "/api/tenants/{tenant_id}/lists/{list_id}/members/{contact_id}",
+        WriteContacts,
+        Some("list.remove_member"),
+    ),
+    route(
+        Method::GET,
+        "/api/tenants/{tenant_id}/suppressions",
+        ReadContacts,
+        None,
+    ),
+    route(
+        Method::POST,
+        "/api/tenants/{tenant_id}/suppressions",
+        WriteContacts,
+        Some("suppression.add"),
+    ),
+    route(
+        Method::DELETE,
+        "/api/tenants/{tenant_id}/suppressions/{entry_id}",
+        WriteContacts,
+        Some("suppression.remove"),
+    ),
+    // An export carries every contact's personal data: for editors.
+    route(
+        Method::POST,
+        "/api/tenants/{tenant_id}/exports",
+        WriteContacts,
+        Some("export.request"),
+    ),
+    route(
+        Method::GET,
+        "/api/tenants/{tenant_id}/exports/{export_id}",
+        WriteContacts,
+        None,
+    ),
+    route(
+        Method::GET,
+        "/api/tenants/{tenant_id}/exports/{export_id}/file",
+        WriteContacts,
+        Some("export.download"),
+    ),
+    route(
+        Method::POST,
+        "/api/tenants/{tenant_id}/imports",
+        WriteContacts,
+        Some("import.announce"),
+    ),
+    route(
+        Method::GET,
+        "/api/tenants/{tenant_id}/imports",
+        ReadContacts,
+        None,
+    ),
+    route(
+        Method::GET,
+        "/api/tenants/{tenant_id}/imports/{import_id}",
+        ReadContacts,
+        None,
+    ),
+    // The analysis shows the file's first rows: for those who import.
+    route(
+        Method::GET,
+        "/api/tenants/{tenant_id}/imports/{import_id}/analysis",
+        WriteContacts,
+        None,
+    ),
+    route(
+        Method::POST,
+        "/api/tenants/{tenant_id}/imports/{import_id}/start",
+        WriteContacts,
+        Some("import.start"),
+    ),
+    route(
+        Method::GET,
+        "/api/tenants/{tenant_id}/imports/{import_id}/report",
+        ReadContacts,
+        None,
+    ),
     // The browser UI (shared/src/ui): pages and their form posts.
     route(Method::GET, "/anmelden", Public, None),
     // Sign-in writes its own audit entries, also for unknown accounts.
@@ -212,6 +340,11 @@ pub static ROUTES: &[RouteAccess] = &[
     route(Method::POST, "/kennwort-vergessen", Public, None),
     route(Method::GET, "/kennwort-zuruecksetzen", Public, None),
     route(Method::POST, "/kennwort-zuruecksetzen", Public, None),
+    // The unsubscribe link of every mailing: the signed token is the only
+    // credential; the page's form and RFC 8058's one-click POST write their
+    // own audit entries (no actor: the person acts through the link).
+    route(Method::GET, "/abmelden/{token}", Public, None),
+    route(Method::POST, "/abmelden/{token}", Public, None),
     route(Method::GET, "/static/emma.css", Public, None),
     route(Method::GET, "/static/emma.js", Public, None),
     route(Method::GET, "/", SignedIn, None),
@@ -246,6 +379,26 @@ pub static ROUTES: &[RouteAccess] = &[
     ),
     // Tenant admins see their tenant's log, the operator the platform's.
     route(Method::GET, "/protokoll", ViewOwnAuditLog, None),
+    route(Method::GET, "/kontakte", ReadContacts, None),
+    route(
+        Method::POST,
+        "/kontakte",
+        WriteContacts,
+        Some("contact.create"),
+    ),
+    route(Method::GET, "/kontakte/{contact_id}", ReadContacts, None),
+    route(
+        Method::POST,
+        "/kontakte/{contact_id}",
+        WriteContacts,
+        Some("contact.update"),
+    ),
+    route(
+        Method::POST,
+        "/kontakte/{contact_id}/loeschen",
+        WriteContacts,
+        Some("contact.delete"),
+    ),
     route(Method::GET, "/konto", SignedIn, None),
     route(
         Method::POST,

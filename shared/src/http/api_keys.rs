@@ -14,7 +14,7 @@ use utoipa_axum::routes;
 
 use super::{ApiError, ApiJson};
 use crate::App;
-use crate::domain::{Principal, Role, TenantId};
+use crate::domain::{Principal, Role};
 use crate::services::api_keys::{self, ApiKey, ApiKeyId, ApiKeyName};
 
 pub fn routes() -> OpenApiRouter<App> {
@@ -69,10 +69,6 @@ pub struct CreatedApiKey {
     pub token: String,
 }
 
-fn tenant_id(raw: &str) -> Result<TenantId, ApiError> {
-    TenantId::parse(raw).map_err(|_| ApiError::NotFound("tenant"))
-}
-
 fn key_id(raw: &str) -> Result<ApiKeyId, ApiError> {
     ApiKeyId::parse(raw).ok_or(ApiError::NotFound("API key"))
 }
@@ -89,7 +85,7 @@ async fn list_api_keys(
     State(app): State<App>,
     Path(tenant): Path<String>,
 ) -> Result<Json<Vec<ApiKeyView>>, ApiError> {
-    let tenant = tenant_id(&tenant)?;
+    let tenant = super::path_tenant(&tenant)?;
     let found = api_keys::list(&app, &tenant).await?;
     Ok(Json(found.iter().map(ApiKeyView::from).collect()))
 }
@@ -110,7 +106,7 @@ async fn create_api_key(
     Path(tenant): Path<String>,
     ApiJson(body): ApiJson<NewApiKeyBody>,
 ) -> Result<(StatusCode, [(&'static str, String); 1], Json<CreatedApiKey>), ApiError> {
-    let tenant = tenant_id(&tenant)?;
+    let tenant = super::path_tenant(&tenant)?;
     let (key, token) = api_keys::create(&app, &principal, &tenant, body.name, body.role).await?;
     Ok((
         StatusCode::CREATED,
@@ -137,7 +133,7 @@ async fn revoke_api_key(
     State(app): State<App>,
     Path((tenant, key)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    let tenant = tenant_id(&tenant)?;
+    let tenant = super::path_tenant(&tenant)?;
     let id = key_id(&key)?;
     api_keys::revoke(&app, &tenant, &id).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -57,14 +57,7 @@ fn parse(app: &App, params: &AuditParams) -> Result<(Filter, u32, bool), ApiErro
             ));
         }
     };
-    let limit = match params.limit.as_deref() {
-        None => 100,
-        Some(raw) => raw
-            .parse::<u32>()
-            .ok()
-            .filter(|n| (1..=500).contains(n))
-            .ok_or_else(|| ApiError::bad_request("limit", "a whole number from 1 to 500"))?,
-    };
+    let limit = super::page_limit(params.limit.as_deref(), 100, 500)?;
     let csv = match params.format.as_deref() {
         None | Some("json") => false,
         Some("csv") => true,

@@ -13,8 +13,7 @@ use utoipa_axum::routes;
 use super::{ApiError, ApiJson, ApiQuery};
 use crate::App;
 use crate::domain::{
-    Contact, ContactDraft, ContactId, ContactStatus, EmailAddress, Language, PersonName,
-    Salutation, TenantId,
+    Contact, ContactDraft, ContactId, ContactStatus, EmailAddress, Language, PersonName, Salutation,
 };
 use crate::ports::store::Cursor;
 use crate::services::contacts::{self, ContactChange, Listing};
@@ -25,11 +24,6 @@ pub fn routes() -> OpenApiRouter<App> {
         .routes(routes!(create_contact, list_contacts))
         .routes(routes!(get_contact, update_contact, delete_contact))
         .routes(routes!(send_test_mail))
-}
-
-/// Ids in paths: an id that cannot exist is simply not found.
-fn tenant_id(raw: &str) -> Result<TenantId, ApiError> {
-    TenantId::parse(raw).map_err(|_| ApiError::NotFound("tenant"))
 }
 
 fn contact_id(raw: &str) -> Result<ContactId, ApiError> {
@@ -146,7 +140,7 @@ async fn create_contact(
     Path(tenant): Path<String>,
     ApiJson(body): ApiJson<NewContact>,
 ) -> Result<(StatusCode, [(&'static str, String); 1], Json<ContactView>), ApiError> {
-    let tenant = tenant_id(&tenant)?;
+    let tenant = super::path_tenant(&tenant)?;
     let draft = ContactDraft {
         salutation: body.salutation,
         first_name: body.first_name,
@@ -176,17 +170,8 @@ async fn list_contacts(
     Path(tenant): Path<String>,
     ApiQuery(params): ApiQuery<ListParams>,
 ) -> Result<Json<ContactPage>, ApiError> {
-    let tenant = tenant_id(&tenant)?;
-    let limit = match params.limit.as_deref() {
-        None => 50,
-        Some(raw) => raw
-            .parse::<u32>()
-            .ok()
-            .filter(|n| (1..=200).contains(n))
-            .ok_or_else(|| {
-                ApiError::bad_request("limit", "must be a whole number from 1 to 200")
-            })?,
-    };
+    let tenant = super::path_tenant(&tenant)?;
+    let limit = super::page_limit(params.limit.as_deref(), 50, 200)?;
     let descending = match params.sort.as_deref() {
         None | Some("name") => false,
         Some("-name") => true,
@@ -222,7 +207,7 @@ async fn get_contact(
     State(app): State<App>,
     Path((tenant, contact)): Path<(String, String)>,
 ) -> Result<Json<ContactView>, ApiError> {
-    let tenant = tenant_id(&tenant)?;
+    let tenant = super::path_tenant(&tenant)?;
     let contact = contact_id(&contact)?;
     Ok(Json(contacts::get(&app, &tenant, &contact).await?.into()))
 }
@@ -246,7 +231,7 @@ async fn update_contact(
     Path((tenant, contact)): Path<(String, String)>,
     ApiJson(body): ApiJson<ContactPatch>,
 ) -> Result<Json<ContactView>, ApiError> {
-    let tenant = tenant_id(&tenant)?;
+    let tenant = super::path_tenant(&tenant)?;
     let contact = contact_id(&contact)?;
     let change = ContactChange {
         salutation: body.salutation,
@@ -276,7 +261,7 @@ async fn delete_contact(
     State(app): State<App>,
     Path((tenant, contact)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    let tenant = tenant_id(&tenant)?;
+    let tenant = super::path_tenant(&tenant)?;
     let contact = contact_id(&contact)?;
     contacts::delete(&app, &tenant, &contact).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -298,7 +283,7 @@ async fn send_test_mail(
     State(app): State<App>,
     Path((tenant, contact)): Path<(String, String)>,
 ) -> Result<Json<TestMailReceipt>, ApiError> {
-    let tenant = tenant_id(&tenant)?;
+    let tenant = super::path_tenant(&tenant)?;
     let contact = contact_id(&contact)?;
     Ok(Json(test_mail::send(&app, &tenant, &contact).await?))
 }

@@ -10,7 +10,11 @@ use serde::Serialize;
 use crate::ports::{MailError, StoreError};
 use crate::services::api_keys::ApiKeyError;
 use crate::services::contacts::ContactError;
+use crate::services::exports::ExportError;
+use crate::services::imports::ImportError;
+use crate::services::lists::ListError;
 use crate::services::sign_in::SignInError;
+use crate::services::suppressions::SuppressionError;
 use crate::services::tenants::TenantError;
 use crate::services::test_mail::TestMailError;
 use crate::services::users::UserError;
@@ -229,10 +233,77 @@ impl From<ContactError> for ApiError {
         match e {
             ContactError::Tenant(t) => t.into(),
             ContactError::NotFound => Self::NotFound("contact"),
-            ContactError::DuplicateEmail | ContactError::Conflict => Self::Conflict(e.to_string()),
+            ContactError::DuplicateEmail | ContactError::Conflict | ContactError::Suppressed => {
+                Self::Conflict(e.to_string())
+            }
             ContactError::StatusChange(reason) => Self::bad_request("status", reason),
             ContactError::InvalidCursor => Self::bad_request("cursor", e),
             ContactError::Store(s) => s.into(),
+        }
+    }
+}
+
+impl From<ListError> for ApiError {
+    fn from(e: ListError) -> Self {
+        match e {
+            ListError::Tenant(t) => t.into(),
+            ListError::NotFound => Self::NotFound("list"),
+            ListError::ContactNotFound => Self::NotFound("contact"),
+            ListError::Name(reason) => Self::bad_request("name", reason),
+            ListError::InvalidCursor => Self::bad_request("cursor", e),
+            ListError::Store(s) => s.into(),
+        }
+    }
+}
+
+impl From<SuppressionError> for ApiError {
+    fn from(e: SuppressionError) -> Self {
+        match e {
+            SuppressionError::Tenant(t) => t.into(),
+            SuppressionError::NotFound => Self::NotFound("suppression"),
+            SuppressionError::NotRemovable => Self::Conflict(e.to_string()),
+            SuppressionError::InvalidCursor => Self::bad_request("cursor", e),
+            SuppressionError::Store(s) => s.into(),
+        }
+    }
+}
+
+impl From<ExportError> for ApiError {
+    fn from(e: ExportError) -> Self {
+        match e {
+            ExportError::Tenant(t) => t.into(),
+            ExportError::NotFound => Self::NotFound("export"),
+            ExportError::Fields => Self::bad_request("fields", e),
+            ExportError::NotFinished => Self::Conflict(e.to_string()),
+            ExportError::Run(reason) => Self::Internal(reason),
+            ExportError::Blob(b) => Self::Internal(b.to_string()),
+            ExportError::Store(s) => s.into(),
+        }
+    }
+}
+
+impl From<ImportError> for ApiError {
+    fn from(e: ImportError) -> Self {
+        match e {
+            ImportError::Tenant(t) => t.into(),
+            ImportError::NotFound => Self::NotFound("import"),
+            ImportError::FileName(reason) => Self::bad_request("file_name", reason),
+            ImportError::Size => Self::bad_request("size_bytes", e),
+            ImportError::Mapping(m) => Self::bad_request(m.field(), m),
+            ImportError::NoSuchList => Self::bad_request("list_id", e),
+            ImportError::NotUploaded | ImportError::NotStartable(_) | ImportError::Conflict => {
+                Self::Conflict(e.to_string())
+            }
+            ImportError::EmptyFile | ImportError::NotCsv => Self::Unprocessable(e.to_string()),
+            ImportError::Run(reason) => Self::Internal(reason),
+            ImportError::Blob(b) => {
+                if matches!(b, crate::ports::BlobError::Unavailable(_)) {
+                    Self::Unavailable(b.to_string())
+                } else {
+                    Self::Internal(b.to_string())
+                }
+            }
+            ImportError::Store(s) => s.into(),
         }
     }
 }

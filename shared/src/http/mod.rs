@@ -9,7 +9,11 @@ pub mod audit;
 pub mod auth;
 pub mod contacts;
 pub mod error;
+pub mod exports;
+pub mod imports;
 pub mod json;
+pub mod lists;
+pub mod suppressions;
 pub mod system;
 pub mod tenants;
 pub mod users;
@@ -42,14 +46,42 @@ struct ApiDoc;
 /// A route group: its routes together with their OpenAPI description.
 pub type Group = fn() -> OpenApiRouter<App>;
 
+/// The tenant named in a path: an id that cannot exist is simply not found.
+pub(crate) fn path_tenant(raw: &str) -> Result<crate::domain::TenantId, ApiError> {
+    crate::domain::TenantId::parse(raw).map_err(|_| ApiError::NotFound("tenant"))
+}
+
+/// A page size from the query: `default` when absent, else 1 to `max`.
+pub(crate) fn page_limit(raw: Option<&str>, default: u32, max: u32) -> Result<u32, ApiError> {
+    match raw {
+        None => Ok(default),
+        Some(raw) => raw
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=max).contains(n))
+            .ok_or_else(|| {
+                ApiError::bad_request("limit", format!("must be a whole number from 1 to {max}"))
+            }),
+    }
+}
+
 /// Every route group, by the function that serves it on AWS.
 pub const GROUPS: &[(&str, Group)] = &[
     ("system", system::routes),
     ("auth", auth::routes),
     ("admin", admin_routes),
     ("audit", audit::routes),
-    ("contacts", contacts::routes),
+    ("contacts", audience_routes),
 ];
+
+/// The `contacts` group: contacts, their imports and exports.
+pub fn audience_routes() -> OpenApiRouter<App> {
+    contacts::routes()
+        .merge(imports::routes())
+        .merge(exports::routes())
+        .merge(suppressions::routes())
+        .merge(lists::routes())
+}
 
 /// The `admin` group: tenants (platform), and users and API keys (per
 /// tenant).

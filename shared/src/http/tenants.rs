@@ -12,7 +12,7 @@ use utoipa_axum::routes;
 
 use super::{ApiError, ApiJson};
 use crate::App;
-use crate::domain::{Tenant, TenantId, TenantName, TenantSettings, TenantStatus};
+use crate::domain::{Tenant, TenantName, TenantSettings, TenantStatus};
 use crate::services::tenants::{self, TenantChange};
 
 pub fn routes() -> OpenApiRouter<App> {
@@ -57,10 +57,6 @@ pub struct TenantPatch {
     /// `suspended` stops sign-in and sending; `active` resumes.
     pub status: Option<TenantStatus>,
     pub settings: Option<TenantSettings>,
-}
-
-fn tenant_id(raw: &str) -> Result<TenantId, ApiError> {
-    TenantId::parse(raw).map_err(|_| ApiError::NotFound("tenant"))
 }
 
 /// Checks settings an operator enters: domains and the sender name.
@@ -141,7 +137,11 @@ async fn get_tenant(
     State(app): State<App>,
     Path(tenant): Path<String>,
 ) -> Result<Json<TenantView>, ApiError> {
-    Ok(Json(tenants::get(&app, &tenant_id(&tenant)?).await?.into()))
+    Ok(Json(
+        tenants::get(&app, &super::path_tenant(&tenant)?)
+            .await?
+            .into(),
+    ))
 }
 
 /// Renames, suspends, resumes or configures a tenant.
@@ -167,7 +167,7 @@ async fn update_tenant(
         settings: patch.settings,
     };
     Ok(Json(
-        tenants::update(&app, &tenant_id(&tenant)?, change)
+        tenants::update(&app, &super::path_tenant(&tenant)?, change)
             .await?
             .into(),
     ))

@@ -79,10 +79,6 @@ pub struct UserChange {
     pub name: Option<PersonName>,
 }
 
-fn tenant_id(raw: &str) -> Result<TenantId, ApiError> {
-    TenantId::parse(raw).map_err(|_| ApiError::NotFound("tenant"))
-}
-
 fn user_id(raw: &str) -> Result<UserId, ApiError> {
     UserId::parse(raw).map_err(|_| ApiError::NotFound("user"))
 }
@@ -101,7 +97,7 @@ async fn managed_target(
     tenant: &str,
     user: &str,
 ) -> Result<(TenantId, UserId), ApiError> {
-    let tenant = tenant_id(tenant)?;
+    let tenant = super::path_tenant(tenant)?;
     let id = user_id(user)?;
     if id == principal.user_id {
         return Err(UserError::SelfChange.into());
@@ -126,7 +122,7 @@ async fn list_users(
     Extension(principal): Extension<Principal>,
     Path(tenant): Path<String>,
 ) -> Result<Json<Vec<UserView>>, ApiError> {
-    let tenant = tenant_id(&tenant)?;
+    let tenant = super::path_tenant(&tenant)?;
     tenants::get(&app, &tenant).await?;
     let users = users::list(&app, Some(&tenant)).await?;
     Ok(Json(
@@ -154,7 +150,7 @@ async fn create_user(
     Path(tenant): Path<String>,
     ApiJson(body): ApiJson<NewUserBody>,
 ) -> Result<(StatusCode, [(&'static str, String); 1], Json<CreatedUser>), ApiError> {
-    let tenant = tenant_id(&tenant)?;
+    let tenant = super::path_tenant(&tenant)?;
     if !may_manage(&principal, body.role) {
         return Err(ApiError::Forbidden);
     }

@@ -13,10 +13,11 @@ use serde::{Deserialize, Serialize};
 use super::mapping::{ColumnMapping, RowProblem, draft_from};
 use super::source::{Record, RecordReader, Separator, SourceError, TextEncoding};
 use crate::App;
-use crate::domain::{Contact, ContactDraft, ContactId, ContactStatus, TenantId};
+use crate::domain::{Contact, ContactDraft, ContactId, ContactStatus, ListId, TenantId};
 use crate::ports::store::{
     Item, Key, MAX_BATCH_GET, PutCondition, StoreError, Stored, Version, keys,
 };
+use crate::services::lists;
 
 /// Rows per batch: large enough that key-ordered writes share pages,
 /// small enough that two batches in flight stay a few megabytes.
@@ -44,6 +45,10 @@ pub struct ImportPlan {
     /// The status of contacts the import creates: `subscribed` when the
     /// institute holds their consent, else `unconfirmed`.
     pub new_status: ContactStatus,
+    /// The list every imported contact (new, updated or, in mode `add`,
+    /// already there) becomes a member of.
+    #[serde(default)]
+    pub list: Option<ListId>,
 }
 
 /// How far an import has come.
@@ -123,38 +128,89 @@ impl<W: Write> Report<W> {
     }
 }
 
-/// Imports the file `input` into the tenant's contacts; every row not taken
-/// gets a line in `report`. `on_batch` hears the progress after each batch
-/// (to store it where the UI reads it).
-pub async fn run<R, W, F>(
+/// An import under way: call [`ImportRun::next_batch`] until it answers
+/// `None`, storing the progress it hands back in between.
+pub struct ImportRun<'a, W: Write> {
+    app: &'a App,
+    tenant: &'a TenantId,
+    plan: &'a ImportPlan,
+    report: &'a mut Report<W>,
+    batches: tokio::sync::mpsc::Receiver<Batch>,
+    reader: Option<tokio::task::JoinHandle<Result<(), ImportError>>>,
+    progress: Progress,
+}
+
+impl<'a, W: Write> ImportRun<'a, W> {
+    /// Starts reading `input` on a blocking thread.
+    pub fn start<R: Read + Send + 'static>(
+        app: &'a App,
+        tenant: &'a TenantId,
+        input: R,
+        plan: &'a ImportPlan,
+        report: &'a mut Report<W>,
+    ) -> Self {
+        let (sender, batches) = tokio::sync::mpsc::channel::<Batch>(1);
+        let reader = {
+            let app = app.clone();
+            let tenant = tenant.clone();
+            let plan = plan.clone();
+            tokio::task::spawn_blocking(move || read_batches(&app, &tenant, input, &plan, &sender))
+        };
+        Self {
+            app,
+            tenant,
+            plan,
+            report,
+            batches,
+            reader: Some(reader),
+            progress: Progress::default(),
+        }
+    }
+
+    /// Writes the next batch and answers the progress after it; `None` once
+    /// the whole file is in (or the reading failed: then the error).
+    pub async fn next_batch(&mut self) -> Result<Option<Progress>, ImportError> {
+        match self.batches.recv().await {
+            Some(batch) => {
+                write_batch(
+                    self.app,
+                    self.tenant,
+                    self.plan,
+                    batch.rows,
+                    self.report,
+                    &mut self.progress,
+                )
+                .await?;
+                self.progress.bytes_read = batch.bytes_read;
+                Ok(Some(self.progress))
+            }
+            None => {
+                if let Some(reader) = self.reader.take() {
+                    reader.await.map_err(|_| ImportError::Reader)??;
+                }
+                Ok(None)
+            }
+        }
+    }
+}
+
+/// Imports the file `input` into the tenant's contacts in one go; every row
+/// not taken gets a line in `report`.
+pub async fn run<R, W>(
     app: &App,
     tenant: &TenantId,
     input: R,
     plan: &ImportPlan,
     report: &mut Report<W>,
-    mut on_batch: F,
 ) -> Result<Progress, ImportError>
 where
     R: Read + Send + 'static,
     W: Write,
-    F: AsyncFnMut(&Progress),
 {
-    let (sender, mut batches) = tokio::sync::mpsc::channel::<Batch>(1);
-    let reader = {
-        let app = app.clone();
-        let tenant = tenant.clone();
-        let plan = plan.clone();
-        tokio::task::spawn_blocking(move || read_batches(&app, &tenant, input, &plan, &sender))
-    };
+    let mut run = ImportRun::start(app, tenant, input, plan, report);
     let mut progress = Progress::default();
-    while let Some(batch) = batches.recv().await {
-        write_batch(app, tenant, plan, batch.rows, report, &mut progress).await?;
-        progress.bytes_read = batch.bytes_read;
-        on_batch(&progress).await;
-    }
-    match reader.await {
-        Ok(result) => result?,
-        Err(_) => return Err(ImportError::Reader),
+    while let Some(next) = run.next_batch().await? {
+        progress = next;
     }
     Ok(progress)
 }
@@ -241,6 +297,8 @@ async fn write_batch<W: Write>(
     let now = app.clock.now();
 
     let mut lines: Vec<(u64, Outcome)> = Vec::with_capacity(rows.len());
+    // Contacts that end up in the list, if the import fills one.
+    let mut members: Vec<ContactId> = Vec::new();
     for row in rows {
         let (line, id, draft) = match row {
             Row::Problem { line, problem } => {
@@ -249,20 +307,30 @@ async fn write_batch<W: Write>(
             }
             Row::Draft { line, id, draft } => (line, id, draft),
         };
-        let outcome = if suppressed.contains_key(&keys::suppression(tenant, &id)) {
+        // An unsubscribed, bounced or complained contact says why; an address
+        // on the list without a contact (erased, or added by hand) too.
+        let current = existing.get(&keys::contact(tenant, &id));
+        let final_status = match current {
+            Some(stored) => {
+                let contact: Contact = stored.item.parse()?;
+                contact.status.is_final().then_some(contact.status)
+            }
+            None => None,
+        };
+        let outcome = if let Some(status) = final_status {
+            Outcome::Problem(RowProblem::Final(status))
+        } else if suppressed.contains_key(&keys::suppression(tenant, &id)) {
             Outcome::Problem(RowProblem::Suppressed)
         } else {
-            match existing.get(&keys::contact(tenant, &id)) {
+            match current {
+                Some(_) if plan.mode == ImportMode::Add => {
+                    members.push(id);
+                    Outcome::Problem(RowProblem::Exists)
+                }
                 Some(stored) => {
                     let contact: Contact = stored.item.parse()?;
-                    if contact.status.is_final() {
-                        Outcome::Problem(RowProblem::Final(contact.status))
-                    } else if plan.mode == ImportMode::Add {
-                        Outcome::Problem(RowProblem::Exists)
-                    } else {
-                        let language = plan.mapping.language.is_some();
-                        Outcome::Update(merged(contact, draft, language, now), stored.version)
-                    }
+                    let language = plan.mapping.language.is_some();
+                    Outcome::Update(merged(contact, draft, language, now), stored.version)
                 }
                 None if plan.mode == ImportMode::Update => Outcome::Problem(RowProblem::NotFound),
                 None => Outcome::Add(Contact::new(id, draft, now)),
@@ -292,8 +360,15 @@ async fn write_batch<W: Write>(
     for (position, result) in positions.into_iter().zip(results) {
         let outcome = &mut lines[position].1;
         match (result, &outcome) {
-            (Ok(_), Outcome::Add(_)) => progress.added += 1,
-            (Ok(_), _) => progress.updated += 1,
+            (Ok(_), Outcome::Add(contact)) => {
+                progress.added += 1;
+                members.push(contact.id.clone());
+            }
+            (Ok(_), Outcome::Update(contact, _)) => {
+                progress.updated += 1;
+                members.push(contact.id.clone());
+            }
+            (Ok(_), Outcome::Problem(_)) => {}
             // Someone else wrote the contact between lookup and write.
             (Err(StoreError::ConditionFailed), Outcome::Add(_)) => {
                 *outcome = Outcome::Problem(RowProblem::Exists);
@@ -303,6 +378,28 @@ async fn write_batch<W: Write>(
             }
             (Err(e), _) => return Err(e.into()),
         }
+    }
+    if let Some(list) = &plan.list {
+        let mut writes: Vec<(Item, PutCondition)> = members
+            .iter()
+            .map(|id| {
+                Ok((
+                    lists::membership(tenant, list, id, now)?,
+                    PutCondition::NotExists,
+                ))
+            })
+            .collect::<Result<_, StoreError>>()?;
+        writes.sort_by(|a, b| a.0.key.cmp(&b.0.key));
+        let results = app.store.put_each(writes).await?;
+        let mut added = 0;
+        for result in results {
+            match result {
+                Ok(_) => added += 1,
+                Err(StoreError::ConditionFailed) => {} // a member already
+                Err(e) => return Err(e.into()),
+            }
+        }
+        lists::count_added(app, tenant, list, added).await?;
     }
     for (line, outcome) in &lines {
         if let Outcome::Problem(problem) = outcome {

@@ -9,6 +9,8 @@ use crate::domain::{
     Salutation, TenantId, fold,
 };
 use crate::ports::store::{Cursor, Item, PutCondition, Query, StoreError, keys};
+use crate::services::lists::{self, ListError};
+use crate::services::suppressions::{self, SuppressionError, SuppressionReason};
 use crate::services::tenants::{self, TenantError};
 
 #[derive(Debug, thiserror::Error)]
@@ -25,8 +27,32 @@ pub enum ContactError {
     StatusChange(&'static str),
     #[error("the contact was changed meanwhile; load it again")]
     Conflict,
+    #[error("the address is on the suppression list: only the person's own opt-in brings it back")]
+    Suppressed,
     #[error(transparent)]
     Store(StoreError),
+}
+
+impl From<ListError> for ContactError {
+    fn from(e: ListError) -> Self {
+        match e {
+            ListError::Tenant(t) => Self::Tenant(t),
+            ListError::Store(s) => Self::Store(s),
+            ListError::InvalidCursor => Self::InvalidCursor,
+            ListError::NotFound | ListError::ContactNotFound | ListError::Name(_) => Self::NotFound,
+        }
+    }
+}
+
+impl From<SuppressionError> for ContactError {
+    fn from(e: SuppressionError) -> Self {
+        match e {
+            SuppressionError::Tenant(t) => Self::Tenant(t),
+            SuppressionError::Store(s) => Self::Store(s),
+            SuppressionError::InvalidCursor => Self::InvalidCursor,
+            SuppressionError::NotFound | SuppressionError::NotRemovable => Self::NotFound,
+        }
+    }
 }
 
 impl From<StoreError> for ContactError {
@@ -64,6 +90,9 @@ pub async fn create(
         ));
     }
     let id = id_for(app, tenant, &draft.email);
+    if suppressions::is_suppressed(app, tenant, &id).await? {
+        return Err(ContactError::Suppressed);
+    }
     let contact = Contact::new(id, draft, app.clock.now());
     match app
         .store
@@ -174,7 +203,18 @@ pub async fn update(
     id: &ContactId,
     change: ContactChange,
 ) -> Result<Contact, ContactError> {
-    tenants::get_active(app, tenant).await?;
+    // Leaving is honoured whatever the institute's state; other changes
+    // need an active tenant.
+    let leaving_only = change.status == Some(ContactStatus::Unsubscribed)
+        && change.salutation.is_none()
+        && change.first_name.is_none()
+        && change.last_name.is_none()
+        && change.language.is_none();
+    if leaving_only {
+        tenants::get(app, tenant).await?;
+    } else {
+        tenants::get_active(app, tenant).await?;
+    }
     let key = keys::contact(tenant, id);
     let stored = app.store.get(&key).await?.ok_or(ContactError::NotFound)?;
     let mut contact: Contact = stored.item.parse()?;
@@ -201,6 +241,7 @@ pub async fn update(
         contact.language = language;
     }
     contact.updated_at = app.clock.now();
+    let unsubscribed = change.status == Some(ContactStatus::Unsubscribed);
     match app
         .store
         .put(
@@ -209,20 +250,53 @@ pub async fn update(
         )
         .await
     {
-        Ok(_) => Ok(contact),
+        Ok(_) => {
+            if unsubscribed {
+                suppressions::add(
+                    app,
+                    tenant,
+                    &contact.id,
+                    Some(&contact.email),
+                    SuppressionReason::Unsubscribed,
+                    None,
+                )
+                .await?;
+            }
+            Ok(contact)
+        }
         Err(StoreError::ConditionFailed) => Err(ContactError::Conflict),
         Err(e) => Err(e.into()),
     }
 }
 
-/// Removes a contact. (Erasure under GDPR Art. 17, which also keeps the
-/// address's hash on the suppression list, is its own use case.)
+/// Erases a contact (GDPR Art. 17): the contact goes, and only its id — a
+/// keyed hash of the address — stays on the suppression list, so the
+/// address is never mailed again and cannot come back by import or by
+/// staff without the person's own new opt-in.
+pub async fn erase(app: &App, tenant: &TenantId, id: &ContactId) -> Result<(), ContactError> {
+    tenants::get(app, tenant).await?;
+    let key = keys::contact(tenant, id);
+    if app.store.get(&key).await?.is_none() {
+        return Err(ContactError::NotFound);
+    }
+    // The suppression first: if the deletion fails, the address is still
+    // never mailed; trying again finishes the erasure.
+    suppressions::add(app, tenant, id, None, SuppressionReason::Erased, None).await?;
+    lists::remove_from_all(app, tenant, id).await?;
+    app.store.delete(&key).await?;
+    tracing::info!(tenant = %tenant, contact = %id, "contact erased");
+    Ok(())
+}
+
+/// Removes a contact, for entries made by mistake: the address may come
+/// back. (A person's request to be forgotten is [`erase`].)
 pub async fn delete(app: &App, tenant: &TenantId, id: &ContactId) -> Result<(), ContactError> {
     tenants::get(app, tenant).await?;
     let key = keys::contact(tenant, id);
     if app.store.get(&key).await?.is_none() {
         return Err(ContactError::NotFound);
     }
+    lists::remove_from_all(app, tenant, id).await?;
     app.store.delete(&key).await?;
     tracing::info!(tenant = %tenant, contact = %id, "contact deleted");
     Ok(())

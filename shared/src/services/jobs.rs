@@ -5,10 +5,12 @@
 use serde::{Deserialize, Serialize};
 
 use crate::App;
-use crate::domain::{ContactId, TenantId};
-use crate::ports::MailError;
+use crate::domain::{ContactId, ExportId, ImportId, TenantId};
+use crate::ports::{BlobError, MailError};
 use crate::services::account::{self, AccountError};
 use crate::services::contacts::ContactError;
+use crate::services::exports::{self, ExportError};
+use crate::services::imports::{self, ImportError};
 use crate::services::tenants::TenantError;
 use crate::services::test_mail::{self, TestMailError};
 
@@ -19,6 +21,16 @@ pub enum Job {
     TestMail {
         tenant_id: TenantId,
         contact_id: ContactId,
+    },
+    /// Write a requested contact export.
+    Export {
+        tenant_id: TenantId,
+        export_id: ExportId,
+    },
+    /// Run a started contact import.
+    Import {
+        tenant_id: TenantId,
+        import_id: ImportId,
     },
     /// Mail a password reset link to the account with this address (keyed
     /// hash), if there is one.
@@ -89,6 +101,29 @@ pub async fn run(app: &App, job: &Job) -> Result<(), JobError> {
             test_mail::send(app, tenant_id, contact_id).await?;
             Ok(())
         }
+        Job::Import {
+            tenant_id,
+            import_id,
+        } => imports::run_queued(app, tenant_id, import_id)
+            .await
+            .map_err(|e| match e {
+                ImportError::Store(s) if s.is_retryable() => JobError::Retryable(s.to_string()),
+                ImportError::Blob(b) if matches!(b, BlobError::Unavailable(_)) => {
+                    JobError::Retryable(b.to_string())
+                }
+                // The failure is on the import's record, for the UI.
+                other => JobError::Permanent(other.to_string()),
+            }),
+        Job::Export {
+            tenant_id,
+            export_id,
+        } => exports::run_queued(app, tenant_id, export_id)
+            .await
+            .map_err(|e| match e {
+                ExportError::Store(s) if s.is_retryable() => JobError::Retryable(s.to_string()),
+                // The failure is on the export's record, for the UI.
+                other => JobError::Permanent(other.to_string()),
+            }),
         Job::PasswordLink { email_hash, ip } => {
             account::send_reset_link_for(app, email_hash, ip.clone())
                 .await

@@ -1,6 +1,7 @@
 //! The browser UI: server-rendered pages in German (English on request)
-//! for sign-in, the overview, user and tenant administration, the audit log
-//! and the user's own account, built on the same use cases as the JSON API.
+//! for sign-in, the overview, contacts, user and tenant administration, the
+//! audit log and the user's own account, built on the same use cases as the
+//! JSON API.
 //!
 //! The access guard authenticates every page request and checks the
 //! permission the access table (`http::access::ROUTES`) names; handlers read the principal it inserted and
@@ -12,12 +13,14 @@
 mod account;
 mod admin;
 mod assets;
+mod contacts;
 mod dev_idp;
 mod forms;
 mod i18n;
 mod reset;
 mod sign_in;
 mod tenant;
+mod unsubscribe;
 mod view;
 
 #[cfg(test)]
@@ -46,6 +49,10 @@ pub fn routes() -> Router<App> {
         .route("/anmelden/sso", get(sign_in::sso_start))
         .route("/anmelden/sso/rueckkehr", get(sign_in::sso_return))
         .route("/abmelden", post(sign_in::sign_out))
+        .route(
+            "/abmelden/{token}",
+            get(unsubscribe::page).post(unsubscribe::submit),
+        )
         .route("/sprache", get(sign_in::language))
         .route(
             "/kennwort-vergessen",
@@ -64,6 +71,12 @@ pub fn routes() -> Router<App> {
             get(tenant::page).post(tenant::update),
         )
         .route("/protokoll", get(admin::audit))
+        .route("/kontakte", get(contacts::list).post(contacts::create))
+        .route(
+            "/kontakte/{contact_id}",
+            get(contacts::page).post(contacts::update),
+        )
+        .route("/kontakte/{contact_id}/loeschen", post(contacts::delete))
         .route("/konto", get(account::page))
         .route("/konto/kennwort", post(account::change_password))
         .route("/konto/totp", post(account::start_totp))

@@ -1065,11 +1065,18 @@ async fn every_route_is_in_the_page_table_and_every_table_entry_is_routed() {
     // Path parameters name things that exist, so a 404 means no route.
     let tenant = t.tenant("Sparkasse Routen").await;
     let user = t.user(Role::Editor, Some(&tenant), "Rita Route").await;
+    // A valid link for a contact that does not exist: "nothing to do".
+    let unsubscribe_token = crate::services::unsubscribe::token(
+        &t.app,
+        &tenant.id,
+        &crate::domain::ContactId::parse(&"0".repeat(32)).unwrap(),
+    );
     for rule in ROUTES.iter().filter(|r| is_page(r.path)) {
         let (method, path) = (&rule.method, rule.path);
         let uri = path
             .replace("{tenant_id}", tenant.id.as_str())
-            .replace("{user_id}", &user.id.to_string());
+            .replace("{user_id}", &user.id.to_string())
+            .replace("{token}", &unsubscribe_token);
         let request = Request::builder()
             .method(method.clone())
             .uri(uri)
@@ -1640,4 +1647,823 @@ async fn a_product_admin_sees_the_tenant_page_read_only() {
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
     let stored = tenants::get(&t.app, &tenant.id).await.unwrap();
     assert_eq!(stored.name.as_str(), "Sparkasse Lesen");
+}
+
+/// The contact pages (Kontakte): list, search, paging, the forms that
+/// create, change, unsubscribe and delete, and who may do what.
+mod contact_pages {
+    use super::*;
+    use crate::domain::{Contact, ContactDraft, ContactStatus, Language, Salutation};
+    use crate::services::contacts::{self, ContactError, Listing};
+
+    impl TestApp {
+        /// A contact stored through the service, unconfirmed and German.
+        async fn contact(
+            &self,
+            tenant: &Tenant,
+            email: &str,
+            first: Option<&str>,
+            last: Option<&str>,
+        ) -> Contact {
+            let draft = ContactDraft {
+                first_name: first.map(|n| PersonName::parse(n).unwrap()),
+                last_name: last.map(|n| PersonName::parse(n).unwrap()),
+                ..ContactDraft::new(EmailAddress::parse(email).unwrap())
+            };
+            contacts::create(&self.app, &tenant.id, draft)
+                .await
+                .unwrap()
+        }
+
+        async fn all_contacts(&self, tenant: &Tenant) -> Vec<Contact> {
+            contacts::list(&self.app, &tenant.id, &Listing::default(), 200, None)
+                .await
+                .unwrap()
+                .0
+        }
+    }
+
+    /// The names of the list's rows, top to bottom.
+    fn row_names(body: &str) -> Vec<String> {
+        body.split("<th scope=\"row\"><a href=\"/kontakte/")
+            .skip(1)
+            .map(|row| {
+                let start = row.find('>').unwrap() + 1;
+                row[start..row.find("</a>").unwrap()].to_owned()
+            })
+            .collect()
+    }
+
+    /// The "Weiter" link of the list, as the browser reads it.
+    fn next_link(body: &str) -> Option<String> {
+        let marker = "<a rel=\"next\" href=\"";
+        let start = body.find(marker)? + marker.len();
+        let end = body[start..].find('"').unwrap() + start;
+        Some(body[start..end].replace("&amp;", "&"))
+    }
+
+    /// A form of the page, from its opening tag to its end.
+    fn form<'a>(body: &'a str, id: &str) -> Option<&'a str> {
+        let start = body.find(&format!("<form id=\"{id}\""))?;
+        let end = body[start..].find("</form>").unwrap() + start;
+        Some(&body[start..end])
+    }
+
+    /// Every visible input and select of the page has a label.
+    fn assert_labelled(body: &str) {
+        for tag in ["<input ", "<select "] {
+            for (i, _) in body.match_indices(tag) {
+                let element = &body[i..i + body[i..].find('>').unwrap()];
+                if element.contains("type=\"hidden\"") {
+                    continue;
+                }
+                let id = element
+                    .split(" id=\"")
+                    .nth(1)
+                    .and_then(|rest| rest.split('"').next())
+                    .unwrap_or_else(|| panic!("a field without an id: {element}"));
+                assert!(
+                    body.contains(&format!("<label for=\"{id}\">")),
+                    "no label for {id}"
+                );
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn the_contact_list_shows_fifty_contacts_in_name_order_and_weiter_shows_the_other_five() {
+        let t = local_app().await;
+        let tenant = t.tenant("Sparkasse Liste").await;
+        // Stored out of order: the list sorts them.
+        for i in 0..55 {
+            let n = (i * 23) % 55;
+            t.contact(
+                &tenant,
+                &format!("kontakt-{n:02}@example.de"),
+                Some("Erika"),
+                Some(&format!("Nachname {n:02}")),
+            )
+            .await;
+        }
+        let viewer = t.user(Role::Viewer, Some(&tenant), "Vera Viewer").await;
+        let (router, cookie) = t.signed_in(&viewer).await;
+        let names: Vec<String> = (0..55).map(|n| format!("Erika Nachname {n:02}")).collect();
+
+        let first = send(&router, get("/kontakte", Some(&cookie))).await;
+        assert_eq!(first.status, StatusCode::OK);
+        assert_eq!(row_names(&first.body), names[..50]);
+        assert!(first.body.contains(">Weiter</a>"));
+        assert!(!first.body.contains(">Zum Anfang</a>"));
+        let stored = t.all_contacts(&tenant).await;
+        let row = format!(
+            "<td>kontakt-00@example.de</td>\n      <td>unbestätigt</td>\n      <td>Deutsch</td>\n      <td>{}</td>",
+            super::super::admin::date(Lang::De, stored[0].created_at)
+        );
+        assert!(first.body.contains(&row), "the columns of a row");
+
+        let next = next_link(&first.body).expect("a link to the next page");
+        assert!(next.starts_with("/kontakte?weiter="), "{next}");
+        let second = send(&router, get(&next, Some(&cookie))).await;
+        assert_eq!(second.status, StatusCode::OK);
+        assert_eq!(row_names(&second.body), names[50..]);
+        assert_eq!(next_link(&second.body), None);
+        assert!(second.body.contains(">Zum Anfang</a>"));
+
+        // Z to A, paged the same way.
+        let descending = send(
+            &router,
+            get("/kontakte?sortierung=absteigend", Some(&cookie)),
+        )
+        .await;
+        let mut reversed = names.clone();
+        reversed.reverse();
+        assert_eq!(row_names(&descending.body), reversed[..50]);
+        assert!(
+            descending
+                .body
+                .contains("<option value=\"absteigend\" selected>")
+        );
+        let next = next_link(&descending.body).expect("a next page");
+        assert!(next.contains("sortierung=absteigend"), "{next}");
+        let rest = send(&router, get(&next, Some(&cookie))).await;
+        assert_eq!(row_names(&rest.body), reversed[50..]);
+
+        // A cursor that does not hold shows the first page.
+        let broken = send(&router, get("/kontakte?weiter=kaputt", Some(&cookie))).await;
+        assert_eq!(broken.status, StatusCode::OK);
+        assert_eq!(row_names(&broken.body), names[..50]);
+    }
+
+    #[tokio::test]
+    async fn the_contact_search_finds_by_the_start_of_the_last_name_and_by_address() {
+        let t = local_app().await;
+        let tenant = t.tenant("Sparkasse Suche").await;
+        t.contact(&tenant, "max@example.de", Some("Max"), Some("Müller"))
+            .await;
+        t.contact(&tenant, "mia@example.de", Some("Mia"), Some("Muller"))
+            .await;
+        t.contact(&tenant, "mats@example.de", Some("Mats"), Some("Meier"))
+            .await;
+        t.contact(
+            &tenant,
+            "sara.schmidt@example.de",
+            Some("Sara"),
+            Some("Schmidt"),
+        )
+        .await;
+        let editor = t.user(Role::Editor, Some(&tenant), "Eda Editor").await;
+        let (router, cookie) = t.signed_in(&editor).await;
+
+        let by_name = send(&router, get("/kontakte?suche=m%C3%BCll", Some(&cookie))).await;
+        assert_eq!(by_name.status, StatusCode::OK);
+        assert_eq!(row_names(&by_name.body), ["Max Müller", "Mia Muller"]);
+        assert!(by_name.body.contains("value=\"müll\""), "the search stays");
+        assert!(by_name.body.contains("Kontakte zur Suche „müll“"));
+
+        let by_address = send(
+            &router,
+            get("/kontakte?suche=Sara.Schmidt%40example.de", Some(&cookie)),
+        )
+        .await;
+        assert_eq!(row_names(&by_address.body), ["Sara Schmidt"]);
+
+        let nothing = send(&router, get("/kontakte?suche=zander", Some(&cookie))).await;
+        assert_eq!(row_names(&nothing.body), Vec::<String>::new());
+        assert!(nothing.body.contains("Keine Kontakte gefunden."));
+    }
+
+    #[tokio::test]
+    async fn an_editor_creates_a_contact_through_the_form_and_lands_on_its_page() {
+        let t = local_app().await;
+        let tenant = t.tenant("Sparkasse Anlegen").await;
+        let editor = t.user(Role::Editor, Some(&tenant), "Eda Editor").await;
+        let (router, cookie) = t.signed_in(&editor).await;
+
+        let page = send(&router, get("/kontakte", Some(&cookie))).await;
+        let new = form(&page.body, "new-contact").expect("the form for a new contact");
+        assert!(new.contains("method=\"post\" action=\"/kontakte\""));
+        assert!(new.contains("<option value=\"unconfirmed\" selected>unbestätigt</option>"));
+        assert!(new.contains("<option value=\"subscribed\">angemeldet</option>"));
+        assert!(!new.contains("value=\"unsubscribed\""));
+        assert!(new.contains("<option value=\"female\">Frau</option>"));
+        assert!(new.contains("aria-describedby=\"new-status-hint\""));
+        assert!(new.contains("dokumentierte Einwilligung"));
+        assert!(page.body.contains("Noch keine Kontakte."));
+
+        let csrf = page.hidden("csrf_token");
+        let fields = [
+            ("csrf_token", csrf.as_str()),
+            ("email", " Erika.Mustermann@sparkasse-anlegen.de "),
+            ("salutation", "female"),
+            ("first_name", "Erika"),
+            ("last_name", "Mustermann"),
+            ("language", "en"),
+            ("status", "subscribed"),
+        ];
+        let answer = send(&router, post_form("/kontakte", Some(&cookie), &fields)).await;
+        assert_eq!(answer.status, StatusCode::SEE_OTHER);
+        let email = EmailAddress::parse("erika.mustermann@sparkasse-anlegen.de").unwrap();
+        let id = contacts::id_for(&t.app, &tenant.id, &email);
+        let location = format!("/kontakte/{id}?hinweis=angelegt");
+        assert_eq!(answer.headers[header::LOCATION], location.as_str());
+        assert_eq!(
+            answer.headers[crate::http::access::AUDIT_OBJECT],
+            id.to_string()
+        );
+        let stored = contacts::get(&t.app, &tenant.id, &id).await.unwrap();
+        assert_eq!(stored.salutation, Some(Salutation::Female));
+        assert_eq!(stored.first_name.unwrap().as_str(), "Erika");
+        assert_eq!(stored.last_name.unwrap().as_str(), "Mustermann");
+        assert_eq!(stored.language, Language::En);
+        assert_eq!(stored.status, ContactStatus::Subscribed);
+
+        let landed = send(&router, get(&location, Some(&cookie))).await;
+        assert_eq!(landed.status, StatusCode::OK);
+        assert!(landed.body.contains("<h1>Erika Mustermann</h1>"));
+        assert!(landed.body.contains("Der Kontakt ist angelegt."));
+        assert!(
+            landed
+                .body
+                .contains("<dd>Erika.Mustermann@sparkasse-anlegen.de</dd>")
+        );
+        for detail in ["<dd>Frau</dd>", "<dd>Englisch</dd>", "<dd>angemeldet</dd>"] {
+            assert!(landed.body.contains(detail), "{detail}");
+        }
+        let list = send(&router, get("/kontakte", Some(&cookie))).await;
+        assert_eq!(row_names(&list.body), ["Frau Erika Mustermann"]);
+    }
+
+    #[tokio::test]
+    async fn a_bad_address_or_name_is_shown_beside_its_field_and_nothing_is_stored() {
+        let t = local_app().await;
+        let tenant = t.tenant("Sparkasse Fehler").await;
+        let editor = t.user(Role::Editor, Some(&tenant), "Eda Editor").await;
+        let (router, cookie) = t.signed_in(&editor).await;
+        let long_name = "x".repeat(101);
+        let cases = [
+            (
+                "kein-at-zeichen",
+                "",
+                "Erika",
+                "new-email-error",
+                "„E-Mail-Adresse“",
+            ),
+            ("", "", "Erika", "new-email-error", "Bitte füllen Sie"),
+            (
+                "erika@example.de",
+                "graf",
+                "Erika",
+                "new-salutation-error",
+                "„Anrede“",
+            ),
+            (
+                "erika@example.de",
+                "",
+                "Eri\u{7}ka",
+                "new-first-name-error",
+                "Steuerzeichen sind nicht erlaubt.",
+            ),
+            (
+                "erika@example.de",
+                "",
+                long_name.as_str(),
+                "new-first-name-error",
+                "Höchstens 100 Zeichen",
+            ),
+        ];
+        for (email, salutation, first, error_id, text) in cases {
+            let fields = [
+                ("email", email),
+                ("salutation", salutation),
+                ("first_name", first),
+                ("last_name", "Mustermann"),
+                ("language", "de"),
+                ("status", "unconfirmed"),
+            ];
+            let answer = send(&router, post_form("/kontakte", Some(&cookie), &fields)).await;
+            assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{error_id}");
+            assert!(
+                answer
+                    .body
+                    .contains("<div class=\"alert\" role=\"alert\">Bitte prüfen Sie das Feld ")
+            );
+            assert!(
+                answer
+                    .body
+                    .contains(&format!("<p class=\"field-error\" id=\"{error_id}\">")),
+                "{error_id}"
+            );
+            assert!(answer.body.contains(text), "{text}");
+            assert!(answer.body.contains(&format!(
+                "aria-invalid=\"true\" aria-describedby=\"{error_id}\" autofocus"
+            )));
+            // What was typed stays in the form.
+            assert!(answer.body.contains("value=\"Mustermann\""));
+            if error_id == "new-email-error" && !email.is_empty() {
+                assert!(answer.body.contains("value=\"kein-at-zeichen\""));
+            }
+        }
+        assert!(t.all_contacts(&tenant).await.is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_duplicate_address_is_shown_beside_the_address_field_and_the_first_contact_stays() {
+        let t = local_app().await;
+        let tenant = t.tenant("Sparkasse Doppelt").await;
+        let first = t
+            .contact(&tenant, "dora@example.de", Some("Dora"), Some("Doppelt"))
+            .await;
+        let editor = t.user(Role::Editor, Some(&tenant), "Eda Editor").await;
+        let (router, cookie) = t.signed_in(&editor).await;
+        let fields = [
+            ("email", "DORA@example.de"),
+            ("first_name", "Dieter"),
+            ("last_name", "Doppelt"),
+            ("language", "de"),
+            ("status", "unconfirmed"),
+        ];
+        let answer = send(&router, post_form("/kontakte", Some(&cookie), &fields)).await;
+        assert_eq!(answer.status, StatusCode::CONFLICT);
+        assert!(answer.body.contains(
+            "<p class=\"field-error\" id=\"new-email-error\">Einen Kontakt mit dieser E-Mail-Adresse gibt es schon."
+        ));
+        assert!(answer.body.contains(&format!(
+            "<a href=\"/kontakte/{}\">Zum vorhandenen Kontakt</a>",
+            first.id
+        )));
+        assert!(answer.body.contains("value=\"Dieter\""));
+        let all = t.all_contacts(&tenant).await;
+        assert_eq!(all, vec![first]);
+    }
+
+    #[tokio::test]
+    async fn an_editor_changes_names_and_unsubscribes_a_contact_through_the_forms() {
+        let t = local_app().await;
+        let tenant = t.tenant("Sparkasse Bearbeiten").await;
+        let contact = t
+            .contact(
+                &tenant,
+                "erika@example.de",
+                Some("Erika"),
+                Some("Musterfrau"),
+            )
+            .await;
+        let editor = t.user(Role::Editor, Some(&tenant), "Eda Editor").await;
+        let (router, cookie) = t.signed_in(&editor).await;
+        let path = format!("/kontakte/{}", contact.id);
+
+        let page = send(&router, get(&path, Some(&cookie))).await;
+        assert_eq!(page.status, StatusCode::OK);
+        let edit = form(&page.body, "contact-edit").expect("the edit form");
+        assert!(edit.contains(&format!("method=\"post\" action=\"{path}\"")));
+        assert!(edit.contains("value=\"Musterfrau\""));
+        assert!(form(&page.body, "contact-unsubscribe").is_some());
+        let csrf = page.hidden("csrf_token");
+        let version = page.hidden("stand");
+        let edit_fields = |version: &str, first: &str, last: &str| {
+            vec![
+                ("csrf_token".to_owned(), csrf.clone()),
+                ("stand".to_owned(), version.to_owned()),
+                ("salutation".to_owned(), "female".to_owned()),
+                ("first_name".to_owned(), first.to_owned()),
+                ("last_name".to_owned(), last.to_owned()),
+                ("language".to_owned(), "en".to_owned()),
+            ]
+        };
+        let post = |fields: Vec<(String, String)>| {
+            let pairs: Vec<(&str, &str)> = fields
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            post_form(&path, Some(&cookie), &pairs)
+        };
+
+        let saved = send(&router, post(edit_fields(&version, "Erika", "Mustermann"))).await;
+        assert_eq!(saved.status, StatusCode::SEE_OTHER);
+        assert_eq!(
+            saved.headers[header::LOCATION],
+            format!("{path}?hinweis=gespeichert").as_str()
+        );
+        let stored = contacts::get(&t.app, &tenant.id, &contact.id)
+            .await
+            .unwrap();
+        assert_eq!(stored.last_name.as_ref().unwrap().as_str(), "Mustermann");
+        assert_eq!(stored.salutation, Some(Salutation::Female));
+        assert_eq!(stored.language, Language::En);
+        let shown = send(
+            &router,
+            get(&format!("{path}?hinweis=gespeichert"), Some(&cookie)),
+        )
+        .await;
+        assert!(shown.body.contains("Die Änderungen sind gespeichert."));
+        assert!(shown.body.contains("<h1>Erika Mustermann</h1>"));
+
+        // A form filled in on the earlier version does not overwrite.
+        let stale = send(&router, post(edit_fields(&version, "Erika", "Alt"))).await;
+        assert_eq!(stale.status, StatusCode::CONFLICT);
+        assert!(stale.body.contains("inzwischen geändert"));
+        assert!(stale.body.contains("value=\"Alt\""), "the entry stays");
+        let unchanged = contacts::get(&t.app, &tenant.id, &contact.id)
+            .await
+            .unwrap();
+        assert_eq!(unchanged, stored);
+
+        // A bad name, beside its field.
+        let version = shown.hidden("stand");
+        let bad = send(&router, post(edit_fields(&version, "Eri\u{1b}ka", ""))).await;
+        assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+        assert!(bad.body.contains(
+            "<p class=\"field-error\" id=\"edit-first-name-error\">Steuerzeichen sind nicht erlaubt.</p>"
+        ));
+        assert!(bad.body.contains("„Vorname“"));
+        let unchanged = contacts::get(&t.app, &tenant.id, &contact.id)
+            .await
+            .unwrap();
+        assert_eq!(unchanged, stored);
+
+        // An empty name clears it.
+        let cleared = send(&router, post(edit_fields(&version, "Erika", ""))).await;
+        assert_eq!(cleared.status, StatusCode::SEE_OTHER);
+        let stored = contacts::get(&t.app, &tenant.id, &contact.id)
+            .await
+            .unwrap();
+        assert_eq!(stored.last_name, None);
+        assert_eq!(stored.status, ContactStatus::Unconfirmed);
+
+        let unsubscribed = send(
+            &router,
+            post_form(
+                &path,
+                Some(&cookie),
+                &[("csrf_token", csrf.as_str()), ("aktion", "abmelden")],
+            ),
+        )
+        .await;
+        assert_eq!(unsubscribed.status, StatusCode::SEE_OTHER);
+        assert_eq!(
+            unsubscribed.headers[header::LOCATION],
+            format!("{path}?hinweis=abgemeldet").as_str()
+        );
+        let stored = contacts::get(&t.app, &tenant.id, &contact.id)
+            .await
+            .unwrap();
+        assert_eq!(stored.status, ContactStatus::Unsubscribed);
+        assert_eq!(stored.first_name.as_ref().unwrap().as_str(), "Erika");
+        let page = send(
+            &router,
+            get(&format!("{path}?hinweis=abgemeldet"), Some(&cookie)),
+        )
+        .await;
+        assert!(page.body.contains("vom Newsletter abgemeldet"));
+        assert!(page.body.contains("<dd>abgemeldet</dd>"));
+        assert!(form(&page.body, "contact-unsubscribe").is_none());
+        assert!(form(&page.body, "contact-edit").is_some());
+    }
+
+    #[tokio::test]
+    async fn deleting_a_contact_needs_the_confirmation_and_removes_it() {
+        let t = local_app().await;
+        let tenant = t.tenant("Sparkasse Loeschen").await;
+        let contact = t
+            .contact(&tenant, "weg@example.de", Some("Willi"), Some("Weg"))
+            .await;
+        let editor = t.user(Role::Editor, Some(&tenant), "Eda Editor").await;
+        let (router, cookie) = t.signed_in(&editor).await;
+        let path = format!("/kontakte/{}", contact.id);
+        let page = send(&router, get(&path, Some(&cookie))).await;
+        let delete = form(&page.body, "contact-delete").expect("the delete form");
+        assert!(delete.contains(&format!("action=\"{path}/loeschen\"")));
+        assert!(delete.contains("name=\"bestaetigt\" type=\"checkbox\" value=\"ja\" required"));
+        assert!(delete.contains("<label for=\"delete-confirm\">Ja, löschen</label>"));
+        let csrf = page.hidden("csrf_token");
+        let delete_path = format!("{path}/loeschen");
+
+        let unconfirmed = send(
+            &router,
+            post_form(
+                &delete_path,
+                Some(&cookie),
+                &[("csrf_token", csrf.as_str())],
+            ),
+        )
+        .await;
+        assert_eq!(unconfirmed.status, StatusCode::BAD_REQUEST);
+        assert!(unconfirmed.body.contains(
+            "<p class=\"field-error\" id=\"delete-confirm-error\">Bitte bestätigen Sie das Löschen mit dem Häkchen.</p>"
+        ));
+        assert!(contacts::get(&t.app, &tenant.id, &contact.id).await.is_ok());
+
+        let deleted = send(
+            &router,
+            post_form(
+                &delete_path,
+                Some(&cookie),
+                &[("csrf_token", csrf.as_str()), ("bestaetigt", "ja")],
+            ),
+        )
+        .await;
+        assert_eq!(deleted.status, StatusCode::SEE_OTHER);
+        assert_eq!(
+            deleted.headers[header::LOCATION],
+            "/kontakte?hinweis=geloescht"
+        );
+        assert!(matches!(
+            contacts::get(&t.app, &tenant.id, &contact.id).await,
+            Err(ContactError::NotFound)
+        ));
+        let list = send(&router, get("/kontakte?hinweis=geloescht", Some(&cookie))).await;
+        assert!(list.body.contains("Der Kontakt ist gelöscht."));
+        assert!(!list.body.contains("weg@example.de"));
+        let gone = send(&router, get(&path, Some(&cookie))).await;
+        assert_eq!(gone.status, StatusCode::NOT_FOUND);
+    }
+
+    #[tokio::test]
+    async fn a_viewer_sees_the_contacts_without_forms_and_may_not_change_them() {
+        let t = local_app().await;
+        let tenant = t.tenant("Sparkasse Lesen").await;
+        let contact = t
+            .contact(&tenant, "lara@example.de", Some("Lara"), Some("Lesbar"))
+            .await;
+        let viewer = t.user(Role::Viewer, Some(&tenant), "Vera Viewer").await;
+        let (router, cookie) = t.signed_in(&viewer).await;
+        let path = format!("/kontakte/{}", contact.id);
+
+        let list = send(&router, get("/kontakte", Some(&cookie))).await;
+        assert_eq!(list.status, StatusCode::OK);
+        assert_eq!(row_names(&list.body), ["Lara Lesbar"]);
+        assert!(form(&list.body, "new-contact").is_none());
+        assert!(!list.body.contains("#new-contact-heading"));
+        // "Kontakte" comes right after the overview.
+        let nav = &list.body[list.body.find("<nav id=\"main-nav\"").unwrap()..];
+        let overview = nav.find("href=\"&#x2f;\"").unwrap();
+        let contacts_link = nav
+            .find("href=\"&#x2f;kontakte\" aria-current=\"page\">Kontakte</a>")
+            .expect("the current navigation item");
+        let account = nav.find("href=\"&#x2f;konto\"").unwrap();
+        assert!(overview < contacts_link && contacts_link < account);
+
+        let page = send(&router, get(&path, Some(&cookie))).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.body.contains("<dd>lara@example.de</dd>"));
+        for id in ["contact-edit", "contact-unsubscribe", "contact-delete"] {
+            assert!(form(&page.body, id).is_none(), "{id}");
+        }
+
+        let csrf = page.hidden("csrf_token");
+        let refused = send(
+            &router,
+            post_form(
+                "/kontakte",
+                Some(&cookie),
+                &[("csrf_token", csrf.as_str()), ("email", "neu@example.de")],
+            ),
+        )
+        .await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN);
+        let refused = send(
+            &router,
+            post_form(
+                &path,
+                Some(&cookie),
+                &[("csrf_token", csrf.as_str()), ("aktion", "abmelden")],
+            ),
+        )
+        .await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN);
+        let refused = send(
+            &router,
+            post_form(
+                &format!("{path}/loeschen"),
+                Some(&cookie),
+                &[("csrf_token", csrf.as_str()), ("bestaetigt", "ja")],
+            ),
+        )
+        .await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN);
+        assert_eq!(t.all_contacts(&tenant).await, vec![contact]);
+
+        // A tenant admin reads too; the operator has no access to contacts.
+        let admin = t.user(Role::TenantAdmin, Some(&tenant), "Ada Admin").await;
+        let (router, cookie) = t.signed_in(&admin).await;
+        let list = send(&router, get("/kontakte", Some(&cookie))).await;
+        assert_eq!(list.status, StatusCode::OK);
+        assert!(form(&list.body, "new-contact").is_none());
+        let operator = t.user(Role::Operator, None, "Olga Operator").await;
+        let (router, cookie) = t.signed_in(&operator).await;
+        let refused = send(&router, get("/kontakte", Some(&cookie))).await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN);
+        assert!(!refused.body.contains("lara@example.de"));
+        let refused = send(&router, get(&path, Some(&cookie))).await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN);
+        let overview = send(&router, get("/", Some(&cookie))).await;
+        assert!(!overview.body.contains("href=\"&#x2f;kontakte\""));
+    }
+
+    #[tokio::test]
+    async fn another_tenants_contact_is_not_found_and_its_address_never_shows() {
+        let t = local_app().await;
+        let own = t.tenant("Sparkasse Eigen").await;
+        let other = t.tenant("Sparkasse Fremd").await;
+        const SECRET: &str = "nur-fremd@example.de";
+        let theirs = t
+            .contact(&other, SECRET, Some("Fritz"), Some("Fremd"))
+            .await;
+        let editor = t.user(Role::Editor, Some(&own), "Eda Editor").await;
+        let (router, cookie) = t.signed_in(&editor).await;
+        let path = format!("/kontakte/{}", theirs.id);
+        let page = send(&router, get("/kontakte", Some(&cookie))).await;
+        let csrf = page.hidden("csrf_token");
+
+        let answers = [
+            send(&router, get(&path, Some(&cookie))).await,
+            send(
+                &router,
+                post_form(
+                    &path,
+                    Some(&cookie),
+                    &[("csrf_token", csrf.as_str()), ("aktion", "abmelden")],
+                ),
+            )
+            .await,
+            send(
+                &router,
+                post_form(
+                    &format!("{path}/loeschen"),
+                    Some(&cookie),
+                    &[("csrf_token", csrf.as_str()), ("bestaetigt", "ja")],
+                ),
+            )
+            .await,
+            send(&router, get("/kontakte/nicht-da", Some(&cookie))).await,
+            send(
+                &router,
+                get(&format!("/kontakte/{}", "0".repeat(32)), Some(&cookie)),
+            )
+            .await,
+        ];
+        for answer in answers {
+            assert_eq!(answer.status, StatusCode::NOT_FOUND);
+            assert!(answer.body.contains("<h1>Nicht gefunden</h1>"));
+            assert!(!answer.body.contains(SECRET));
+            assert!(!answer.body.contains("Fremd"));
+        }
+        assert_eq!(t.all_contacts(&other).await, vec![theirs]);
+        assert!(!page.body.contains(SECRET));
+        let searched = send(
+            &router,
+            get("/kontakte?suche=nur-fremd%40example.de", Some(&cookie)),
+        )
+        .await;
+        assert_eq!(row_names(&searched.body), Vec::<String>::new());
+        let searched = send(&router, get("/kontakte?suche=fremd", Some(&cookie))).await;
+        assert_eq!(row_names(&searched.body), Vec::<String>::new());
+    }
+
+    #[tokio::test]
+    async fn the_contact_pages_have_no_inline_script_label_every_field_and_speak_english() {
+        let t = local_app().await;
+        let tenant = t.tenant("Sparkasse Zugang").await;
+        let contact = t
+            .contact(&tenant, "ines@example.de", Some("Ines"), Some("Inline"))
+            .await;
+        let editor = t.user(Role::Editor, Some(&tenant), "Eda Editor").await;
+        let (router, cookie) = t.signed_in(&editor).await;
+        let path = format!("/kontakte/{}", contact.id);
+        for page in ["/kontakte", path.as_str()] {
+            let answer = send(&router, get(page, Some(&cookie))).await;
+            assert_eq!(answer.status, StatusCode::OK);
+            assert_eq!(answer.headers[header::CONTENT_SECURITY_POLICY], CSP);
+            assert_no_inline_code(&answer.body);
+            assert_labelled(&answer.body);
+            assert!(answer.body.contains("<html lang=\"de\">"));
+        }
+        // Bad input keeps the page clean too.
+        let bad = send(
+            &router,
+            post_form("/kontakte", Some(&cookie), &[("email", "<script>")]),
+        )
+        .await;
+        assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+        assert_no_inline_code(&bad.body);
+        assert!(bad.body.contains("value=\"&lt;script&gt;\""));
+
+        let english = format!("{cookie}; emma_lang=en");
+        let list = send(&router, get("/kontakte", Some(&english))).await;
+        assert!(list.body.contains("<html lang=\"en\">"));
+        assert!(list.body.contains("<h1>Contacts</h1>"));
+        assert!(list.body.contains("<td>unconfirmed</td>"));
+        assert!(
+            list.body
+                .contains("<button type=\"submit\">Add contact</button>")
+        );
+        let page = send(&router, get(&path, Some(&english))).await;
+        assert!(page.body.contains("Unsubscribe from the newsletter"));
+        assert!(
+            page.body
+                .contains("<label for=\"delete-confirm\">Yes, delete</label>")
+        );
+    }
+
+    #[tokio::test]
+    async fn the_guarded_contact_forms_need_the_csrf_token_and_are_audited_with_the_contact_id() {
+        use crate::services::audit::{self, Filter, Outcome};
+        let t = local_app().await;
+        let tenant = t.tenant("Sparkasse Protokoll").await;
+        let editor = t.user(Role::Editor, Some(&tenant), "Eda Editor").await;
+        let (pages, cookie) = t.signed_in(&editor).await;
+        let csrf = send(&pages, get("/kontakte", Some(&cookie)))
+            .await
+            .hidden("csrf_token");
+        // The pages as served: behind the access guard.
+        let router = crate::http::ui_router(t.app.clone());
+        let fields = [
+            ("email", "protokoll@example.de"),
+            ("last_name", "Protokoll"),
+        ];
+
+        let forged = send(&router, post_form("/kontakte", Some(&cookie), &fields)).await;
+        assert_eq!(forged.status, StatusCode::FORBIDDEN);
+        assert!(t.all_contacts(&tenant).await.is_empty());
+
+        let mut with_token = vec![("csrf_token", csrf.as_str())];
+        with_token.extend(fields);
+        let created = send(&router, post_form("/kontakte", Some(&cookie), &with_token)).await;
+        assert_eq!(created.status, StatusCode::SEE_OTHER);
+        assert!(
+            created
+                .headers
+                .get(crate::http::access::AUDIT_OBJECT)
+                .is_none(),
+            "the guard takes the object into the entry"
+        );
+        let contact = t.all_contacts(&tenant).await.pop().expect("the contact");
+        let deleted = send(
+            &router,
+            post_form(
+                &format!("/kontakte/{}/loeschen", contact.id),
+                Some(&cookie),
+                &[("csrf_token", csrf.as_str()), ("bestaetigt", "ja")],
+            ),
+        )
+        .await;
+        assert_eq!(deleted.status, StatusCode::SEE_OTHER);
+
+        let filter = Filter {
+            action_prefix: Some("contact.".to_owned()),
+            outcome: Some(Outcome::Success),
+            ip_hash: None,
+        };
+        let (entries, _) = audit::list(&t.app, Some(&tenant.id), &filter, 10, None)
+            .await
+            .unwrap();
+        let mut logged: Vec<(String, Option<String>)> =
+            entries.into_iter().map(|e| (e.action, e.object)).collect();
+        logged.sort();
+        let id = Some(contact.id.to_string());
+        assert_eq!(
+            logged,
+            [
+                ("contact.create".to_owned(), id.clone()),
+                ("contact.delete".to_owned(), id),
+            ]
+        );
+    }
+
+    #[test]
+    fn every_contact_label_chosen_at_run_time_is_in_both_catalogues() {
+        use super::super::contacts::{LANGUAGES, SALUTATIONS, STARTING_STATUSES, status_label};
+        let statuses = [
+            ContactStatus::Unconfirmed,
+            ContactStatus::Subscribed,
+            ContactStatus::Unsubscribed,
+            ContactStatus::Bounced,
+            ContactStatus::Complained,
+        ];
+        let ids = SALUTATIONS
+            .iter()
+            .map(|(_, _, id)| *id)
+            .chain(LANGUAGES.iter().map(|(_, _, id)| *id))
+            .chain(STARTING_STATUSES.iter().map(|(_, _, id)| *id))
+            .chain(statuses.into_iter().map(status_label))
+            .chain([
+                "contacts-notice-created",
+                "contacts-notice-saved",
+                "contacts-notice-unsubscribed",
+                "contacts-notice-deleted",
+            ]);
+        for id in ids {
+            for lang in Lang::ALL {
+                assert!(i18n::has(lang, id), "{id} missing in {lang:?}");
+            }
+        }
+        assert_eq!(
+            i18n::tr(Lang::De, status_label(ContactStatus::Complained)),
+            "Beschwerde"
+        );
+        assert_eq!(
+            i18n::tr(Lang::De, status_label(ContactStatus::Bounced)),
+            "unzustellbar"
+        );
+    }
 }

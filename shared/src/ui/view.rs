@@ -35,6 +35,12 @@ pub(super) const TEMPLATES: &[(&str, &str)] = &[
     ),
     ("tenant.html", include_str!("templates/tenant.html")),
     ("dev_idp.html", include_str!("templates/dev_idp.html")),
+    ("contacts.html", include_str!("templates/contacts.html")),
+    ("contact.html", include_str!("templates/contact.html")),
+    (
+        "unsubscribe.html",
+        include_str!("templates/unsubscribe.html"),
+    ),
 ];
 
 static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
@@ -119,6 +125,12 @@ pub(super) fn role_label(role: Role) -> String {
 pub(super) fn nav(role: Role, current: &str) -> Vec<NavItem> {
     let items = [
         ("/", "nav-overview", None, true),
+        (
+            "/kontakte",
+            "nav-contacts",
+            Some("nav-contacts-description"),
+            role.may(Permission::ReadContacts),
+        ),
         (
             "/benutzer",
             "nav-users",

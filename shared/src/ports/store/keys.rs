@@ -4,7 +4,7 @@
 //! be a tenant id (it contains '#').
 
 use super::{IndexKey, Key, KeyPrefix};
-use crate::domain::{ContactId, TenantId, UserId};
+use crate::domain::{ContactId, ExportId, ImportId, ListId, TenantId, UserId};
 
 const PLATFORM: &str = "#platform";
 
@@ -53,6 +53,42 @@ pub fn contact(tenant: &TenantId, id: &ContactId) -> Key {
 
 pub fn contacts(tenant: &TenantId) -> KeyPrefix {
     tenant_prefix(tenant, "contact#")
+}
+
+/// A contact import of the tenant.
+pub fn import(tenant: &TenantId, id: &ImportId) -> Key {
+    tenant_key(tenant, format!("import#{id}"))
+}
+
+/// The tenant's imports, oldest first (ids are time-ordered).
+pub fn imports(tenant: &TenantId) -> KeyPrefix {
+    tenant_prefix(tenant, "import#")
+}
+
+/// A list of the tenant (its member count is a counter on it).
+pub fn list(tenant: &TenantId, id: &ListId) -> Key {
+    tenant_key(tenant, format!("list#{id}"))
+}
+
+/// The tenant's lists (not their memberships: those sort under
+/// `list-member#`).
+pub fn lists(tenant: &TenantId) -> KeyPrefix {
+    tenant_prefix(tenant, "list#")
+}
+
+/// A contact's membership of a list.
+pub fn list_member(tenant: &TenantId, list: &ListId, contact: &ContactId) -> Key {
+    tenant_key(tenant, format!("list-member#{list}#{contact}"))
+}
+
+/// The memberships of one list.
+pub fn list_members(tenant: &TenantId, list: &ListId) -> KeyPrefix {
+    tenant_prefix(tenant, &format!("list-member#{list}#"))
+}
+
+/// A contact export of the tenant.
+pub fn export(tenant: &TenantId, id: &ExportId) -> Key {
+    tenant_key(tenant, format!("export#{id}"))
 }
 
 /// An address on the tenant's suppression list, by the contact id its

@@ -254,3 +254,87 @@ dev-idp-tenant-hint = Optional. Für die erste Anmeldung von Personen, die EMMA 
 dev-idp-role-hint = Optional. Die Rolle bei der ersten Anmeldung: editor, viewer oder tenant_admin.
 dev-idp-continue = Bestätigen und zurück zu EMMA
 dev-idp-invalid = Die Anmeldeanfrage ist ungültig: { $reason }
+
+## Contacts
+
+nav-contacts = Kontakte
+nav-contacts-description = Empfänger suchen, anlegen und pflegen.
+contacts-search-label = Kontakte suchen
+contacts-search = Suche
+contacts-search-hint = Der Anfang des Nachnamens („müll“ findet Müller und Muller) oder eine vollständige E-Mail-Adresse.
+contacts-sort = Sortierung
+contacts-sort-ascending = Name A–Z
+contacts-sort-descending = Name Z–A
+contacts-search-button = Anzeigen
+contacts-search-reset = Alle Kontakte zeigen
+contacts-table-caption = Kontakte nach Namen
+contacts-table-caption-search = Kontakte zur Suche „{ $search }“
+contacts-none = Noch keine Kontakte.
+contacts-none-found = Keine Kontakte gefunden.
+contacts-paging = Seiten der Kontaktliste
+contacts-first-page = Zum Anfang
+contacts-next-page = Weiter
+contacts-new-heading = Kontakt anlegen
+contacts-create-button = Kontakt anlegen
+contacts-status-hint = „angemeldet“ nur, wenn die dokumentierte Einwilligung der Person vorliegt (etwa aus einem Double-Opt-in). Ein unbestätigter Kontakt bekommt keine Mailings.
+contacts-problem-email-taken = Einen Kontakt mit dieser E-Mail-Adresse gibt es schon.
+contacts-to-existing = Zum vorhandenen Kontakt
+contacts-problem-confirm-delete = Bitte bestätigen Sie das Löschen mit dem Häkchen.
+contacts-changed-meanwhile = Der Kontakt wurde inzwischen geändert. Oben steht der aktuelle Stand; bitte prüfen Sie Ihre Eingaben und speichern Sie noch einmal.
+contacts-notice-created = Der Kontakt ist angelegt.
+contacts-notice-saved = Die Änderungen sind gespeichert.
+contacts-notice-unsubscribed = Der Kontakt ist vom Newsletter abgemeldet und bekommt keine Mailings mehr.
+contacts-notice-deleted = Der Kontakt ist gelöscht.
+contact-title = Kontakt
+contact-back = Zurück zu den Kontakten
+contact-none-given = nicht angegeben
+contact-field-salutation = Anrede
+contact-field-first-name = Vorname
+contact-field-last-name = Nachname
+contact-field-language = Sprache
+contact-field-updated-at = Geändert am
+contact-salutation-none = keine Angabe
+contact-salutation-female = Frau
+contact-salutation-male = Herr
+contact-salutation-diverse = Divers
+contact-language-de = Deutsch
+contact-language-en = Englisch
+contact-status-unconfirmed = unbestätigt
+contact-status-subscribed = angemeldet
+contact-status-unsubscribed = abgemeldet
+contact-status-bounced = unzustellbar
+contact-status-complained = Beschwerde
+contact-status-final-hint = Dieser Kontakt bekommt keine Mailings mehr. Wieder angemeldet werden kann er nur mit einer neuen Einwilligung der Person (Double-Opt-in).
+contact-edit-heading = Kontakt bearbeiten
+contact-edit-hint = Die E-Mail-Adresse lässt sich nicht ändern: Eine andere Adresse ist ein anderer Kontakt.
+contact-save-button = Speichern
+contact-unsubscribe-heading = Vom Newsletter abmelden
+contact-unsubscribe-hint = Etwa wenn die Person am Telefon oder am Schalter darum bittet. Danach bekommt sie keine Mailings mehr; wieder anmelden kann sie nur eine neue Einwilligung.
+contact-unsubscribe-button = Vom Newsletter abmelden
+contact-delete-heading = Kontakt löschen
+contact-delete-hint = Der Kontakt wird mit allen Angaben entfernt; das lässt sich nicht rückgängig machen. Wer nur keine Mailings mehr bekommen soll, wird besser abgemeldet: Ein gelöschter Kontakt kann durch einen Import wieder angelegt werden.
+contact-delete-confirm = Ja, löschen
+contact-delete-button = Kontakt löschen
+
+## Unsubscribe
+
+unsubscribe-title = Vom Newsletter abmelden
+unsubscribe-intro = Hier bestimmen Sie, welche Mailings an { $address } gehen.
+unsubscribe-lists-legend = Diese Verteiler verlassen
+unsubscribe-lists-button = Ausgewählte Verteiler verlassen
+unsubscribe-no-lists = Diese Adresse steht in keinem Verteiler.
+unsubscribe-all-hint = Danach bekommt diese Adresse keine Mailings mehr von uns. Wieder anmelden können Sie sich nur mit einer neuen Einwilligung.
+unsubscribe-all-button = Von allen Mailings abmelden
+unsubscribe-left-all = Sie sind abgemeldet und bekommen keine Mailings mehr von uns.
+unsubscribe-left-lists = { $count ->
+    [0] Sie standen in keinem der gewählten Verteiler mehr; es hat sich nichts geändert.
+    [one] Sie haben einen Verteiler verlassen. Ihre anderen Mailings bekommen Sie weiter.
+   *[other] Sie haben { $count } Verteiler verlassen. Ihre anderen Mailings bekommen Sie weiter.
+}
+unsubscribe-back = Zurück zu Ihren Verteilern
+unsubscribe-nothing-to-do = Für diese Adresse gibt es nichts mehr zu tun: Sie bekommt keine Mailings mehr von uns.
+unsubscribe-nothing-to-do-for = Für { $address } gibt es nichts mehr zu tun: Diese Adresse bekommt keine Mailings mehr von uns.
+unsubscribe-choose-list = Bitte wählen Sie mindestens einen Verteiler aus.
+unsubscribe-form-expired = Das Formular kam nicht von dieser Seite. Bitte wählen Sie hier noch einmal.
+unsubscribe-invalid = Dieser Abmeldelink ist nicht gültig. Bitte verwenden Sie den Link aus der E-Mail unverändert.
+unsubscribe-one-click-done = Sie sind abgemeldet.

@@ -253,3 +253,87 @@ dev-idp-tenant-hint = Optional. For the first sign-in of people EMMA does not kn
 dev-idp-role-hint = Optional. The role at the first sign-in: editor, viewer or tenant_admin.
 dev-idp-continue = Confirm and return to EMMA
 dev-idp-invalid = The sign-in request is invalid: { $reason }
+
+## Contacts
+
+nav-contacts = Contacts
+nav-contacts-description = Find, add and maintain recipients.
+contacts-search-label = Search contacts
+contacts-search = Search
+contacts-search-hint = The start of the last name (“mull” finds Müller and Muller) or a complete e-mail address.
+contacts-sort = Order
+contacts-sort-ascending = Name A–Z
+contacts-sort-descending = Name Z–A
+contacts-search-button = Show
+contacts-search-reset = Show all contacts
+contacts-table-caption = Contacts by name
+contacts-table-caption-search = Contacts matching “{ $search }”
+contacts-none = No contacts yet.
+contacts-none-found = No contacts found.
+contacts-paging = Pages of the contact list
+contacts-first-page = To the start
+contacts-next-page = Next
+contacts-new-heading = Add a contact
+contacts-create-button = Add contact
+contacts-status-hint = Choose “subscribed” only when the person's documented consent is on file (from a double opt-in, for example). An unconfirmed contact receives no mailings.
+contacts-problem-email-taken = A contact with this e-mail address exists already.
+contacts-to-existing = Go to that contact
+contacts-problem-confirm-delete = Please confirm the deletion by ticking the box.
+contacts-changed-meanwhile = The contact was changed meanwhile. Its current state is shown above; please check your entries and save again.
+contacts-notice-created = The contact is added.
+contacts-notice-saved = The changes are saved.
+contacts-notice-unsubscribed = The contact is unsubscribed and receives no more mailings.
+contacts-notice-deleted = The contact is deleted.
+contact-title = Contact
+contact-back = Back to the contacts
+contact-none-given = not given
+contact-field-salutation = Salutation
+contact-field-first-name = First name
+contact-field-last-name = Last name
+contact-field-language = Language
+contact-field-updated-at = Changed on
+contact-salutation-none = none
+contact-salutation-female = Ms
+contact-salutation-male = Mr
+contact-salutation-diverse = Diverse
+contact-language-de = German
+contact-language-en = English
+contact-status-unconfirmed = unconfirmed
+contact-status-subscribed = subscribed
+contact-status-unsubscribed = unsubscribed
+contact-status-bounced = bounced
+contact-status-complained = complaint
+contact-status-final-hint = This contact receives no more mailings. Only a new consent of the person (double opt-in) can subscribe them again.
+contact-edit-heading = Edit contact
+contact-edit-hint = The e-mail address cannot be changed: another address is another contact.
+contact-save-button = Save
+contact-unsubscribe-heading = Unsubscribe from the newsletter
+contact-unsubscribe-hint = For example when the person asks for it on the phone or at the counter. They then receive no more mailings; only a new consent subscribes them again.
+contact-unsubscribe-button = Unsubscribe from the newsletter
+contact-delete-heading = Delete contact
+contact-delete-hint = The contact is removed with everything known about them; this cannot be undone. Someone who should just receive no more mailings is better unsubscribed: a deleted contact can come back with an import.
+contact-delete-confirm = Yes, delete
+contact-delete-button = Delete contact
+
+## Unsubscribe
+
+unsubscribe-title = Unsubscribe from the newsletter
+unsubscribe-intro = Choose here which mailings go to { $address }.
+unsubscribe-lists-legend = Leave these lists
+unsubscribe-lists-button = Leave the chosen lists
+unsubscribe-no-lists = This address is on no list.
+unsubscribe-all-hint = This address will then get no more mailings from us. Only a new consent signs you up again.
+unsubscribe-all-button = Unsubscribe from all mailings
+unsubscribe-left-all = You are unsubscribed and will get no more mailings from us.
+unsubscribe-left-lists = { $count ->
+    [0] You were on none of the chosen lists any more; nothing changed.
+    [one] You left one list. Your other mailings keep coming.
+   *[other] You left { $count } lists. Your other mailings keep coming.
+}
+unsubscribe-back = Back to your lists
+unsubscribe-nothing-to-do = There is nothing more to do for this address: it gets no more mailings from us.
+unsubscribe-nothing-to-do-for = There is nothing more to do for { $address }: it gets no more mailings from us.
+unsubscribe-choose-list = Please choose at least one list.
+unsubscribe-form-expired = The form did not come from this page. Please choose here once more.
+unsubscribe-invalid = This unsubscribe link is not valid. Please use the link from the e-mail as it is.
+unsubscribe-one-click-done = You are unsubscribed.
