@@ -410,36 +410,52 @@ pub(super) async fn list(visit: Visit, uri: Uri) -> Response {
     .await
 }
 
-/// Reads the form for a new contact, field by field.
-fn read_draft(visit: &Visit, form: &NewContactForm) -> Result<ContactDraft, Invalid> {
-    let email = check_email(visit, &form.email)?;
+/// What the create and edit forms share: salutation, names, language.
+type PersonFields = (
+    Option<Salutation>,
+    Option<PersonName>,
+    Option<PersonName>,
+    Language,
+);
+
+/// Reads the salutation, name and language fields of a contact form.
+fn read_person(
+    visit: &Visit,
+    salutation: &str,
+    first_name: &str,
+    last_name: &str,
+    language: &str,
+) -> Result<PersonFields, Invalid> {
     let salutation = choose(
         visit,
         &SALUTATIONS.map(|(s, value, label)| (Some(s), value, label)),
-        &form.salutation,
+        salutation,
         None,
         "salutation",
         "contact-field-salutation",
     )?;
-    let first_name = check_name(
-        visit,
-        "first_name",
-        "contact-field-first-name",
-        &form.first_name,
-    )?;
-    let last_name = check_name(
-        visit,
-        "last_name",
-        "contact-field-last-name",
-        &form.last_name,
-    )?;
+    let first_name = check_name(visit, "first_name", "contact-field-first-name", first_name)?;
+    let last_name = check_name(visit, "last_name", "contact-field-last-name", last_name)?;
     let language = choose(
         visit,
         &LANGUAGES,
-        &form.language,
+        language,
         Language::De,
         "language",
         "contact-field-language",
+    )?;
+    Ok((salutation, first_name, last_name, language))
+}
+
+/// Reads the form for a new contact, field by field.
+fn read_draft(visit: &Visit, form: &NewContactForm) -> Result<ContactDraft, Invalid> {
+    let email = check_email(visit, &form.email)?;
+    let (salutation, first_name, last_name, language) = read_person(
+        visit,
+        &form.salutation,
+        &form.first_name,
+        &form.last_name,
+        &form.language,
     )?;
     let status = choose(
         visit,
@@ -652,33 +668,12 @@ pub(super) async fn page(visit: Visit, Path(contact_id): Path<String>, uri: Uri)
 
 /// Reads the edit form into a change of salutation, names and language.
 fn read_change(visit: &Visit, form: &EditForm) -> Result<ContactChange, Invalid> {
-    let salutation = choose(
+    let (salutation, first_name, last_name, language) = read_person(
         visit,
-        &SALUTATIONS.map(|(s, value, label)| (Some(s), value, label)),
         &form.salutation,
-        None,
-        "salutation",
-        "contact-field-salutation",
-    )?;
-    let first_name = check_name(
-        visit,
-        "first_name",
-        "contact-field-first-name",
         &form.first_name,
-    )?;
-    let last_name = check_name(
-        visit,
-        "last_name",
-        "contact-field-last-name",
         &form.last_name,
-    )?;
-    let language = choose(
-        visit,
-        &LANGUAGES,
         &form.language,
-        Language::De,
-        "language",
-        "contact-field-language",
     )?;
     Ok(ContactChange {
         salutation: Some(salutation),
