@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{ContactId, EmailAddress};
+use super::{AttributeValues, ContactId, EmailAddress};
 
 /// Folds a name for sorting and searching: lower case, German umlauts and
 /// other Latin accents without their marks (DIN 5007-1), ß as ss; the
@@ -128,6 +128,9 @@ pub struct ContactDraft {
     pub last_name: Option<PersonName>,
     pub language: Language,
     pub status: ContactStatus,
+    /// Values of the tenant's custom attributes (checked against the
+    /// definitions by the use case that stores the draft).
+    pub attributes: AttributeValues,
 }
 
 impl ContactDraft {
@@ -140,6 +143,7 @@ impl ContactDraft {
             last_name: None,
             language: Language::De,
             status: ContactStatus::Unconfirmed,
+            attributes: AttributeValues::new(),
         }
     }
 }
@@ -155,6 +159,9 @@ pub struct Contact {
     #[serde(default)]
     pub language: Language,
     pub status: ContactStatus,
+    /// Values of the tenant's custom attributes; none when empty.
+    #[serde(default, skip_serializing_if = "AttributeValues::is_empty")]
+    pub attributes: AttributeValues,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -170,6 +177,7 @@ impl Contact {
             last_name: draft.last_name,
             language: draft.language,
             status: draft.status,
+            attributes: draft.attributes,
             created_at: now,
             updated_at: now,
         }

@@ -23,6 +23,10 @@ pub enum IdError {
     Export,
     #[error("a list id is a UUID")]
     List,
+    #[error("a segment id is a UUID")]
+    Segment,
+    #[error("a sign-up form id is a UUID")]
+    SignupForm,
 }
 
 /// The id of a tenant (an institute). Lower-case letters, digits and `-`.
@@ -209,6 +213,18 @@ uuid_id!(
     /// The id of a list (Verteiler).
     ListId,
     IdError::List
+);
+
+uuid_id!(
+    /// The id of a segment (a saved filter).
+    SegmentId,
+    IdError::Segment
+);
+
+uuid_id!(
+    /// The id of a hosted sign-up form (double opt-in into a list).
+    SignupFormId,
+    IdError::SignupForm
 );
 
 #[cfg(test)]

@@ -294,6 +294,7 @@ pub fn draft_from(
         last_name: name(cell(mapping.last_name), "last_name")?,
         language: parse_language(cell(mapping.language).unwrap_or(""))?,
         status,
+        attributes: Default::default(),
     })
 }
 

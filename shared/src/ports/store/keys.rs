@@ -4,7 +4,9 @@
 //! be a tenant id (it contains '#').
 
 use super::{IndexKey, Key, KeyPrefix};
-use crate::domain::{ContactId, ExportId, ImportId, ListId, TenantId, UserId};
+use crate::domain::{
+    AttributeName, ContactId, ExportId, ImportId, ListId, SegmentId, SignupFormId, TenantId, UserId,
+};
 
 const PLATFORM: &str = "#platform";
 
@@ -100,6 +102,53 @@ pub fn suppression(tenant: &TenantId, id: &ContactId) -> Key {
 /// The tenant's suppression list.
 pub fn suppressions(tenant: &TenantId) -> KeyPrefix {
     tenant_prefix(tenant, "suppression#")
+}
+
+/// A custom attribute the tenant defined.
+pub fn attribute(tenant: &TenantId, name: &AttributeName) -> Key {
+    tenant_key(tenant, format!("attribute#{name}"))
+}
+
+/// The tenant's custom attributes, by name.
+pub fn attributes(tenant: &TenantId) -> KeyPrefix {
+    tenant_prefix(tenant, "attribute#")
+}
+
+/// A segment (saved filter) of the tenant.
+pub fn segment(tenant: &TenantId, id: &SegmentId) -> Key {
+    tenant_key(tenant, format!("segment#{id}"))
+}
+
+/// The tenant's segments, oldest first (ids are time-ordered).
+pub fn segments(tenant: &TenantId) -> KeyPrefix {
+    tenant_prefix(tenant, "segment#")
+}
+
+/// A hosted sign-up form of the tenant (double opt-in into a list).
+pub fn signup_form(tenant: &TenantId, id: &SignupFormId) -> Key {
+    tenant_key(tenant, format!("signup-form#{id}"))
+}
+
+/// The tenant's sign-up forms.
+pub fn signup_forms(tenant: &TenantId) -> KeyPrefix {
+    tenant_prefix(tenant, "signup-form#")
+}
+
+/// A sign-up waiting for its confirmation, by the hash of the token in the
+/// confirmation link (the token itself is never stored).
+pub fn pending_signup(tenant: &TenantId, token_hash: &str) -> Key {
+    tenant_key(tenant, format!("pending-signup#{token_hash}"))
+}
+
+/// One piece of consent evidence of a contact (a sign-up, a
+/// confirmation, a consent by import), in time order.
+pub fn consent_record(tenant: &TenantId, contact: &ContactId, at_and_id: &str) -> Key {
+    tenant_key(tenant, format!("consent#{contact}#{at_and_id}"))
+}
+
+/// A contact's consent evidence, oldest first.
+pub fn consent_records(tenant: &TenantId, contact: &ContactId) -> KeyPrefix {
+    tenant_prefix(tenant, &format!("consent#{contact}#"))
 }
 
 /// The index entry that lists a tenant's contacts by name
