@@ -2,7 +2,9 @@
 //! 1,000,000 rows imported into a fresh tenant on the embedded default
 //! (SQLite, files) the way the UI runs them: announced, uploaded,
 //! analysed, started, and run by the background worker from the queue.
-//! Prints rows per second and peak memory; asserts nothing.
+//! Prints rows per second and peak memory; then a segment count over the
+//! imported contacts, a full pass and the kept count. Asserts nothing
+//! timed.
 //!
 //! `cargo bench -p emma --bench import` (both sizes), or with sizes:
 //! `cargo bench -p emma --bench import -- 250000`. Each size runs in a
@@ -20,6 +22,7 @@ use emma::domain::{ContactStatus, TenantName, UserId};
 use emma::import::run::ImportMode;
 use emma::ports::SystemClock;
 use emma::services::imports::{self, ImportStatus};
+use emma::services::segments::{self, SegmentFilter};
 use emma::services::tenants;
 
 const FIRST: &[&str] = &[
@@ -81,6 +84,15 @@ fn peak_rss_mib() -> f64 {
         .find_map(|l| l.strip_prefix("VmHWM:"))
         .and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok())
         .map_or(f64::NAN, |kib| kib / 1024.0)
+}
+
+/// The machine's load average over the last minute: other work on the
+/// machine slows the import down, so figures come with it.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next().map(str::to_owned))
+        .unwrap_or_else(|| "unknown".to_owned())
 }
 
 async fn one(rows: u64) {
@@ -148,11 +160,44 @@ async fn one(rows: u64) {
     assert_eq!(done.status, ImportStatus::Finished, "{:?}", done.error);
     assert_eq!(progress.added, rows, "every generated row is a new contact");
     println!(
-        "import {rows:>9} rows ({:>5.1} MB): {elapsed:>6.2} s, {:>9.0} rows/s, peak RSS {:>5.1} MiB (before the import {:.1} MiB)",
+        "import {rows:>9} rows ({:>5.1} MB): {elapsed:>6.2} s, {:>9.0} rows/s, peak RSS {:>5.1} MiB (before the import {:.1} MiB), load {}",
         size as f64 / 1e6,
         rows as f64 / elapsed,
         peak_rss_mib(),
         before,
+        load_average(),
+    );
+    count_a_segment(&app, &tenant, rows).await;
+}
+
+/// A segment count over the imported contacts: a full pass (what a count
+/// costs when none is kept) and again within the minute (the kept count).
+async fn count_a_segment(app: &emma::App, tenant: &emma::domain::TenantId, rows: u64) {
+    let filter: SegmentFilter = serde_json::from_value(serde_json::json!({
+        "conditions": [
+            { "field": "status", "op": "is", "value": "subscribed" },
+            { "field": "language", "op": "is", "value": "en" },
+        ]
+    }))
+    .expect("a filter");
+    let started = Instant::now();
+    let fresh = segments::count_fresh(app, tenant, &filter)
+        .await
+        .expect("a count");
+    let pass = started.elapsed().as_secs_f64();
+    let started = Instant::now();
+    let kept = segments::count(app, tenant, &filter)
+        .await
+        .expect("the kept count");
+    let cached = started.elapsed().as_secs_f64();
+    assert_eq!(fresh.count, rows.div_ceil(10), "every tenth is English");
+    assert_eq!(kept, fresh);
+    println!(
+        "segment count over {rows:>9} contacts: full pass {:>7.0} ms ({:>7.0} contacts/s), kept count {:.2} ms, load {}",
+        pass * 1000.0,
+        rows as f64 / pass,
+        cached * 1000.0,
+        load_average(),
     );
 }
 

@@ -40,6 +40,15 @@ struct Fixture {
     /// A list of A, and one of B.
     list_a: String,
     list_b: String,
+    /// A segment of A, and one of B.
+    segment_a: String,
+    segment_b: String,
+    /// A sign-up form of A, and one of B.
+    form_a: String,
+    form_b: String,
+    /// An attribute of A, and one of B (a name A does not have).
+    attribute_a: String,
+    attribute_b: String,
 }
 
 const SECRET_OF_B: &str = "nur-fuer-b@example.de";
@@ -81,6 +90,12 @@ async fn fixture(adapters: Adapters) -> Fixture {
     let suppression_b = manual_suppression(&app, &b).await;
     let list_a = new_list(&app, &a).await;
     let list_b = new_list(&app, &b).await;
+    let segment_a = new_segment(&app, &a).await;
+    let segment_b = new_segment(&app, &b).await;
+    let form_a = new_signup_form(&app, &a, &list_a).await;
+    let form_b = new_signup_form(&app, &b, &list_b).await;
+    let attribute_a = new_attribute(&app, &a, "feld_a").await;
+    let attribute_b = new_attribute(&app, &b, "nur_b").await;
     Fixture {
         app,
         a,
@@ -99,7 +114,55 @@ async fn fixture(adapters: Adapters) -> Fixture {
         suppression_b,
         list_a,
         list_b,
+        segment_a,
+        segment_b,
+        form_a,
+        form_b,
+        attribute_a,
+        attribute_b,
     }
+}
+
+/// Defines a text attribute in the tenant; returns its name.
+async fn new_attribute(app: &TestApp, tenant: &str, name: &str) -> String {
+    let tenant = TenantId::parse(tenant).unwrap();
+    emma::services::attributes::create(
+        app.app(),
+        &tenant,
+        name,
+        "Feld",
+        emma::domain::AttributeKind::Text,
+    )
+    .await
+    .expect("an attribute")
+    .name
+    .to_string()
+}
+
+/// Creates a sign-up form into the list; returns its id.
+async fn new_signup_form(app: &TestApp, tenant: &str, list: &str) -> String {
+    let tenant = TenantId::parse(tenant).unwrap();
+    let settings = emma::services::signup::FormSettings {
+        name: "Website".to_owned(),
+        list_id: list.to_owned(),
+        consent_text: "Ja, ich möchte den Newsletter erhalten.".to_owned(),
+        ..Default::default()
+    };
+    emma::services::signup::create(app.app(), &tenant, &settings)
+        .await
+        .expect("a sign-up form")
+        .id
+        .to_string()
+}
+
+/// Saves a segment (every contact) in the tenant; returns its id.
+async fn new_segment(app: &TestApp, tenant: &str) -> String {
+    let tenant = TenantId::parse(tenant).unwrap();
+    emma::services::segments::create(app.app(), &tenant, "Alle", Default::default())
+        .await
+        .expect("a segment")
+        .id
+        .to_string()
 }
 
 /// Creates a list in the tenant; returns its id.
@@ -220,7 +283,8 @@ async fn request_for(
     } else if rule.path.ends_with("/start") {
         // A fresh upload to start, each time.
         uploaded_import(&fx.app, tenant).await
-    } else if rule.path.ends_with("/report") {
+    } else if rule.path.ends_with("/report") || rule.path.ends_with("/bericht") {
+        // The report (API and page) of a finished import.
         fx.import_done_a.clone()
     } else {
         fx.import_a.clone()
@@ -233,6 +297,14 @@ async fn request_for(
     } else {
         fx.list_a.clone()
     };
+    let segment_id = if of_b {
+        fx.segment_b.clone()
+    } else if rule.method == Method::DELETE && rule.path.ends_with("{segment_id}") {
+        // A fresh segment to delete, each time.
+        new_segment(&fx.app, tenant).await
+    } else {
+        fx.segment_a.clone()
+    };
     let entry_id = if of_b {
         fx.suppression_b.clone()
     } else if rule.path.contains("{entry_id}") {
@@ -240,6 +312,23 @@ async fn request_for(
         manual_suppression(&fx.app, tenant).await
     } else {
         String::new()
+    };
+    let attribute_name = if of_b {
+        fx.attribute_b.clone()
+    } else if rule.method == Method::DELETE && rule.path.ends_with("{attribute_name}") {
+        // A fresh attribute to delete, each time.
+        let name = format!("weg_{}", uuid::Uuid::new_v4().simple());
+        new_attribute(&fx.app, tenant, &name).await
+    } else {
+        fx.attribute_a.clone()
+    };
+    let form_id = if of_b {
+        fx.form_b.clone()
+    } else if rule.method == Method::DELETE && rule.path.ends_with("{form_id}") {
+        // A fresh form to delete, each time.
+        new_signup_form(&fx.app, tenant, &fx.list_a).await
+    } else {
+        fx.form_a.clone()
     };
     let mut key_id = objects.2.to_owned();
     if rule.path.contains("{key_id}") && objects.2 != fx.key_b {
@@ -255,6 +344,9 @@ async fn request_for(
         .replace("{import_id}", &import_id)
         .replace("{entry_id}", &entry_id)
         .replace("{list_id}", &list_id)
+        .replace("{segment_id}", &segment_id)
+        .replace("{form_id}", &form_id)
+        .replace("{attribute_name}", &attribute_name)
         .replace(
             "{export_id}",
             if of_b { &fx.export_b } else { &fx.export_a },
@@ -287,6 +379,27 @@ async fn request_for(
         }
         ("POST", "/api/tenants/{tenant_id}/exports") => Some(json!({ "fields": ["email"] })),
         ("POST", "/api/tenants/{tenant_id}/lists") => Some(json!({ "name": "Neue Liste" })),
+        ("POST", "/api/tenants/{tenant_id}/segments") => Some(json!({
+            "name": "Angemeldete",
+            "filter": { "conditions": [{ "field": "status", "op": "is", "value": "subscribed" }] },
+        })),
+        ("PATCH", "/api/tenants/{tenant_id}/segments/{segment_id}") => {
+            Some(json!({ "name": "Umbenannt" }))
+        }
+        ("POST", "/api/tenants/{tenant_id}/signup-forms")
+        | ("PUT", "/api/tenants/{tenant_id}/signup-forms/{form_id}") => Some(json!({
+            "name": "Website",
+            "list_id": if of_b { &fx.list_b } else { &fx.list_a },
+            "consent_text": "Ja, ich möchte den Newsletter erhalten.",
+        })),
+        ("POST", "/api/tenants/{tenant_id}/attributes") => Some(json!({
+            "name": format!("neu_{}", uuid::Uuid::new_v4().simple()),
+            "label": "Neues Feld",
+            "kind": "text",
+        })),
+        ("PATCH", "/api/tenants/{tenant_id}/attributes/{attribute_name}") => {
+            Some(json!({ "label": "Umbenannt" }))
+        }
         ("PATCH", "/api/tenants/{tenant_id}/lists/{list_id}") => {
             Some(json!({ "name": "Umbenannt" }))
         }
@@ -311,6 +424,11 @@ async fn send(
     client: &emma_tests::http::Client,
     (method, path, body): (Method, String, Option<Value>),
 ) -> emma_tests::http::Reply {
+    // The suppression import takes a CSV file, not JSON.
+    if method == Method::POST && path.ends_with("/suppressions/import") {
+        let file = format!("E-Mail\n{}\n", unique_email("walk")).into_bytes();
+        return client.post_raw(&path, "text/csv", file).await;
+    }
     match body {
         Some(body) => client.json(method, &path, &body).await,
         None => {
@@ -455,6 +573,9 @@ async fn another_tenants_path_or_object_is_not_found_and_shows_nothing(adapters:
                 || rule.path.contains("{export_id}")
                 || rule.path.contains("{entry_id}")
                 || rule.path.contains("{list_id}")
+                || rule.path.contains("{segment_id}")
+                || rule.path.contains("{form_id}")
+                || rule.path.contains("{attribute_name}")
             {
                 let request = request_for(
                     &fx,

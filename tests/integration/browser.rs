@@ -1,11 +1,12 @@
 //! The UI in a real browser: headless Chromium driven through ChromeDriver
 //! against EMMA on the local adapters, served on a 127.0.0.1 port — signing
 //! in, a wrong password, user administration by a tenant admin, a viewer
-//! kept out of it, signing out, and single sign-on through the development
-//! identity provider.
+//! kept out of it, signing out, single sign-on through the development
+//! identity provider, and the import wizard (in Chromium, and its requests
+//! on both adapter sets).
 
 use emma::domain::Role;
-use emma_tests::app::TEST_PASSWORD;
+use emma_tests::app::{Adapters, TEST_PASSWORD};
 use emma_tests::browser::{self, Browser};
 use reqwest::StatusCode;
 
@@ -258,3 +259,195 @@ async fn the_sso_button_signs_in_through_the_identity_provider_without_a_passwor
         StatusCode::OK
     );
 }
+
+/// The text as Windows-1252 bytes (what German Excel saves as "CSV
+/// (Trennzeichen-getrennt)"); the test's text is in Latin-1's range.
+fn windows_1252(text: &str) -> Vec<u8> {
+    text.chars()
+        .map(|c| u8::try_from(u32::from(c)).expect("a character of Latin-1"))
+        .collect()
+}
+
+#[tokio::test]
+async fn an_editor_imports_a_windows_1252_file_through_the_wizard_and_finds_the_umlauts_intact() {
+    let browser = browser::start().await;
+    signed_in_as(&browser, Role::Editor).await;
+    let marker = uuid::Uuid::new_v4().simple().to_string();
+    let email = format!("juergen-{marker}@example.de");
+    let csv = format!(
+        "E-Mail;Vorname;Nachname\r\n{email};Jürgen;Müßig-Öztürk\r\nkeine-adresse;Änne;Schäfer\r\n"
+    );
+    let folder = tempfile::tempdir().expect("a temporary folder");
+    let file = folder.path().join("kunden-märz.csv");
+    std::fs::write(&file, windows_1252(&csv)).expect("the CSV file written");
+
+    browser.visit("/importe").await;
+    let links = nav_links(&browser).await;
+    assert!(
+        links
+            .iter()
+            .any(|(text, href)| text == "Importe" && href == "/importe"),
+        "an editor's navigation links to the imports: {links:?}"
+    );
+    browser
+        .wait_for("form#new-import input[type=file]")
+        .await
+        .send_keys(&file.display().to_string())
+        .await
+        .expect("the file chosen");
+    browser.submit("form#new-import").await;
+
+    // The mapping step: the file read as Windows-1252, the columns guessed.
+    let preview = browser
+        .wait_for("table#import-preview")
+        .await
+        .text()
+        .await
+        .expect("the preview's text");
+    assert!(
+        preview.contains("Jürgen") && preview.contains("Müßig-Öztürk"),
+        "the preview shows the umlauts: {preview}"
+    );
+    let reading = browser
+        .wait_for("#import-reading")
+        .await
+        .text()
+        .await
+        .expect("how the file reads");
+    assert!(reading.contains("Windows-1252"), "{reading}");
+    browser.screenshot("import-mapping").await;
+    browser.submit("form#import-mapping").await;
+
+    // The script follows the progress until the summary is there.
+    let summary = browser.wait_for("section#import-summary").await;
+    let count = |name: &'static str| {
+        let summary = summary.clone();
+        async move {
+            summary
+                .find(fantoccini::Locator::Css(&format!("dd[data-count={name}]")))
+                .await
+                .expect("a count")
+                .text()
+                .await
+                .expect("the count's text")
+        }
+    };
+    assert_eq!(count("rows").await, "2");
+    assert_eq!(count("added").await, "1");
+    assert_eq!(count("updated").await, "0");
+    assert_eq!(count("skipped").await, "1");
+    assert!(
+        !browser.find_all("a#import-report").await.is_empty(),
+        "the report can be downloaded"
+    );
+    browser.screenshot("import-summary").await;
+
+    browser.visit(&format!("/kontakte?suche={email}")).await;
+    let contacts = browser
+        .wait_for("table#contacts")
+        .await
+        .text()
+        .await
+        .expect("the contacts table's text");
+    assert!(
+        contacts.contains("Jürgen Müßig-Öztürk") && contacts.contains(&email),
+        "the contact is listed with its umlauts: {contacts}"
+    );
+}
+
+/// A form post of the pages (what the browser's script sends), through the
+/// whole router with its guard.
+async fn post_form(
+    client: &emma_tests::http::Client,
+    path: &str,
+    fields: &[(&str, &str)],
+) -> emma_tests::http::Reply {
+    let body = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(fields)
+        .finish();
+    client
+        .post_raw(path, "application/x-www-form-urlencoded", body.into_bytes())
+        .await
+}
+
+/// The wizard's requests as the page's script makes them, through the guard
+/// (session and CSRF token) on either adapter set: the announce answers a
+/// presigned PUT that the blob store (S3 or the local `/blobs` route)
+/// takes as it is, the mapping starts the import, the progress route
+/// follows it to the end, the report page links the file, and an editor of
+/// another institute finds none of it.
+async fn the_wizards_requests_upload_start_and_follow_an_import(adapters: Adapters) {
+    let app = emma_tests::app::spawn(adapters).await;
+    let tenant = create_tenant(&app, "Sparkasse Assistent").await;
+    let editor = app.signed_in(Role::Editor, Some(&tenant)).await;
+    let file = "E-Mail;Vorname\nerika@example.de;Erika\n"
+        .as_bytes()
+        .to_vec();
+    let size = file.len().to_string();
+
+    let announced = post_form(
+        &editor,
+        "/importe",
+        &[("file_name", "kunden.csv"), ("size_bytes", size.as_str())],
+    )
+    .await;
+    assert_eq!(announced.status, StatusCode::CREATED, "{}", announced.json);
+    let next = announced.json["next"]
+        .as_str()
+        .expect("the next page")
+        .to_owned();
+    let upload = emma::ports::PresignedRequest {
+        method: announced.json["method"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .expect("a method"),
+        url: announced.json["url"].as_str().unwrap().to_owned(),
+        headers: serde_json::from_value(announced.json["headers"].clone()).expect("headers"),
+        expires_at: chrono::Utc::now(),
+    };
+    let (status, _) = app.perform_presigned(&upload, file).await;
+    assert!(status.is_success(), "the upload: {status}");
+
+    let mapping = editor.get(&next).await;
+    assert_eq!(mapping.status, StatusCode::OK);
+    let page = String::from_utf8_lossy(&mapping.body).into_owned();
+    assert!(page.contains("<form id=\"import-mapping\""), "{page}");
+    assert!(page.contains("<td>erika@example.de</td>"), "{page}");
+
+    let started = post_form(
+        &editor,
+        &next,
+        &[
+            ("spalte_0", "email"),
+            ("spalte_1", "first_name"),
+            ("mode", "add_or_update"),
+            ("new_status", "unconfirmed"),
+        ],
+    )
+    .await;
+    assert_eq!(started.status, StatusCode::SEE_OTHER);
+    emma_tests::sent::deliver_queued_jobs(&app).await;
+
+    let progress = editor.get(&format!("{next}/fortschritt")).await;
+    assert_eq!(progress.status, StatusCode::OK);
+    assert_eq!(progress.json["status"], "finished", "{}", progress.json);
+    assert_eq!(progress.json["added"], 1);
+    let report = editor.get(&format!("{next}/bericht")).await;
+    assert_eq!(report.status, StatusCode::OK);
+    assert!(String::from_utf8_lossy(&report.body).contains("id=\"download-link\""));
+
+    let other = create_tenant(&app, "Sparkasse Nebenan").await;
+    let stranger = app.signed_in(Role::Editor, Some(&other)).await;
+    for path in [
+        next.clone(),
+        format!("{next}/fortschritt"),
+        format!("{next}/bericht"),
+    ] {
+        let reply = stranger.get(&path).await;
+        assert_eq!(reply.status, StatusCode::NOT_FOUND, "{path}");
+        assert!(!String::from_utf8_lossy(&reply.body).contains("kunden.csv"));
+    }
+}
+
+emma_tests::on_both_adapter_sets!(the_wizards_requests_upload_start_and_follow_an_import);

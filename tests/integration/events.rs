@@ -184,13 +184,21 @@ async fn the_ses_events_through_sns_are_stored_once_and_without_addresses(adapte
         .find(|e| e.kind == "Complaint")
         .expect("the complaint");
     assert!(complaint.complaint);
-    for event in &events {
-        assert!(!event.recipients.is_empty());
-        assert!(
-            event.recipients.iter().all(|r| !r.contains('@')),
-            "{event:?}"
-        );
+    // Filed under each recipient's contact id: a keyed hash, no address.
+    for (kind, address) in [
+        ("Bounce", "erika.mustermann@example.de"),
+        ("Complaint", "max.mustermann@example.de"),
+    ] {
+        let address = emma::domain::EmailAddress::parse(address).unwrap();
+        let contact = app.app().pseudonyms.contact_id(&tenant_id, &address);
+        let of_contact = emma::services::feedback::of_contact(app.app(), &tenant_id, &contact)
+            .await
+            .unwrap();
+        assert_eq!(of_contact.len(), 1, "{of_contact:?}");
+        assert_eq!(of_contact[0].kind, kind);
     }
+    let stored = serde_json::to_string(&events).unwrap();
+    assert!(!stored.contains('@'), "{stored}");
 }
 
 async fn an_sns_record_that_is_not_an_ses_event_fails_the_invocation(adapters: Adapters) {

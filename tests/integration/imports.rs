@@ -516,7 +516,48 @@ async fn bad_uploads_and_mappings_are_refused_by_name(adapters: Adapters) {
     assert_eq!(editor.get(&path).await.json["status"], "awaiting_upload");
 }
 
+/// The wizard's script PUTs the file straight to the blob store: the
+/// import page's CSP lets it reach exactly the origin of the presigned
+/// URLs (S3's), and no other.
+async fn the_import_page_lets_its_script_reach_the_blob_store_and_no_other_origin(
+    adapters: Adapters,
+) {
+    let app = spawn(adapters).await;
+    let tenant = create_tenant(&app, "Sparkasse Hochladen").await;
+    let editor = app.signed_in(Role::Editor, Some(&tenant)).await;
+    let announced = editor
+        .post_json(
+            &format!("/api/tenants/{tenant}/imports"),
+            &json!({ "file_name": "kunden.csv", "size_bytes": 10 }),
+        )
+        .await;
+    assert_eq!(announced.status, StatusCode::CREATED, "{}", announced.json);
+    let upload = announced.json["upload"]["url"].as_str().unwrap();
+    let page = editor.get("/importe").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let policy = page.headers[http::header::CONTENT_SECURITY_POLICY]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    match url::Url::parse(upload) {
+        Ok(url) => {
+            let origin = url.origin().ascii_serialization();
+            assert!(
+                policy.ends_with(&format!("; connect-src 'self' {origin}")),
+                "{policy}"
+            );
+        }
+        Err(_) => assert!(!policy.contains("connect-src"), "{policy}"),
+    }
+    assert!(policy.contains("default-src 'self'"), "{policy}");
+    assert_eq!(
+        policy.matches("connect-src").count(),
+        policy.contains("connect-src") as usize
+    );
+}
+
 emma_tests::on_both_adapter_sets!(
+    the_import_page_lets_its_script_reach_the_blob_store_and_no_other_origin,
     an_import_fills_a_list_with_new_and_existing_contacts_once,
     an_export_writes_the_chosen_fields_for_german_excel_with_formulas_made_inert,
     an_upload_is_analysed_started_run_in_the_background_and_reported,
@@ -527,7 +568,143 @@ emma_tests::on_both_adapter_sets!(
     an_import_never_resubscribes_an_unsubscribed_contact,
     an_empty_file_or_a_header_alone_imports_nothing,
     a_large_file_goes_through_in_batches,
+    an_import_fills_attribute_columns_from_german_numbers_and_dates_and_reports_a_bad_date,
 );
+
+/// The attribute values of the tenant's contact with this address.
+async fn attributes_of(editor: &Client, tenant: &str, email: &str) -> Value {
+    let found = editor
+        .get(&format!("/api/tenants/{tenant}/contacts?search={email}"))
+        .await;
+    found.json["contacts"][0]["attributes"].clone()
+}
+
+async fn an_import_fills_attribute_columns_from_german_numbers_and_dates_and_reports_a_bad_date(
+    adapters: Adapters,
+) {
+    let app = spawn(adapters).await;
+    let tenant = create_tenant(&app, "Sparkasse Felder-Import").await;
+    let editor = app.signed_in(Role::Editor, Some(&tenant)).await;
+    for (name, label, kind) in [
+        ("kundennummer", "Kunden-Nr.", "text"),
+        ("anlagevolumen", "Anlagevolumen", "number"),
+        ("geburtstag", "Geburtsdatum", "date"),
+        ("privatkunde", "Privatkunde", "boolean"),
+    ] {
+        let defined = editor
+            .post_json(
+                &format!("/api/tenants/{tenant}/attributes"),
+                &json!({ "name": name, "label": label, "kind": kind }),
+            )
+            .await;
+        assert_eq!(defined.status, StatusCode::CREATED, "{}", defined.json);
+    }
+    let existing = editor
+        .post_json(
+            &format!("/api/tenants/{tenant}/contacts"),
+            &json!({
+                "email": "bestand@example.de",
+                "attributes": { "kundennummer": "alt", "anlagevolumen": 1 },
+            }),
+        )
+        .await;
+    assert_eq!(existing.status, StatusCode::CREATED, "{}", existing.json);
+    let file = concat!(
+        "E-Mail;KUNDEN-NR.;Anlagevolumen;geburtsdatum;privatkunde;Ort\r\n",
+        "neu@example.de;4711;1.234,56;17.05.1980;ja;Kiel\r\n",
+        "bestand@example.de;;2.000,00;;nein;Kiel\r\n",
+        "kaputt@example.de;1;5;31.02.1980;ja;Kiel\r\n",
+    );
+    let path = uploaded(&app, &editor, &tenant, file.as_bytes()).await;
+
+    let analysis = editor.get(&format!("{path}/analysis")).await;
+    assert_eq!(analysis.status, StatusCode::OK, "{}", analysis.json);
+    let mapping = analysis.json["suggested_mapping"].clone();
+    assert_eq!(
+        mapping["attributes"],
+        json!([
+            { "column": 1, "name": "kundennummer", "kind": "text" },
+            { "column": 2, "name": "anlagevolumen", "kind": "number" },
+            { "column": 3, "name": "geburtstag", "kind": "date" },
+            { "column": 4, "name": "privatkunde", "kind": "boolean" },
+        ])
+    );
+
+    // A mapping naming an attribute the institute does not have, or with
+    // another kind, is refused by name, and the import stays startable.
+    for (attribute, field) in [
+        (
+            json!({ "column": 5, "name": "wohnort", "kind": "text" }),
+            "mapping.attributes.wohnort",
+        ),
+        (
+            json!({ "column": 5, "name": "kundennummer", "kind": "number" }),
+            "mapping.attributes.kundennummer",
+        ),
+    ] {
+        let refused = editor
+            .post_json(
+                &format!("{path}/start"),
+                &json!({
+                    "mapping": { "email": 0, "attributes": [attribute] },
+                    "mode": "add_or_update",
+                    "new_status": "subscribed",
+                }),
+            )
+            .await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.json);
+        assert_eq!(refused.json["field"], field);
+    }
+
+    let started = editor
+        .post_json(
+            &format!("{path}/start"),
+            &json!({ "mapping": mapping, "mode": "add_or_update", "new_status": "subscribed" }),
+        )
+        .await;
+    assert_eq!(started.status, StatusCode::ACCEPTED, "{}", started.json);
+    emma_tests::sent::deliver_queued_jobs(&app).await;
+
+    let done = editor.get(&path).await;
+    assert_eq!(done.json["status"], "finished", "{}", done.json);
+    assert_eq!(done.json["progress"]["added"], 1);
+    assert_eq!(done.json["progress"]["updated"], 1);
+    assert_eq!(done.json["progress"]["skipped"], 1);
+    let report = editor.get(&format!("{path}/report")).await;
+    let (_, body) = app
+        .perform_presigned(
+            &presigned(
+                http::Method::GET,
+                report.json["url"].as_str().unwrap(),
+                &Value::Null,
+            ),
+            Vec::new(),
+        )
+        .await;
+    assert_eq!(
+        String::from_utf8(body).unwrap(),
+        "\u{feff}Zeile;Code;Grund\n4;invalid_attribute;Spalte 4 (geburtstag): kein gültiges Datum (TT.MM.JJJJ oder JJJJ-MM-TT erwartet)\n"
+    );
+    assert_eq!(
+        attributes_of(&editor, &tenant, "neu@example.de").await,
+        json!({
+            "kundennummer": "4711",
+            "anlagevolumen": 1234.56,
+            "geburtstag": "1980-05-17",
+            "privatkunde": true,
+        })
+    );
+    // A filled cell replaces a value, an empty one keeps it.
+    assert_eq!(
+        attributes_of(&editor, &tenant, "bestand@example.de").await,
+        json!({ "kundennummer": "alt", "anlagevolumen": 2000.0, "privatkunde": false })
+    );
+    assert_eq!(
+        attributes_of(&editor, &tenant, "kaputt@example.de").await,
+        Value::Null,
+        "the bad row stored nothing"
+    );
+}
 
 async fn an_export_writes_the_chosen_fields_for_german_excel_with_formulas_made_inert(
     adapters: Adapters,

@@ -135,6 +135,7 @@ conformance!(
     put_each_of_no_items_is_fine_and_too_many_or_repeated_keys_are_refused_before_any_write,
     items_written_by_put_each_are_found_on_the_index,
     put_each_writes_two_thousand_items_and_a_repeat_changes_none_of_them,
+    put_each_json_stores_the_same_items_as_put_each_with_their_conditions_and_index,
 );
 
 fn tenant(id: &str) -> TenantId {
@@ -1527,4 +1528,64 @@ async fn put_each_writes_two_thousand_items_and_a_repeat_changes_none_of_them(
         let stored = stored.as_ref().expect("written");
         assert_eq!(stored.version, versions[at * 10], "unchanged by the repeat");
     }
+}
+
+async fn put_each_json_stores_the_same_items_as_put_each_with_their_conditions_and_index(
+    store: Arc<dyn ItemStore>,
+    _clock: ManualClock,
+) {
+    let t = tenant("tenant-a");
+    let key = |name: &str| scratch::key(&t, name);
+    let present = store
+        .put(
+            item(key("present"), json!({ "before": 1 })),
+            PutCondition::Always,
+        )
+        .await
+        .unwrap();
+    let data = json!({ "name": "Müller", "n": 7, "tags": ["a", "b"], "none": null });
+    let json_item = |name: &str, sort: &str| {
+        emma::ports::store::JsonItem::new(key(name), &data)
+            .unwrap()
+            .with_index(scratch::index(&t, "group", sort))
+    };
+    let too_big =
+        emma::ports::store::JsonItem::new(key("big"), &json!("x".repeat(MAX_ITEM_BYTES - 1)))
+            .unwrap();
+    let answers = store
+        .put_each_json(vec![
+            (json_item("fresh", "b"), PutCondition::NotExists),
+            (json_item("present", "c"), PutCondition::NotExists),
+            (too_big, PutCondition::Always),
+            (json_item("replaced", "a"), PutCondition::Always),
+            (json_item("current", "d"), PutCondition::Version(present)),
+        ])
+        .await
+        .expect("a batch write");
+
+    assert!(answers[0].is_ok(), "{:?}", answers[0]);
+    assert_eq!(answers[1], Err(StoreError::ConditionFailed));
+    assert!(
+        matches!(answers[2], Err(StoreError::InvalidItem(_))),
+        "{:?}",
+        answers[2]
+    );
+    assert!(answers[3].is_ok(), "{:?}", answers[3]);
+    // `current` does not exist: a version of another item does not hold.
+    assert_eq!(answers[4], Err(StoreError::ConditionFailed));
+    let fresh = store.get(&key("fresh")).await.unwrap().expect("fresh");
+    assert_eq!(fresh.item.data, data);
+    assert_eq!(Ok(fresh.version), answers[0]);
+    assert_eq!(
+        store.get(&key("present")).await.unwrap().unwrap().item.data,
+        json!({ "before": 1 }),
+        "a refused write changes nothing"
+    );
+    assert_eq!(store.get(&key("big")).await.unwrap(), None);
+    let on_index = store
+        .query(Query::index(scratch::index_prefix(&t, "group", "")))
+        .await
+        .unwrap();
+    let keys: Vec<&Key> = on_index.items.iter().map(|s| &s.item.key).collect();
+    assert_eq!(keys, [&key("replaced"), &key("fresh")], "in index order");
 }

@@ -2,7 +2,10 @@
 //! signed link of a mailing, it shows the contact's lists with the address
 //! masked, lets the person leave chosen lists or every mailing (then the
 //! address is on the suppression list), takes RFC 8058's one-click POST,
-//! and refuses an altered link or one that would reach another tenant.
+//! and refuses an altered link or one that would reach another tenant. The
+//! same page shows and changes the person's preferences (the language of
+//! the mailings), honoured at once and on the audit log without the
+//! address; it never shows or changes the person's name.
 
 use axum::body::Body;
 use base64::Engine;
@@ -325,7 +328,104 @@ async fn a_link_of_an_erased_contact_says_there_is_nothing_more_to_do(adapters: 
     assert!(unsubscribe_entries(&app, &audience.tenant).await.is_empty());
 }
 
+async fn preferences_show_the_current_state_and_a_change_is_honoured_at_once(adapters: Adapters) {
+    let app = spawn(adapters).await;
+    let audience = audience(&app, "Sparkasse Einstellungen", ADDRESS).await;
+    let named = contacts::ContactChange {
+        first_name: Some(Some(emma::domain::PersonName::parse("Erika").unwrap())),
+        last_name: Some(Some(emma::domain::PersonName::parse("Müller").unwrap())),
+        ..contacts::ContactChange::default()
+    };
+    contacts::update(app.app(), &audience.tenant, &audience.contact, named)
+        .await
+        .unwrap();
+    let path = link(&app, &audience);
+    let page = text(&app.anonymous().get(&path).await);
+    assert!(page.contains("id=\"einstellungen\""), "{page}");
+    assert!(page.contains("<option value=\"de\" selected>"), "{page}");
+    // The link travels with forwarded mails: no name on the page.
+    assert!(
+        !page.contains("Erika") && !page.contains("Müller"),
+        "{page}"
+    );
+    let token = form_token(&page);
+
+    // A name sent along (a hand-made post) is not taken.
+    let change = format!(
+        "csrf_token={token}&aktion=einstellungen&language=en&salutation=male\
+         &first_name=Mallory&last_name=Fremd"
+    );
+    let reply = post_form(&app, &path, &change).await;
+
+    assert_eq!(reply.status, StatusCode::OK, "{}", text(&reply));
+    assert!(text(&reply).contains("Ihre Einstellungen sind gespeichert."));
+    let contact = contacts::get(app.app(), &audience.tenant, &audience.contact)
+        .await
+        .unwrap();
+    assert_eq!(contact.language, emma::domain::Language::En);
+    assert_eq!(contact.salutation, None);
+    assert_eq!(contact.first_name.unwrap().as_str(), "Erika");
+    assert_eq!(contact.last_name.unwrap().as_str(), "Müller");
+    assert_eq!(contact.status, ContactStatus::Subscribed);
+    // The page shows the new state.
+    let again = text(&app.anonymous().get(&path).await);
+    assert!(again.contains("<option value=\"en\" selected>"), "{again}");
+    // On the record: the contact's id, no actor, no address or name.
+    let filter = Filter {
+        action_prefix: Some(unsubscribe::PREFERENCES_AUDIT_ACTION.to_owned()),
+        ..Filter::default()
+    };
+    let (entries, _) = audit::list(app.app(), Some(&audience.tenant), &filter, 10, None)
+        .await
+        .unwrap();
+    assert_eq!(entries.len(), 1);
+    assert_eq!(
+        entries[0].object.as_deref(),
+        Some(audience.contact.as_str())
+    );
+    let entry = serde_json::to_string(&entries[0]).unwrap();
+    assert!(
+        !entry.contains("erika") && !entry.contains("Müller"),
+        "{entry}"
+    );
+    // Saving the same again changes and records nothing.
+    let same = post_form(&app, &path, &change).await;
+    assert_eq!(same.status, StatusCode::OK);
+    let (entries, _) = audit::list(app.app(), Some(&audience.tenant), &filter, 10, None)
+        .await
+        .unwrap();
+    assert_eq!(entries.len(), 1);
+}
+
+async fn bad_preferences_are_refused_and_change_nothing(adapters: Adapters) {
+    let app = spawn(adapters).await;
+    let audience = audience(&app, "Sparkasse Falsche Einstellungen", ADDRESS).await;
+    let path = link(&app, &audience);
+    let token = form_token(&text(&app.anonymous().get(&path).await));
+    let unknown = post_form(
+        &app,
+        &path,
+        &format!("csrf_token={token}&aktion=einstellungen&language=fr"),
+    )
+    .await;
+    let blind = post_form(&app, &path, "aktion=einstellungen&language=en").await;
+
+    assert!(
+        text(&unknown).contains("aria-invalid"),
+        "{}",
+        text(&unknown)
+    );
+    assert_eq!(unknown.status, StatusCode::BAD_REQUEST);
+    assert_eq!(blind.status, StatusCode::FORBIDDEN);
+    let contact = contacts::get(app.app(), &audience.tenant, &audience.contact)
+        .await
+        .unwrap();
+    assert_eq!(contact.language, emma::domain::Language::De);
+}
+
 emma_tests::on_both_adapter_sets!(
+    preferences_show_the_current_state_and_a_change_is_honoured_at_once,
+    bad_preferences_are_refused_and_change_nothing,
     the_page_lists_the_contacts_lists_and_masks_the_address,
     leaving_one_list_keeps_the_other_and_the_subscription,
     leaving_all_mailings_unsubscribes_and_suppresses_the_address,

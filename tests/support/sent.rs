@@ -45,12 +45,23 @@ fn outbox_messages(dir: &Path) -> Vec<Vec<u8>> {
 
 async fn emulator_messages() -> Vec<Vec<u8>> {
     let url = format!("{}/moto-api/data.json", crate::aws::endpoint());
-    let data: serde_json::Value = reqwest::get(&url)
-        .await
-        .expect("moto answers")
-        .json()
-        .await
-        .expect("moto's data is JSON");
+    // moto dumps every service's models for this page; while another test
+    // is mid-way through a DynamoDB write it can fail to serialise one
+    // (a 500 with a Python traceback), so a failed dump is asked again.
+    let mut attempts = 0;
+    let data: serde_json::Value = loop {
+        attempts += 1;
+        let answer = reqwest::get(&url).await.expect("moto answers");
+        let status = answer.status();
+        match answer.json().await {
+            Ok(data) if status.is_success() => break data,
+            Ok(_) | Err(_) if attempts < 10 => {
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            }
+            Ok(_) => panic!("moto's data dump failed: {status}"),
+            Err(e) => panic!("moto's data is not JSON ({status}): {e}"),
+        }
+    };
     let mut found = Vec::new();
     collect_raw(&data["ses"]["RawMessage"], &mut found);
     found

@@ -9,8 +9,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::ports::store::{
-    Cursor, IndexKey, Item, Key, MAX_ITEM_BYTES, MAX_PAGE_SIZE, MAX_TRANSACTION_OPS, Query,
-    StoreError, TxOp, valid_counter_name,
+    Cursor, IndexKey, Item, JsonItem, Key, MAX_ITEM_BYTES, MAX_PAGE_SIZE, MAX_TRANSACTION_OPS,
+    Query, StoreError, TxOp, valid_counter_name,
 };
 
 /// DynamoDB's limit on a partition key value, in bytes.
@@ -117,6 +117,14 @@ fn check_key_parts(pk: &str, sk: &str, what: &str) -> Result<(), StoreError> {
 /// Checks an item before any write: keys, counter names, and data that
 /// DynamoDB stores as it is (size, nesting, number range).
 pub(crate) fn check_item(item: &Item) -> Result<(), StoreError> {
+    check_item_into(item, &mut Vec::new())
+}
+
+/// Checks an item as [`check_item`] does, and leaves the JSON of its data
+/// in `json` (replacing what it held), so that a writer that stores the
+/// data as JSON text need not serialise it a second time. On an error,
+/// `json` holds nothing of use.
+pub(crate) fn check_item_into(item: &Item, json: &mut Vec<u8>) -> Result<(), StoreError> {
     check_key(&item.key)?;
     if let Some(index) = &item.index {
         check_key_parts(index.pk(), index.sk(), "index key")?;
@@ -124,15 +132,114 @@ pub(crate) fn check_item(item: &Item) -> Result<(), StoreError> {
     for name in item.counters.keys() {
         check_counter_name(name)?;
     }
-    let size = serde_json::to_vec(&item.data)
-        .map_err(|e| StoreError::InvalidItem(e.to_string()))?
-        .len();
+    json.clear();
+    serde_json::to_writer(&mut *json, &item.data)
+        .map_err(|e| StoreError::InvalidItem(e.to_string()))?;
+    let size = json.len();
     if size > MAX_ITEM_BYTES {
         return Err(StoreError::InvalidItem(format!(
             "the data takes {size} bytes, more than {MAX_ITEM_BYTES}"
         )));
     }
     check_value(&item.data, 1)
+}
+
+/// Checks an item whose data is JSON text as [`check_item`] checks an
+/// [`Item`] (keys, size, nesting, number range), reading the text once
+/// without building a tree.
+pub(crate) fn check_json_item(item: &JsonItem) -> Result<(), StoreError> {
+    use serde::de::DeserializeSeed;
+    check_key(&item.key)?;
+    if let Some(index) = &item.index {
+        check_key_parts(index.pk(), index.sk(), "index key")?;
+    }
+    let size = item.json().len();
+    if size > MAX_ITEM_BYTES {
+        return Err(StoreError::InvalidItem(format!(
+            "the data takes {size} bytes, more than {MAX_ITEM_BYTES}"
+        )));
+    }
+    let mut reader = serde_json::Deserializer::from_str(item.json());
+    // The check's own error comes back through serde's custom message.
+    let read = JsonCheck { depth: 1 }
+        .deserialize(&mut reader)
+        .and_then(|()| reader.end());
+    read.map_err(|e| {
+        if e.is_data() {
+            StoreError::InvalidItem(e.to_string())
+        } else {
+            StoreError::InvalidItem(format!("item data: {:?} error", e.classify()))
+        }
+    })
+}
+
+/// Walks JSON text with the checks of [`check_value`] at nesting `depth`.
+#[derive(Clone, Copy)]
+struct JsonCheck {
+    depth: usize,
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for JsonCheck {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, reader: D) -> Result<(), D::Error> {
+        reader.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for JsonCheck {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("JSON data")
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<(), E> {
+        match serde_json::Number::from_f64(v) {
+            Some(n) => check_number(&n).map_err(E::custom),
+            None => Err(E::custom("a number that is not finite")),
+        }
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        check_depth(self.depth).map_err(serde::de::Error::custom)?;
+        let inner = JsonCheck {
+            depth: self.depth + 1,
+        };
+        while seq.next_element_seed(inner)?.is_some() {}
+        Ok(())
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        check_depth(self.depth).map_err(serde::de::Error::custom)?;
+        let inner = JsonCheck {
+            depth: self.depth + 1,
+        };
+        while map.next_key::<serde::de::IgnoredAny>()?.is_some() {
+            map.next_value_seed(inner)?;
+        }
+        Ok(())
+    }
 }
 
 fn check_counter_name(name: &str) -> Result<(), StoreError> {
@@ -313,6 +420,55 @@ mod tests {
         }
         for good in [json!(0.0), json!(1.5e100), json!(u64::MAX), json!(i64::MIN)] {
             assert_eq!(check_item(&Item::new(key.clone(), &good).unwrap()), Ok(()));
+        }
+    }
+
+    #[test]
+    fn the_checked_json_is_the_data_as_serde_writes_it() {
+        let key = scratch::key(&tenant("tenant-a"), "j");
+        let data = json!({"name": "Jürgen \"J\" Müller", "n": [1, 2.5, null]});
+        let mut buffer = b"left over".to_vec();
+        check_item_into(&Item::new(key, &data).unwrap(), &mut buffer).unwrap();
+        assert_eq!(buffer, serde_json::to_vec(&data).unwrap());
+    }
+
+    #[test]
+    fn an_item_too_large_is_refused_whatever_the_buffer_held() {
+        let key = scratch::key(&tenant("tenant-a"), "big");
+        let big = json!("x".repeat(MAX_ITEM_BYTES));
+        let mut buffer = Vec::new();
+        assert!(matches!(
+            check_item_into(&Item::new(key, &big).unwrap(), &mut buffer),
+            Err(StoreError::InvalidItem(_))
+        ));
+    }
+
+    /// What `check_item` says of the data, and what `check_json_item`
+    /// says of the same data as text.
+    fn both_checks(data: &serde_json::Value) -> (bool, bool) {
+        let key = scratch::key(&tenant("tenant-a"), "j");
+        let item = Item::new(key.clone(), data).unwrap();
+        let text = JsonItem::new(key, data).unwrap();
+        (check_item(&item).is_ok(), check_json_item(&text).is_ok())
+    }
+
+    #[test]
+    fn json_text_passes_exactly_the_checks_its_tree_passes() {
+        let mut deep = json!(1);
+        for _ in 0..MAX_DEPTH {
+            deep = json!([deep]);
+        }
+        let cases = [
+            (json!({"a": "Jürgen", "n": [1, -2, 2.5, null, true]}), true),
+            (json!([1.5e100, 0.0, u64::MAX, i64::MIN]), true),
+            (deep.clone(), true),
+            (json!({ "x": deep }), false),
+            (json!({"big": 1e200}), false),
+            (json!([-1e-200]), false),
+            (json!("x".repeat(MAX_ITEM_BYTES)), false),
+        ];
+        for (data, ok) in cases {
+            assert_eq!(both_checks(&data), (ok, ok), "{data:.60}");
         }
     }
 

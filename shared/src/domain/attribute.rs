@@ -198,11 +198,14 @@ pub enum AttributeValueError {
 fn read_number(text: &str) -> Result<Number, AttributeValueError> {
     let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
     // German: `.` groups thousands and `,` is the decimal mark; with a
-    // comma present, the dots are grouping. Without one, a single dot is a
-    // decimal point (`1234.56`), several are grouping (`1.234.567`).
-    let normalized = if compact.contains(',') {
+    // comma present, the dots are grouping. Without one, several dots are
+    // grouping (`1.234.567`), and so is a single dot between one to three
+    // leading digits and exactly three more (`2.000`, as German Excel
+    // writes two thousand); any other single dot is a decimal point
+    // (`1234.56`, `0.125`).
+    let normalized = if compact.contains(',') || compact.matches('.').count() > 1 {
         compact.replace('.', "").replace(',', ".")
-    } else if compact.matches('.').count() > 1 {
+    } else if is_one_thousands_group(&compact) {
         compact.replace('.', "")
     } else {
         compact
@@ -218,6 +221,19 @@ fn read_number(text: &str) -> Result<Number, AttributeValueError> {
         .ok()
         .and_then(Number::new)
         .ok_or(AttributeValueError::Number)
+}
+
+/// `2.000`, `-12.500`: one to three digits (not a lone leading zero), a
+/// dot, exactly three digits.
+fn is_one_thousands_group(text: &str) -> bool {
+    let unsigned = text.trim_start_matches(['-', '+']);
+    let Some((head, tail)) = unsigned.split_once('.') else {
+        return false;
+    };
+    (1..=3).contains(&head.len())
+        && head != "0"
+        && tail.len() == 3
+        && head.bytes().chain(tail.bytes()).all(|b| b.is_ascii_digit())
 }
 
 fn read_date(text: &str) -> Result<NaiveDate, AttributeValueError> {
@@ -322,6 +338,11 @@ mod tests {
             ("1234,56", 1234.56),
             ("1234.56", 1234.56),
             ("1.234.567", 1_234_567.0),
+            ("2.000", 2000.0),
+            ("-12.500", -12_500.0),
+            ("0.125", 0.125),
+            ("12.5", 12.5),
+            ("1234.567", 1234.567),
             ("-3", -3.0),
             (" 42 ", 42.0),
         ] {

@@ -204,6 +204,30 @@ pub static ROUTES: &[RouteAccess] = &[
         Some("contact.erase"),
     ),
     route(
+        Method::GET,
+        "/api/tenants/{tenant_id}/attributes",
+        ReadContacts,
+        None,
+    ),
+    route(
+        Method::POST,
+        "/api/tenants/{tenant_id}/attributes",
+        WriteContacts,
+        Some("attribute.create"),
+    ),
+    route(
+        Method::PATCH,
+        "/api/tenants/{tenant_id}/attributes/{attribute_name}",
+        WriteContacts,
+        Some("attribute.update"),
+    ),
+    route(
+        Method::DELETE,
+        "/api/tenants/{tenant_id}/attributes/{attribute_name}",
+        WriteContacts,
+        Some("attribute.delete"),
+    ),
+    route(
         Method::POST,
         "/api/tenants/{tenant_id}/lists",
         WriteContacts,
@@ -269,6 +293,29 @@ pub static ROUTES: &[RouteAccess] = &[
         WriteContacts,
         Some("suppression.remove"),
     ),
+    // The suppression list as CSV: the same entries the list and its page
+    // show to viewers (staff need to see why someone is not mailed), so
+    // the same permission; the download of addresses in bulk is on record.
+    // An import puts addresses on it: for editors.
+    route(
+        Method::GET,
+        "/api/tenants/{tenant_id}/suppressions/export",
+        ReadContacts,
+        Some("suppression.export"),
+    ),
+    route(
+        Method::POST,
+        "/api/tenants/{tenant_id}/suppressions/import",
+        WriteContacts,
+        Some("suppression.import"),
+    ),
+    // Everything stored about one contact (GDPR Art. 15): for editors.
+    route(
+        Method::GET,
+        "/api/tenants/{tenant_id}/contacts/{contact_id}/data",
+        WriteContacts,
+        Some("contact.data_export"),
+    ),
     // An export carries every contact's personal data: for editors.
     route(
         Method::POST,
@@ -325,6 +372,93 @@ pub static ROUTES: &[RouteAccess] = &[
         ReadContacts,
         None,
     ),
+    route(
+        Method::POST,
+        "/api/tenants/{tenant_id}/signup-forms",
+        WriteContacts,
+        Some("signup_form.create"),
+    ),
+    route(
+        Method::GET,
+        "/api/tenants/{tenant_id}/signup-forms",
+        ReadContacts,
+        None,
+    ),
+    route(
+        Method::GET,
+        "/api/tenants/{tenant_id}/signup-forms/{form_id}",
+        ReadContacts,
+        None,
+    ),
+    route(
+        Method::PUT,
+        "/api/tenants/{tenant_id}/signup-forms/{form_id}",
+        WriteContacts,
+        Some("signup_form.update"),
+    ),
+    route(
+        Method::DELETE,
+        "/api/tenants/{tenant_id}/signup-forms/{form_id}",
+        WriteContacts,
+        Some("signup_form.delete"),
+    ),
+    // Consent evidence (time, IP, user agent, text, the mail as sent):
+    // full IP addresses, so for editors and on the audit log.
+    route(
+        Method::GET,
+        "/api/tenants/{tenant_id}/contacts/{contact_id}/consent",
+        WriteContacts,
+        Some("contact.consent_read"),
+    ),
+    route(
+        Method::POST,
+        "/api/tenants/{tenant_id}/segments",
+        WriteContacts,
+        Some("segment.create"),
+    ),
+    route(
+        Method::GET,
+        "/api/tenants/{tenant_id}/segments",
+        ReadContacts,
+        None,
+    ),
+    // Counting an unsaved filter changes nothing: the live count.
+    route(
+        Method::POST,
+        "/api/tenants/{tenant_id}/segments/count",
+        ReadContacts,
+        None,
+    ),
+    route(
+        Method::GET,
+        "/api/tenants/{tenant_id}/segments/{segment_id}",
+        ReadContacts,
+        None,
+    ),
+    route(
+        Method::PATCH,
+        "/api/tenants/{tenant_id}/segments/{segment_id}",
+        WriteContacts,
+        Some("segment.update"),
+    ),
+    route(
+        Method::DELETE,
+        "/api/tenants/{tenant_id}/segments/{segment_id}",
+        WriteContacts,
+        Some("segment.delete"),
+    ),
+    route(
+        Method::GET,
+        "/api/tenants/{tenant_id}/segments/{segment_id}/count",
+        ReadContacts,
+        None,
+    ),
+    route(
+        Method::GET,
+        "/api/tenants/{tenant_id}/segments/{segment_id}/contacts",
+        ReadContacts,
+        None,
+    ),
     // The browser UI (shared/src/ui): pages and their form posts.
     route(Method::GET, "/anmelden", Public, None),
     // Sign-in writes its own audit entries, also for unknown accounts.
@@ -345,8 +479,27 @@ pub static ROUTES: &[RouteAccess] = &[
     // own audit entries (no actor: the person acts through the link).
     route(Method::GET, "/abmelden/{token}", Public, None),
     route(Method::POST, "/abmelden/{token}", Public, None),
+    // The public sign-up (double opt-in): the hosted form and the post
+    // from it or from the snippet embedded on another site, and the
+    // confirmation link's page and its button. No session: they write
+    // their own audit entries (no actor: the person acts).
+    route(
+        Method::GET,
+        "/anmeldung/{tenant_id}/{form_id}",
+        Public,
+        None,
+    ),
+    route(
+        Method::POST,
+        "/anmeldung/{tenant_id}/{form_id}",
+        Public,
+        None,
+    ),
+    route(Method::GET, "/anmeldung/bestaetigen/{token}", Public, None),
+    route(Method::POST, "/anmeldung/bestaetigen/{token}", Public, None),
     route(Method::GET, "/static/emma.css", Public, None),
     route(Method::GET, "/static/emma.js", Public, None),
+    route(Method::GET, "/static/segments.js", Public, None),
     route(Method::GET, "/", SignedIn, None),
     route(Method::POST, "/abmelden", SignedIn, Some("auth.sign_out")),
     route(Method::GET, "/benutzer", ManageUsers, None),
@@ -380,6 +533,57 @@ pub static ROUTES: &[RouteAccess] = &[
     // Tenant admins see their tenant's log, the operator the platform's.
     route(Method::GET, "/protokoll", ViewOwnAuditLog, None),
     route(Method::GET, "/kontakte", ReadContacts, None),
+    route(Method::GET, "/listen", ReadContacts, None),
+    route(Method::POST, "/listen", WriteContacts, Some("list.create")),
+    route(Method::GET, "/listen/{list_id}", ReadContacts, None),
+    route(
+        Method::POST,
+        "/listen/{list_id}",
+        WriteContacts,
+        Some("list.rename"),
+    ),
+    route(
+        Method::POST,
+        "/listen/{list_id}/loeschen",
+        WriteContacts,
+        Some("list.delete"),
+    ),
+    route(
+        Method::POST,
+        "/listen/{list_id}/mitglieder",
+        WriteContacts,
+        Some("list.add_member"),
+    ),
+    route(
+        Method::POST,
+        "/listen/{list_id}/mitglieder/{contact_id}/entfernen",
+        WriteContacts,
+        Some("list.remove_member"),
+    ),
+    route(Method::GET, "/segmente", ReadContacts, None),
+    route(
+        Method::POST,
+        "/segmente",
+        WriteContacts,
+        Some("segment.create"),
+    ),
+    // The condition editor without JavaScript (add or remove a row, count)
+    // and the live count of segments.js: nothing is saved.
+    route(Method::POST, "/segmente/entwurf", ReadContacts, None),
+    route(Method::POST, "/segmente/zaehlen", ReadContacts, None),
+    route(Method::GET, "/segmente/{segment_id}", ReadContacts, None),
+    route(
+        Method::POST,
+        "/segmente/{segment_id}",
+        WriteContacts,
+        Some("segment.update"),
+    ),
+    route(
+        Method::POST,
+        "/segmente/{segment_id}/loeschen",
+        WriteContacts,
+        Some("segment.delete"),
+    ),
     route(
         Method::POST,
         "/kontakte",
@@ -398,6 +602,125 @@ pub static ROUTES: &[RouteAccess] = &[
         "/kontakte/{contact_id}/loeschen",
         WriteContacts,
         Some("contact.delete"),
+    ),
+    route(
+        Method::GET,
+        "/kontakte/{contact_id}/einwilligung",
+        WriteContacts,
+        Some("contact.consent_read"),
+    ),
+    route(Method::GET, "/anmeldeformulare", ReadContacts, None),
+    route(
+        Method::POST,
+        "/anmeldeformulare",
+        WriteContacts,
+        Some("signup_form.create"),
+    ),
+    route(
+        Method::GET,
+        "/anmeldeformulare/{form_id}",
+        ReadContacts,
+        None,
+    ),
+    route(
+        Method::POST,
+        "/anmeldeformulare/{form_id}",
+        WriteContacts,
+        Some("signup_form.update"),
+    ),
+    route(
+        Method::POST,
+        "/anmeldeformulare/{form_id}/loeschen",
+        WriteContacts,
+        Some("signup_form.delete"),
+    ),
+    // Custom contact fields (Felder): for those who manage contacts.
+    route(Method::GET, "/felder", WriteContacts, None),
+    route(
+        Method::POST,
+        "/felder",
+        WriteContacts,
+        Some("attribute.create"),
+    ),
+    route(
+        Method::POST,
+        "/felder/{attribute_name}",
+        WriteContacts,
+        Some("attribute.update"),
+    ),
+    route(
+        Method::POST,
+        "/felder/{attribute_name}/loeschen",
+        WriteContacts,
+        Some("attribute.delete"),
+    ),
+    // Imports and exports in the browser: the same permissions as their
+    // API routes (the announce answers JSON to the page's script).
+    route(Method::GET, "/importe", ReadContacts, None),
+    route(
+        Method::POST,
+        "/importe",
+        WriteContacts,
+        Some("import.announce"),
+    ),
+    route(Method::GET, "/importe/{import_id}", ReadContacts, None),
+    route(
+        Method::POST,
+        "/importe/{import_id}",
+        WriteContacts,
+        Some("import.start"),
+    ),
+    route(
+        Method::GET,
+        "/importe/{import_id}/fortschritt",
+        ReadContacts,
+        None,
+    ),
+    route(
+        Method::GET,
+        "/importe/{import_id}/bericht",
+        ReadContacts,
+        None,
+    ),
+    route(Method::GET, "/exporte", WriteContacts, None),
+    route(
+        Method::POST,
+        "/exporte",
+        WriteContacts,
+        Some("export.request"),
+    ),
+    route(
+        Method::GET,
+        "/exporte/{export_id}/datei",
+        WriteContacts,
+        Some("export.download"),
+    ),
+    // The suppression list page; its forms add, import and remove.
+    route(Method::GET, "/sperrliste", ReadContacts, None),
+    route(
+        Method::POST,
+        "/sperrliste",
+        WriteContacts,
+        Some("suppression.add"),
+    ),
+    route(
+        Method::POST,
+        "/sperrliste/import",
+        WriteContacts,
+        Some("suppression.import"),
+    ),
+    route(
+        Method::POST,
+        "/sperrliste/{entry_id}/entfernen",
+        WriteContacts,
+        Some("suppression.remove"),
+    ),
+    // A contact's Art. 15 page shows everything stored about the person.
+    route(
+        Method::GET,
+        "/kontakte/{contact_id}/auskunft",
+        WriteContacts,
+        Some("contact.data_export"),
     ),
     route(Method::GET, "/konto", SignedIn, None),
     route(

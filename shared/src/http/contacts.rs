@@ -1,5 +1,7 @@
 //! Contact routes of a tenant: create, list (name order, search), read,
-//! change, delete, and send a test mail.
+//! change, delete, and send a test mail. Custom attribute values travel as
+//! an `attributes` object of plain JSON values, checked against the
+//! tenant's definitions.
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -13,9 +15,11 @@ use utoipa_axum::routes;
 use super::{ApiError, ApiJson, ApiQuery};
 use crate::App;
 use crate::domain::{
-    Contact, ContactDraft, ContactId, ContactStatus, EmailAddress, Language, PersonName, Salutation,
+    AttributeDefinition, Contact, ContactDraft, ContactId, ContactStatus, EmailAddress, Language,
+    PersonName, Salutation,
 };
 use crate::ports::store::Cursor;
+use crate::services::attributes;
 use crate::services::contacts::{self, ContactChange, Listing};
 use crate::services::test_mail::{self, TestMailReceipt};
 
@@ -45,6 +49,11 @@ pub struct NewContact {
     /// `unconfirmed` (the default: not mailed until the person confirms) or
     /// `subscribed` (the institute holds the person's documented consent).
     pub status: Option<ContactStatus>,
+    /// Values of the tenant's attributes by name: a string for text, a
+    /// number, a boolean, a date as `YYYY-MM-DD`.
+    #[serde(default)]
+    #[schema(value_type = Option<Object>, example = json!({"kundennummer": "4711", "geburtstag": "1980-05-17"}))]
+    pub attributes: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 /// A change to a contact: a field left out stays as it is; `null` clears a
@@ -64,6 +73,11 @@ pub struct ContactPatch {
     pub last_name: Option<Option<PersonName>>,
     pub language: Option<Language>,
     pub status: Option<ContactStatus>,
+    /// Attribute values to set; `null` removes one, attributes left out
+    /// stay as they are.
+    #[serde(default)]
+    #[schema(value_type = Option<Object>, example = json!({"vip": true, "kundennummer": null}))]
+    pub attributes: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 /// A field that is present: `null` is `Some(None)`, absent is `None`.
@@ -84,13 +98,36 @@ pub struct ContactView {
     pub last_name: Option<String>,
     pub language: Language,
     pub status: ContactStatus,
+    /// Values of the tenant's attributes by name (attributes without a
+    /// value are left out).
+    #[schema(value_type = Object)]
+    pub attributes: serde_json::Map<String, serde_json::Value>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
 
+impl ContactView {
+    /// The contact with the values of the attributes defined now (values
+    /// of deleted definitions are not shown).
+    pub fn with_definitions(contact: Contact, definitions: &[AttributeDefinition]) -> Self {
+        let attributes = attributes::to_json(definitions, &contact.attributes);
+        Self {
+            attributes,
+            ..Self::from(contact)
+        }
+    }
+}
+
+/// The contact with every stored attribute value; routes that know the
+/// tenant's definitions use [`ContactView::with_definitions`].
 impl From<Contact> for ContactView {
     fn from(c: Contact) -> Self {
         Self {
+            attributes: c
+                .attributes
+                .iter()
+                .map(|(name, value)| (name.to_string(), value.to_json()))
+                .collect(),
             id: c.id.to_string(),
             email: c.email.to_string(),
             salutation: c.salutation,
@@ -141,7 +178,13 @@ async fn create_contact(
     ApiJson(body): ApiJson<NewContact>,
 ) -> Result<(StatusCode, [(&'static str, String); 1], Json<ContactView>), ApiError> {
     let tenant = super::path_tenant(&tenant)?;
+    let definitions = attributes::list(&app, &tenant).await?;
+    let values = match &body.attributes {
+        Some(json) => attributes::read_values(&definitions, json).map_err(attributes_problem)?,
+        None => Default::default(),
+    };
     let draft = ContactDraft {
+        attributes: values,
         salutation: body.salutation,
         first_name: body.first_name,
         last_name: body.last_name,
@@ -153,8 +196,12 @@ async fn create_contact(
     Ok((
         StatusCode::CREATED,
         [(super::access::AUDIT_OBJECT, contact.id.to_string())],
-        Json(contact.into()),
+        Json(ContactView::with_definitions(contact, &definitions)),
     ))
+}
+
+fn attributes_problem(problem: attributes::ValueProblem) -> ApiError {
+    ApiError::bad_request(problem.field(), problem.reason)
 }
 
 /// One page of the tenant's contacts in name order.
@@ -187,8 +234,12 @@ async fn list_contacts(
     let listing = Listing { search, descending };
     let cursor = params.cursor.map(Cursor::from_client);
     let (page, next) = contacts::list(&app, &tenant, &listing, limit, cursor).await?;
+    let definitions = attributes::list(&app, &tenant).await?;
     Ok(Json(ContactPage {
-        contacts: page.into_iter().map(ContactView::from).collect(),
+        contacts: page
+            .into_iter()
+            .map(|c| ContactView::with_definitions(c, &definitions))
+            .collect(),
         next_cursor: next.map(|c| c.as_str().to_owned()),
     }))
 }
@@ -209,7 +260,9 @@ async fn get_contact(
 ) -> Result<Json<ContactView>, ApiError> {
     let tenant = super::path_tenant(&tenant)?;
     let contact = contact_id(&contact)?;
-    Ok(Json(contacts::get(&app, &tenant, &contact).await?.into()))
+    let contact = contacts::get(&app, &tenant, &contact).await?;
+    let definitions = attributes::list(&app, &tenant).await?;
+    Ok(Json(ContactView::with_definitions(contact, &definitions)))
 }
 
 /// Changes a contact's salutation, names, language, or ends its
@@ -233,18 +286,21 @@ async fn update_contact(
 ) -> Result<Json<ContactView>, ApiError> {
     let tenant = super::path_tenant(&tenant)?;
     let contact = contact_id(&contact)?;
+    let definitions = attributes::list(&app, &tenant).await?;
+    let changes = match &body.attributes {
+        Some(json) => attributes::read_changes(&definitions, json).map_err(attributes_problem)?,
+        None => Default::default(),
+    };
     let change = ContactChange {
         salutation: body.salutation,
         first_name: body.first_name,
         last_name: body.last_name,
         language: body.language,
         status: body.status,
+        attributes: changes,
     };
-    Ok(Json(
-        contacts::update(&app, &tenant, &contact, change)
-            .await?
-            .into(),
-    ))
+    let updated = contacts::update(&app, &tenant, &contact, change).await?;
+    Ok(Json(ContactView::with_definitions(updated, &definitions)))
 }
 
 /// Deletes a contact.

@@ -13,6 +13,7 @@ use crate::services::contacts::ContactError;
 use crate::services::exports::ExportError;
 use crate::services::imports::ImportError;
 use crate::services::lists::ListError;
+use crate::services::segments::SegmentError;
 use crate::services::sign_in::SignInError;
 use crate::services::suppressions::SuppressionError;
 use crate::services::tenants::TenantError;
@@ -237,8 +238,26 @@ impl From<ContactError> for ApiError {
                 Self::Conflict(e.to_string())
             }
             ContactError::StatusChange(reason) => Self::bad_request("status", reason),
+            ContactError::Attribute(problem) => Self::bad_request(problem.field(), problem.reason),
             ContactError::InvalidCursor => Self::bad_request("cursor", e),
+            ContactError::Evidence(c) => c.into(),
             ContactError::Store(s) => s.into(),
+        }
+    }
+}
+
+impl From<crate::services::attributes::AttributeError> for ApiError {
+    fn from(e: crate::services::attributes::AttributeError) -> Self {
+        use crate::services::attributes::AttributeError as A;
+        match e {
+            A::Tenant(t) => t.into(),
+            A::NotFound => Self::NotFound("attribute"),
+            A::Name(reason) => Self::bad_request("name", reason),
+            A::Label(reason) => Self::bad_request("label", reason),
+            A::Taken | A::Conflict => Self::Conflict(e.to_string()),
+            A::TooMany => Self::Unprocessable(e.to_string()),
+            A::Value(problem) => Self::bad_request(problem.field(), problem.reason),
+            A::Store(s) => s.into(),
         }
     }
 }
@@ -268,12 +287,56 @@ impl From<SuppressionError> for ApiError {
     }
 }
 
+impl From<crate::services::suppressions::SuppressionTransferError> for ApiError {
+    fn from(e: crate::services::suppressions::SuppressionTransferError) -> Self {
+        use crate::services::suppressions::SuppressionTransferError as T;
+        match e {
+            T::List(l) => l.into(),
+            T::TooLarge { limit } => Self::PayloadTooLarge { limit },
+            T::EmptyFile | T::Unreadable(_) | T::TooManyEntries { .. } => {
+                Self::Unprocessable(e.to_string())
+            }
+        }
+    }
+}
+
+impl From<crate::services::gdpr::GdprError> for ApiError {
+    fn from(e: crate::services::gdpr::GdprError) -> Self {
+        use crate::services::gdpr::GdprError as G;
+        match e {
+            G::Tenant(t) => t.into(),
+            G::NotFound => Self::NotFound("contact"),
+            G::Store(s) => s.into(),
+        }
+    }
+}
+
+impl From<SegmentError> for ApiError {
+    fn from(e: SegmentError) -> Self {
+        match e {
+            SegmentError::Tenant(t) => t.into(),
+            SegmentError::NotFound => Self::NotFound("segment"),
+            SegmentError::Name(reason) => Self::bad_request("name", reason),
+            SegmentError::Invalid { field, reason } => Self::bad_request(field, reason),
+            SegmentError::InvalidCursor => Self::bad_request("cursor", e),
+            SegmentError::Conflict => Self::Conflict(e.to_string()),
+            SegmentError::Store(s) => s.into(),
+        }
+    }
+}
+
 impl From<ExportError> for ApiError {
     fn from(e: ExportError) -> Self {
         match e {
             ExportError::Tenant(t) => t.into(),
             ExportError::NotFound => Self::NotFound("export"),
             ExportError::Fields => Self::bad_request("fields", e),
+            ExportError::Attributes(reason) => Self::bad_request("attributes", reason),
+            ExportError::NoSuchList => Self::bad_request("list_id", "no list with this id"),
+            ExportError::NoSuchSegment => {
+                Self::bad_request("segment_id", "no segment with this id")
+            }
+            ExportError::Segment(s) => s.into(),
             ExportError::NotFinished => Self::Conflict(e.to_string()),
             ExportError::Run(reason) => Self::Internal(reason),
             ExportError::Blob(b) => Self::Internal(b.to_string()),
@@ -368,6 +431,38 @@ impl From<TestMailError> for ApiError {
             TestMailError::Contact(c) => c.into(),
             TestMailError::Mail(m) => m.into(),
             TestMailError::Mime(m) => Self::Unprocessable(m.to_string()),
+        }
+    }
+}
+
+impl From<crate::services::signup::SignupError> for ApiError {
+    fn from(e: crate::services::signup::SignupError) -> Self {
+        use crate::services::signup::SignupError as S;
+        match e {
+            S::Tenant(t) => t.into(),
+            S::NotFound => Self::NotFound("sign-up form"),
+            S::Invalid { field, problem } => Self::bad_request(field, problem),
+            S::Conflict => Self::Conflict(e.to_string()),
+            S::Throttled {
+                retry_after_seconds,
+            } => Self::TooManyAttempts {
+                retry_after_seconds,
+            },
+            S::InvalidLink => Self::NotFound("confirmation link"),
+            S::Mail(m) => m.into(),
+            S::Mime(m) => Self::Unprocessable(m.to_string()),
+            S::Blob(b) => Self::Internal(b.to_string()),
+            S::Store(s) => s.into(),
+        }
+    }
+}
+
+impl From<crate::services::consent::ConsentError> for ApiError {
+    fn from(e: crate::services::consent::ConsentError) -> Self {
+        use crate::services::consent::ConsentError as C;
+        match e {
+            C::Store(s) => s.into(),
+            C::Blob(b) => Self::Internal(b.to_string()),
         }
     }
 }

@@ -1,5 +1,6 @@
-//! Contact export routes of a tenant: request an export of chosen fields,
-//! follow it, fetch the file through a short-lived link.
+//! Contact export routes of a tenant: request an export of chosen fields
+//! and attributes, of every contact, a list or a segment; follow it, fetch
+//! the file through a short-lived link.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -12,8 +13,10 @@ use utoipa_axum::routes;
 
 use super::{ApiError, ApiJson};
 use crate::App;
-use crate::domain::{ExportId, Principal};
-use crate::services::exports::{self, Export, ExportField, ExportStatus};
+use crate::domain::{ExportId, ListId, Principal, SegmentId};
+use crate::services::exports::{
+    self, Export, ExportField, ExportRequest, ExportSource, ExportStatus,
+};
 
 pub fn routes() -> OpenApiRouter<App> {
     OpenApiRouter::new()
@@ -31,12 +34,23 @@ fn export_id(raw: &str) -> Result<ExportId, ApiError> {
 pub struct NewExport {
     /// The columns, in order; every field when absent.
     pub fields: Option<Vec<ExportField>>,
+    /// Custom attributes (by name), as columns after the fields.
+    pub attributes: Option<Vec<String>>,
+    /// Only the members of this list.
+    pub list_id: Option<String>,
+    /// Only the contacts this segment matches when the export runs.
+    pub segment_id: Option<String>,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ExportView {
     pub id: String,
     pub fields: Vec<ExportField>,
+    pub attributes: Vec<String>,
+    /// The list exported, if one was.
+    pub list_id: Option<String>,
+    /// The segment exported, if one was.
+    pub segment_id: Option<String>,
     pub status: ExportStatus,
     pub rows: u64,
     pub error: Option<String>,
@@ -49,6 +63,15 @@ impl From<Export> for ExportView {
         Self {
             id: e.id.to_string(),
             fields: e.fields,
+            attributes: e.attributes.iter().map(|a| a.to_string()).collect(),
+            list_id: match &e.source {
+                Some(ExportSource::List(id)) => Some(id.to_string()),
+                _ => None,
+            },
+            segment_id: match &e.source {
+                Some(ExportSource::Segment(id)) => Some(id.to_string()),
+                _ => None,
+            },
             status: e.status,
             rows: e.rows,
             error: e.error,
@@ -83,7 +106,30 @@ async fn request_export(
 ) -> Result<(StatusCode, [(&'static str, String); 1], Json<ExportView>), ApiError> {
     let tenant = super::path_tenant(&tenant)?;
     let fields = body.fields.unwrap_or_else(|| ExportField::ALL.to_vec());
-    let export = exports::request(&app, &tenant, principal.user_id, fields).await?;
+    let source = match (body.list_id, body.segment_id) {
+        (Some(_), Some(_)) => {
+            return Err(ApiError::bad_request(
+                "segment_id",
+                "name a list or a segment, not both",
+            ));
+        }
+        (Some(list), None) => {
+            Some(ExportSource::List(ListId::parse(&list).map_err(|_| {
+                ApiError::bad_request("list_id", "no list with this id")
+            })?))
+        }
+        (None, Some(segment)) => Some(ExportSource::Segment(
+            SegmentId::parse(&segment)
+                .map_err(|_| ApiError::bad_request("segment_id", "no segment with this id"))?,
+        )),
+        (None, None) => None,
+    };
+    let wanted = ExportRequest {
+        fields,
+        attributes: body.attributes.unwrap_or_default(),
+        source,
+    };
+    let export = exports::request_from(&app, &tenant, principal.user_id, wanted).await?;
     Ok((
         StatusCode::ACCEPTED,
         [(super::access::AUDIT_OBJECT, export.id.to_string())],

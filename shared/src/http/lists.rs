@@ -210,8 +210,12 @@ async fn list_members(
     let limit = super::page_limit(params.limit.as_deref(), 50, 200)?;
     let cursor = params.cursor.map(Cursor::from_client);
     let (contacts, next) = lists::members(&app, &tenant, &list, limit, cursor).await?;
+    let definitions = crate::services::attributes::list(&app, &tenant).await?;
     Ok(Json(MemberPage {
-        contacts: contacts.into_iter().map(ContactView::from).collect(),
+        contacts: contacts
+            .into_iter()
+            .map(|c| ContactView::with_definitions(c, &definitions))
+            .collect(),
         next_cursor: next.map(|c| c.as_str().to_owned()),
     }))
 }

@@ -5,14 +5,18 @@
 
 pub mod access;
 pub mod api_keys;
+pub mod attributes;
 pub mod audit;
 pub mod auth;
 pub mod contacts;
 pub mod error;
 pub mod exports;
+pub mod gdpr;
 pub mod imports;
 pub mod json;
 pub mod lists;
+pub mod segments;
+pub mod signup_forms;
 pub mod suppressions;
 pub mod system;
 pub mod tenants;
@@ -80,7 +84,11 @@ pub fn audience_routes() -> OpenApiRouter<App> {
         .merge(imports::routes())
         .merge(exports::routes())
         .merge(suppressions::routes())
+        .merge(gdpr::routes())
         .merge(lists::routes())
+        .merge(segments::routes())
+        .merge(attributes::routes())
+        .merge(signup_forms::routes())
 }
 
 /// The `admin` group: tenants (platform), and users and API keys (per

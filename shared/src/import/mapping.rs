@@ -1,12 +1,14 @@
 //! From a CSV record to a contact: which column holds what (chosen in the
-//! UI, suggested from the header), what a row's cells mean (German and
-//! English spellings of salutations and languages), and why a row was not
-//! taken, in words for the report.
+//! UI, suggested from the header, custom attributes included), what a row's
+//! cells mean (German and English spellings of salutations and languages,
+//! German numbers and dates), and why a row was not taken, in words for the
+//! report.
 
 use serde::{Deserialize, Serialize};
 
 use super::source::Record;
 use crate::domain::{
+    AttributeDefinition, AttributeKind, AttributeName, AttributeValueError, AttributeValues,
     ContactDraft, ContactStatus, EmailAddress, EmailAddressError, Language, PersonName, Salutation,
 };
 
@@ -23,50 +25,87 @@ pub struct ColumnMapping {
     pub last_name: Option<usize>,
     #[serde(default)]
     pub language: Option<usize>,
+    /// Columns holding values of the tenant's custom attributes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attributes: Vec<AttributeColumn>,
 }
 
+/// A column (0-based) that holds a custom attribute's values, read as
+/// its kind (German numbers and dates understood).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AttributeColumn {
+    pub column: usize,
+    #[schema(value_type = String, example = "geburtstag")]
+    pub name: AttributeName,
+    /// The attribute's kind, as the tenant defined it.
+    pub kind: AttributeKind,
+}
+
+/// A field of the mapping (`first_name`, `attributes.geburtstag`) whose
+/// column does not hold.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MappingError {
     #[error("mapping.{field}: the file has no column {column} (it has {columns})")]
     NoSuchColumn {
-        field: &'static str,
+        field: String,
         column: usize,
         columns: usize,
     },
     #[error("mapping.{field}: column {column} is mapped to {other} already")]
     ColumnTwice {
-        field: &'static str,
+        field: String,
         column: usize,
-        other: &'static str,
+        other: String,
+    },
+    #[error("mapping.attributes.{name}: no attribute of this name is defined")]
+    UnknownAttribute { name: AttributeName },
+    #[error("mapping.attributes.{name}: the attribute holds {} values", .kind.as_str())]
+    AttributeKind {
+        name: AttributeName,
+        kind: AttributeKind,
     },
 }
 
 impl MappingError {
-    /// The request field the error is about, e.g. `mapping.first_name`.
+    /// The request field the error is about, e.g. `mapping.first_name` or
+    /// `mapping.attributes.geburtstag`.
     pub fn field(&self) -> String {
         match self {
             Self::NoSuchColumn { field, .. } | Self::ColumnTwice { field, .. } => {
                 format!("mapping.{field}")
+            }
+            Self::UnknownAttribute { name } | Self::AttributeKind { name, .. } => {
+                format!("mapping.attributes.{name}")
             }
         }
     }
 }
 
 impl ColumnMapping {
-    fn columns(&self) -> [(&'static str, Option<usize>); 5] {
-        [
+    fn columns(&self) -> Vec<(String, Option<usize>)> {
+        let standard = [
             ("email", Some(self.email)),
             ("salutation", self.salutation),
             ("first_name", self.first_name),
             ("last_name", self.last_name),
             ("language", self.language),
-        ]
+        ];
+        standard
+            .into_iter()
+            .map(|(field, column)| (field.to_owned(), column))
+            .chain(
+                self.attributes
+                    .iter()
+                    .map(|a| (format!("attributes.{}", a.name), Some(a.column))),
+            )
+            .collect()
     }
 
     /// Checks the mapping against a file of `columns` columns: every column
-    /// exists and none is mapped twice.
+    /// exists and none is mapped twice (nor any attribute).
     pub fn check(&self, columns: usize) -> Result<(), MappingError> {
-        let mut used: Vec<(usize, &'static str)> = Vec::new();
+        let mut used: Vec<(usize, String)> = Vec::new();
         for (field, column) in self.columns() {
             let Some(column) = column else { continue };
             if column >= columns {
@@ -76,7 +115,11 @@ impl ColumnMapping {
                     columns,
                 });
             }
-            if let Some((_, other)) = used.iter().find(|(c, _)| *c == column) {
+            let twice = used
+                .iter()
+                .find(|(c, f)| *c == column || *f == field)
+                .map(|(_, other)| other.clone());
+            if let Some(other) = twice {
                 return Err(MappingError::ColumnTwice {
                     field,
                     column,
@@ -86,6 +129,58 @@ impl ColumnMapping {
             used.push((column, field));
         }
         Ok(())
+    }
+
+    /// Checks the attribute columns against the tenant's definitions: each
+    /// names a defined attribute, with its kind.
+    pub fn check_attributes(
+        &self,
+        definitions: &[AttributeDefinition],
+    ) -> Result<(), MappingError> {
+        for column in &self.attributes {
+            let definition = definitions
+                .iter()
+                .find(|d| d.name == column.name)
+                .ok_or_else(|| MappingError::UnknownAttribute {
+                    name: column.name.clone(),
+                })?;
+            if definition.kind != column.kind {
+                return Err(MappingError::AttributeKind {
+                    name: column.name.clone(),
+                    kind: definition.kind,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// A mapping guessed from the header, as [`ColumnMapping::suggest`],
+    /// with each further column whose heading is an attribute's name or
+    /// label (in any case) mapped to that attribute.
+    pub fn suggest_with(header: &[String], definitions: &[AttributeDefinition]) -> Option<Self> {
+        let mut mapping = Self::suggest(header)?;
+        for (index, heading) in header.iter().enumerate() {
+            let heading = heading.trim().to_lowercase();
+            let taken = mapping
+                .columns()
+                .iter()
+                .any(|(_, column)| *column == Some(index));
+            if taken || heading.is_empty() {
+                continue;
+            }
+            let found = definitions.iter().find(|d| {
+                !mapping.attributes.iter().any(|a| a.name == d.name)
+                    && (d.name.as_str() == heading || d.label.trim().to_lowercase() == heading)
+            });
+            if let Some(definition) = found {
+                mapping.attributes.push(AttributeColumn {
+                    column: index,
+                    name: definition.name.clone(),
+                    kind: definition.kind,
+                });
+            }
+        }
+        Some(mapping)
     }
 
     /// A mapping guessed from the header's names ("E-Mail", "Vorname",
@@ -111,6 +206,7 @@ impl ColumnMapping {
             first_name: find(&["vorname", "firstname", "givenname", "rufname"]),
             last_name: find(&["nachname", "name", "lastname", "surname", "familienname"]),
             language: find(&["sprache", "language", "korrespondenzsprache"]),
+            attributes: Vec::new(),
         })
     }
 }
@@ -138,6 +234,13 @@ pub enum RowProblem {
         field: &'static str,
         reason: &'static str,
     },
+    /// A cell of an attribute column is not a value of the attribute's kind.
+    InvalidAttribute {
+        /// The column, 0-based.
+        column: usize,
+        name: AttributeName,
+        error: AttributeValueError,
+    },
     /// The address came earlier in the file.
     DuplicateInFile,
     /// Mode "add": the contact exists already and stays as it is.
@@ -162,6 +265,7 @@ impl RowProblem {
             Self::MissingEmail => "missing_email",
             Self::InvalidEmail(_) => "invalid_email",
             Self::InvalidField { .. } => "invalid_field",
+            Self::InvalidAttribute { .. } => "invalid_attribute",
             Self::DuplicateInFile => "duplicate_in_file",
             Self::Exists => "exists",
             Self::NotFound => "not_found",
@@ -181,6 +285,15 @@ impl RowProblem {
             Self::InvalidField { field, reason } => {
                 format!("{}: {reason}", field_label(field))
             }
+            Self::InvalidAttribute {
+                column,
+                name,
+                error,
+            } => format!(
+                "Spalte {} ({name}): {}",
+                column + 1,
+                attribute_reason(error)
+            ),
             Self::DuplicateInFile => "Adresse steht weiter oben schon in der Datei".to_owned(),
             Self::Exists => "Kontakt gibt es schon (nicht geändert)".to_owned(),
             Self::NotFound => "kein Kontakt mit dieser Adresse (nicht angelegt)".to_owned(),
@@ -207,6 +320,21 @@ fn field_label(field: &str) -> &'static str {
         "last_name" => "Nachname",
         "language" => "Sprache",
         _ => "Feld",
+    }
+}
+
+fn attribute_reason(e: &AttributeValueError) -> String {
+    match e {
+        AttributeValueError::TooLong => "länger als 500 Zeichen".to_owned(),
+        AttributeValueError::Control => "enthält Steuerzeichen".to_owned(),
+        AttributeValueError::Number => "keine Zahl (etwa 1.234,56 erwartet)".to_owned(),
+        AttributeValueError::Date => {
+            "kein gültiges Datum (TT.MM.JJJJ oder JJJJ-MM-TT erwartet)".to_owned()
+        }
+        AttributeValueError::Boolean => "weder ja noch nein".to_owned(),
+        AttributeValueError::WrongKind(kind) => {
+            format!("kein Wert der Art {}", kind.as_str())
+        }
     }
 }
 
@@ -287,6 +415,21 @@ pub fn draft_from(
     let cell = |column: Option<usize>| column.and_then(|c| record.get(c));
     let raw = record.get(mapping.email).ok_or(RowProblem::MissingEmail)?;
     let email = EmailAddress::parse(raw).map_err(RowProblem::InvalidEmail)?;
+    let mut attributes = AttributeValues::new();
+    for column in &mapping.attributes {
+        let value = column
+            .kind
+            .read_text(record.get(column.column).unwrap_or(""))
+            .map_err(|error| RowProblem::InvalidAttribute {
+                column: column.column,
+                name: column.name.clone(),
+                error,
+            })?;
+        // An empty cell is no value: an update keeps what is stored.
+        if let Some(value) = value {
+            attributes.insert(column.name.clone(), value);
+        }
+    }
     Ok(ContactDraft {
         email,
         salutation: parse_salutation(cell(mapping.salutation).unwrap_or(""))?,
@@ -294,7 +437,7 @@ pub fn draft_from(
         last_name: name(cell(mapping.last_name), "last_name")?,
         language: parse_language(cell(mapping.language).unwrap_or(""))?,
         status,
-        attributes: Default::default(),
+        attributes,
     })
 }
 
@@ -339,6 +482,7 @@ mod tests {
                 first_name: Some(2),
                 last_name: Some(3),
                 language: Some(5),
+                attributes: Vec::new(),
             }
         );
         assert_eq!(
@@ -356,6 +500,7 @@ mod tests {
             first_name: Some(3),
             last_name: None,
             language: None,
+            attributes: Vec::new(),
         };
         let err = mapping.check(3).unwrap_err();
         assert_eq!(err.field(), "mapping.first_name");
@@ -377,6 +522,7 @@ mod tests {
             first_name: Some(1),
             last_name: Some(2),
             language: Some(4),
+            attributes: Vec::new(),
         };
         let erika = draft_from(&rows[0], &mapping, ContactStatus::Subscribed).unwrap();
         assert_eq!(erika.email.as_str(), "Erika@example.de");
@@ -406,6 +552,7 @@ mod tests {
             first_name: Some(0),
             last_name: None,
             language: None,
+            attributes: Vec::new(),
         };
         let problems: Vec<&str> = rows
             .iter()
@@ -441,11 +588,121 @@ mod tests {
             first_name: Some(0),
             last_name: None,
             language: None,
+            attributes: Vec::new(),
         };
         let draft = draft_from(&rows[0], &mapping, ContactStatus::Subscribed).unwrap();
         assert_eq!(
             draft.first_name.unwrap().as_str(),
             "=HYPERLINK(\"http://x\")"
+        );
+    }
+
+    fn definition(name: &str, label: &str, kind: AttributeKind) -> AttributeDefinition {
+        AttributeDefinition {
+            name: AttributeName::parse(name).unwrap(),
+            label: label.to_owned(),
+            kind,
+            created_at: chrono::DateTime::UNIX_EPOCH,
+        }
+    }
+
+    #[test]
+    fn a_heading_that_is_an_attributes_name_or_label_suggests_that_attribute() {
+        let definitions = [
+            definition("kundennummer", "Kunden-Nr.", AttributeKind::Text),
+            definition("geburtstag", "Geburtsdatum", AttributeKind::Date),
+            definition("vip", "Premiumkunde", AttributeKind::Boolean),
+        ];
+        let mapping = ColumnMapping::suggest_with(
+            &header(&["E-Mail", "KUNDENNUMMER", "geburtsdatum", "Ort", "Nachname"]),
+            &definitions,
+        )
+        .unwrap();
+        assert_eq!(mapping.last_name, Some(4));
+        assert_eq!(
+            mapping.attributes,
+            [
+                AttributeColumn {
+                    column: 1,
+                    name: AttributeName::parse("kundennummer").unwrap(),
+                    kind: AttributeKind::Text,
+                },
+                AttributeColumn {
+                    column: 2,
+                    name: AttributeName::parse("geburtstag").unwrap(),
+                    kind: AttributeKind::Date,
+                },
+            ]
+        );
+        assert!(mapping.check(5).is_ok());
+        assert!(mapping.check_attributes(&definitions).is_ok());
+        // Without definitions nothing but the standard fields is suggested.
+        let plain = ColumnMapping::suggest(&header(&["E-Mail", "Kundennummer"])).unwrap();
+        assert!(plain.attributes.is_empty());
+    }
+
+    #[test]
+    fn an_attribute_column_must_name_a_defined_attribute_of_its_kind_once() {
+        let definitions = [definition("geburtstag", "Geburtstag", AttributeKind::Date)];
+        let column = |name: &str, column: usize, kind| AttributeColumn {
+            column,
+            name: AttributeName::parse(name).unwrap(),
+            kind,
+        };
+        let mut mapping = ColumnMapping::suggest(&header(&["E-Mail"])).unwrap();
+        mapping.attributes = vec![column("lieblingsfarbe", 1, AttributeKind::Text)];
+        let unknown = mapping.check_attributes(&definitions).unwrap_err();
+        assert_eq!(unknown.field(), "mapping.attributes.lieblingsfarbe");
+        mapping.attributes = vec![column("geburtstag", 1, AttributeKind::Number)];
+        let kind = mapping.check_attributes(&definitions).unwrap_err();
+        assert_eq!(kind.field(), "mapping.attributes.geburtstag");
+        mapping.attributes = vec![
+            column("geburtstag", 1, AttributeKind::Date),
+            column("geburtstag", 2, AttributeKind::Date),
+        ];
+        assert_eq!(
+            mapping.check(3).unwrap_err().field(),
+            "mapping.attributes.geburtstag"
+        );
+        mapping.attributes = vec![column("geburtstag", 0, AttributeKind::Date)];
+        assert_eq!(
+            mapping.check(3).unwrap_err().field(),
+            "mapping.attributes.geburtstag",
+            "the address column is taken"
+        );
+    }
+
+    #[test]
+    fn attribute_cells_read_german_numbers_and_dates_and_a_bad_one_names_its_column() {
+        let rows = records(concat!(
+            "a@example.de;1.234,56;17.05.1980;ja\n",
+            "b@example.de;;;\n",
+            "c@example.de;12;31.02.1980;nein\n",
+        ));
+        let mut mapping = ColumnMapping::suggest(&header(&["E-Mail"])).unwrap();
+        mapping.attributes = [
+            ("volumen", AttributeKind::Number),
+            ("geburtstag", AttributeKind::Date),
+            ("vip", AttributeKind::Boolean),
+        ]
+        .into_iter()
+        .enumerate()
+        .map(|(i, (name, kind))| AttributeColumn {
+            column: i + 1,
+            name: AttributeName::parse(name).unwrap(),
+            kind,
+        })
+        .collect();
+        let a = draft_from(&rows[0], &mapping, ContactStatus::Subscribed).unwrap();
+        let values: Vec<String> = a.attributes.values().map(|v| v.display_de()).collect();
+        assert_eq!(values, ["17.05.1980", "ja", "1234,56"]);
+        let b = draft_from(&rows[1], &mapping, ContactStatus::Subscribed).unwrap();
+        assert!(b.attributes.is_empty(), "empty cells are no values");
+        let bad = draft_from(&rows[2], &mapping, ContactStatus::Subscribed).unwrap_err();
+        assert_eq!(bad.code(), "invalid_attribute");
+        assert_eq!(
+            bad.reason(),
+            "Spalte 3 (geburtstag): kein gültiges Datum (TT.MM.JJJJ oder JJJJ-MM-TT erwartet)"
         );
     }
 }

@@ -1,11 +1,12 @@
 //! Running an import: the file is read on a blocking thread (decode, split,
 //! validate, derive each contact's id, drop repeats) while the store writes
 //! the previous batch, so parsing and writing overlap. Each batch looks up
-//! the contacts and suppression entries it touches in one `get_many` per
-//! thousand rows and writes its contacts in key order with one `put_each`.
-//! Memory stays bounded: two batches in flight and a set of the ids seen.
+//! the contacts and suppression entries it touches, in key order, in one
+//! `get_many` per thousand rows and writes its contacts in key order with
+//! one `put_each_json` (contacts serialised straight to JSON text).
+//! Memory stays bounded: two batches in flight (the one being written and
+//! the next, ready) and the ids seen, 16 bytes each in one sorted vector.
 
-use std::collections::{HashMap, HashSet};
 use std::io::{Read, Write};
 
 use serde::{Deserialize, Serialize};
@@ -15,12 +16,15 @@ use super::source::{Record, RecordReader, Separator, SourceError, TextEncoding};
 use crate::App;
 use crate::domain::{Contact, ContactDraft, ContactId, ContactStatus, ListId, TenantId};
 use crate::ports::store::{
-    Item, Key, MAX_BATCH_GET, PutCondition, StoreError, Stored, Version, keys,
+    Item, JsonItem, Key, MAX_BATCH_GET, PutCondition, StoreError, Stored, Version, keys,
 };
 use crate::services::lists;
 
-/// Rows per batch: large enough that key-ordered writes share pages,
-/// small enough that two batches in flight stay a few megabytes.
+/// Rows per batch: each batch is one write transaction, and once the
+/// store's indexes outgrow its cache every commit rewrites nearly all
+/// their leaves, so fewer, larger batches import faster; but the batches
+/// in flight take about 2 KB a row. Measured on 1M rows: 20,000 keeps the
+/// peak below 100 MB; 25,000 is no faster and goes above it.
 pub const BATCH_ROWS: usize = 20_000;
 
 /// What an import does with the rows of a file.
@@ -217,6 +221,10 @@ where
 
 /// The reading side: records into batches of rows, each with its draft or
 /// its problem. Stops early (quietly) when the writing side is gone.
+///
+/// A batch is filled only once the channel has room for it: while the
+/// writing side works on one batch, the next waits ready, and no third
+/// one is read (it would only take memory).
 fn read_batches<R: Read>(
     app: &App,
     tenant: &TenantId,
@@ -224,58 +232,124 @@ fn read_batches<R: Read>(
     plan: &ImportPlan,
     sender: &tokio::sync::mpsc::Sender<Batch>,
 ) -> Result<(), ImportError> {
+    let runtime = tokio::runtime::Handle::current();
     let mut reader = RecordReader::new(input, plan.encoding, plan.separator);
     let mut record = Record::new();
-    let mut seen: HashSet<u128> = HashSet::new();
-    let mut rows = Vec::with_capacity(BATCH_ROWS);
-    while reader.read(&mut record)? {
-        if record.index() == 0 {
-            continue; // the header
-        }
-        let line = record.line();
-        let row = match draft_from(&record, &plan.mapping, plan.new_status) {
-            Ok(draft) => {
-                let id = app.pseudonyms.contact_id(tenant, &draft.email);
-                let bits = u128::from_str_radix(id.as_str(), 16).expect("an id is hex");
-                if seen.insert(bits) {
-                    Row::Draft { line, id, draft }
-                } else {
-                    Row::Problem {
-                        line,
-                        problem: RowProblem::DuplicateInFile,
-                    }
-                }
-            }
-            Err(problem) => Row::Problem { line, problem },
+    let mut seen = SeenIds::default();
+    let mut more = true;
+    while more {
+        let Ok(room) = runtime.block_on(sender.reserve()) else {
+            return Ok(());
         };
-        rows.push(row);
-        if rows.len() == BATCH_ROWS {
-            let batch = Batch {
-                rows: std::mem::replace(&mut rows, Vec::with_capacity(BATCH_ROWS)),
-                bytes_read: reader.bytes_read(),
-            };
-            if sender.blocking_send(batch).is_err() {
-                return Ok(());
+        let mut rows = Vec::with_capacity(BATCH_ROWS);
+        while rows.len() < BATCH_ROWS {
+            if !reader.read(&mut record)? {
+                more = false;
+                break;
             }
+            if record.index() == 0 {
+                continue; // the header
+            }
+            let line = record.line();
+            rows.push(match draft_from(&record, &plan.mapping, plan.new_status) {
+                Ok(draft) => {
+                    let id = app.pseudonyms.contact_id(tenant, &draft.email);
+                    Row::Draft { line, id, draft }
+                }
+                Err(problem) => Row::Problem { line, problem },
+            });
         }
-    }
-    if !rows.is_empty() {
-        let _ = sender.blocking_send(Batch {
-            rows,
-            bytes_read: reader.bytes_read(),
-        });
+        if !rows.is_empty() {
+            seen.mark_repeats(&mut rows);
+            room.send(Batch {
+                rows,
+                bytes_read: reader.bytes_read(),
+            });
+        }
     }
     Ok(())
+}
+
+/// The contact ids the rows of earlier batches carried, as one sorted
+/// vector of their 128 bits: 16 bytes an id (a hash set takes about
+/// three times that), so a million rows take 16 MB.
+#[derive(Default)]
+struct SeenIds {
+    sorted: Vec<u128>,
+}
+
+impl SeenIds {
+    /// Turns every row of `rows` whose contact an earlier row (of this
+    /// batch or of an earlier one) carried into a `DuplicateInFile`
+    /// problem, and remembers the ids of the others.
+    fn mark_repeats(&mut self, rows: &mut [Row]) {
+        // (id, position), sorted: the first row of an id comes first.
+        let mut ids: Vec<(u128, usize)> = rows
+            .iter()
+            .enumerate()
+            .filter_map(|(position, row)| match row {
+                Row::Draft { id, .. } => Some((id_bits(id), position)),
+                Row::Problem { .. } => None,
+            })
+            .collect();
+        ids.sort_unstable();
+        let mut fresh: Vec<u128> = Vec::with_capacity(ids.len());
+        let mut previous = None;
+        for (bits, position) in ids {
+            if previous == Some(bits) || self.sorted.binary_search(&bits).is_ok() {
+                let line = match &rows[position] {
+                    Row::Draft { line, .. } | Row::Problem { line, .. } => *line,
+                };
+                rows[position] = Row::Problem {
+                    line,
+                    problem: RowProblem::DuplicateInFile,
+                };
+            } else {
+                fresh.push(bits);
+            }
+            previous = Some(bits);
+        }
+        self.merge(&fresh);
+    }
+
+    /// Merges sorted ids that are not in the set yet, in place from the
+    /// back: no second vector.
+    fn merge(&mut self, fresh: &[u128]) {
+        let old = self.sorted.len();
+        self.sorted.resize(old + fresh.len(), 0);
+        let (mut i, mut j, mut k) = (old, fresh.len(), self.sorted.len());
+        while j > 0 {
+            k -= 1;
+            if i > 0 && self.sorted[i - 1] > fresh[j - 1] {
+                self.sorted[k] = self.sorted[i - 1];
+                i -= 1;
+            } else {
+                self.sorted[k] = fresh[j - 1];
+                j -= 1;
+            }
+        }
+    }
+}
+
+/// A contact id's 128 bits (an id is 32 hex digits).
+fn id_bits(id: &ContactId) -> u128 {
+    u128::from_str_radix(id.as_str(), 16).expect("an id is hex")
 }
 
 /// What becomes of one row of a batch.
 enum Outcome {
     Add(Contact),
     Update(Contact, Version),
+    /// Handed to the store: a new contact (`added`) or an update.
+    Written {
+        id: ContactId,
+        added: bool,
+    },
     Problem(RowProblem),
 }
 
-/// The writing side of one batch.
+/// The writing side of one batch. Reads and writes go in key order (the
+/// order of the contact ids), so that neighbouring keys share pages.
 async fn write_batch<W: Write>(
     app: &App,
     tenant: &TenantId,
@@ -285,21 +359,33 @@ async fn write_batch<W: Write>(
     progress: &mut Progress,
 ) -> Result<(), ImportError> {
     progress.rows += rows.len() as u64;
-    let ids: Vec<&ContactId> = rows
+    // The positions of the rows with a draft, in the order of their ids.
+    let mut order: Vec<usize> = rows
         .iter()
-        .filter_map(|row| match row {
-            Row::Draft { id, .. } => Some(id),
-            Row::Problem { .. } => None,
-        })
+        .enumerate()
+        .filter_map(|(position, row)| matches!(row, Row::Draft { .. }).then_some(position))
         .collect();
-    let existing = lookup(app, ids.iter().map(|id| keys::contact(tenant, id))).await?;
-    let suppressed = lookup(app, ids.iter().map(|id| keys::suppression(tenant, id))).await?;
+    let id_of = |position: usize| match &rows[position] {
+        Row::Draft { id, .. } => id,
+        Row::Problem { .. } => unreachable!("only rows with a draft are ordered"),
+    };
+    order.sort_unstable_by(|a, b| id_of(*a).as_str().cmp(id_of(*b).as_str()));
+    // What the store holds for each row with a draft, in the order of
+    // `order`; `rank` finds a row's place in it.
+    let contact_keys = order.iter().map(|p| keys::contact(tenant, id_of(*p)));
+    let mut existing = lookup(app, contact_keys, |stored| stored).await?;
+    let suppression_keys = order.iter().map(|p| keys::suppression(tenant, id_of(*p)));
+    let suppressed = lookup(app, suppression_keys, |stored| stored.is_some()).await?;
+    let mut rank = vec![usize::MAX; rows.len()];
+    for (place, position) in order.iter().enumerate() {
+        rank[*position] = place;
+    }
     let now = app.clock.now();
 
     let mut lines: Vec<(u64, Outcome)> = Vec::with_capacity(rows.len());
     // Contacts that end up in the list, if the import fills one.
     let mut members: Vec<ContactId> = Vec::new();
-    for row in rows {
+    for (row, place) in rows.into_iter().zip(rank) {
         let (line, id, draft) = match row {
             Row::Problem { line, problem } => {
                 lines.push((line, Outcome::Problem(problem)));
@@ -307,19 +393,19 @@ async fn write_batch<W: Write>(
             }
             Row::Draft { line, id, draft } => (line, id, draft),
         };
+        let suppressed = suppressed[place];
+        let current = existing[place]
+            .take()
+            .map(|stored| Ok::<_, StoreError>((stored.item.parse::<Contact>()?, stored.version)))
+            .transpose()?;
         // An unsubscribed, bounced or complained contact says why; an address
         // on the list without a contact (erased, or added by hand) too.
-        let current = existing.get(&keys::contact(tenant, &id));
-        let final_status = match current {
-            Some(stored) => {
-                let contact: Contact = stored.item.parse()?;
-                contact.status.is_final().then_some(contact.status)
-            }
-            None => None,
-        };
+        let final_status = current
+            .as_ref()
+            .and_then(|(contact, _)| contact.status.is_final().then_some(contact.status));
         let outcome = if let Some(status) = final_status {
             Outcome::Problem(RowProblem::Final(status))
-        } else if suppressed.contains_key(&keys::suppression(tenant, &id)) {
+        } else if suppressed {
             Outcome::Problem(RowProblem::Suppressed)
         } else {
             match current {
@@ -327,10 +413,9 @@ async fn write_batch<W: Write>(
                     members.push(id);
                     Outcome::Problem(RowProblem::Exists)
                 }
-                Some(stored) => {
-                    let contact: Contact = stored.item.parse()?;
+                Some((contact, version)) => {
                     let language = plan.mapping.language.is_some();
-                    Outcome::Update(merged(contact, draft, language, now), stored.version)
+                    Outcome::Update(merged(contact, draft, language, now), version)
                 }
                 None if plan.mode == ImportMode::Update => Outcome::Problem(RowProblem::NotFound),
                 None => Outcome::Add(Contact::new(id, draft, now)),
@@ -339,44 +424,56 @@ async fn write_batch<W: Write>(
         lines.push((line, outcome));
     }
 
-    // Writes in key order; the outcome of each stays beside its line.
-    let mut writes: Vec<(usize, Item, PutCondition)> = Vec::new();
-    for (position, (_, outcome)) in lines.iter().enumerate() {
-        let (contact, condition) = match outcome {
-            Outcome::Add(contact) => (contact, PutCondition::NotExists),
-            Outcome::Update(contact, version) => (contact, PutCondition::Version(*version)),
-            Outcome::Problem(_) => continue,
-        };
-        let item = Item::new(keys::contact(tenant, &contact.id), contact)?
+    // Writes in key order; each contact is dropped once its item is built.
+    let mut positions: Vec<usize> = Vec::with_capacity(order.len());
+    // Straight to JSON text: a tree per contact would take several times
+    // the memory of the batch.
+    let mut writes: Vec<(JsonItem, PutCondition)> = Vec::with_capacity(order.len());
+    for position in order {
+        let outcome = &mut lines[position].1;
+        let (contact, condition, added) =
+            match std::mem::replace(outcome, Outcome::Problem(RowProblem::DuplicateInFile)) {
+                Outcome::Add(contact) => (contact, PutCondition::NotExists, true),
+                Outcome::Update(contact, version) => {
+                    (contact, PutCondition::Version(version), false)
+                }
+                other => {
+                    *outcome = other;
+                    continue;
+                }
+            };
+        let item = JsonItem::new(keys::contact(tenant, &contact.id), &contact)?
             .with_index(keys::contact_by_name(tenant, &contact.name_sort_key()));
-        writes.push((position, item, condition));
+        *outcome = Outcome::Written {
+            id: contact.id,
+            added,
+        };
+        positions.push(position);
+        writes.push((item, condition));
     }
-    writes.sort_by(|a, b| a.1.key.cmp(&b.1.key));
-    let positions: Vec<usize> = writes.iter().map(|(p, _, _)| *p).collect();
-    let results = app
-        .store
-        .put_each(writes.into_iter().map(|(_, i, c)| (i, c)).collect())
-        .await?;
+    let results = app.store.put_each_json(writes).await?;
     for (position, result) in positions.into_iter().zip(results) {
         let outcome = &mut lines[position].1;
-        match (result, &outcome) {
-            (Ok(_), Outcome::Add(contact)) => {
-                progress.added += 1;
-                members.push(contact.id.clone());
+        let Outcome::Written { id, added } = outcome else {
+            unreachable!("only written rows have a result");
+        };
+        match result {
+            Ok(_) => {
+                if *added {
+                    progress.added += 1;
+                } else {
+                    progress.updated += 1;
+                }
+                members.push(id.clone());
             }
-            (Ok(_), Outcome::Update(contact, _)) => {
-                progress.updated += 1;
-                members.push(contact.id.clone());
-            }
-            (Ok(_), Outcome::Problem(_)) => {}
             // Someone else wrote the contact between lookup and write.
-            (Err(StoreError::ConditionFailed), Outcome::Add(_)) => {
+            Err(StoreError::ConditionFailed) if *added => {
                 *outcome = Outcome::Problem(RowProblem::Exists);
             }
-            (Err(StoreError::ConditionFailed), _) => {
+            Err(StoreError::ConditionFailed) => {
                 *outcome = Outcome::Problem(RowProblem::ChangedMeanwhile);
             }
-            (Err(e), _) => return Err(e.into()),
+            Err(e) => return Err(e.into()),
         }
     }
     if let Some(list) = &plan.list {
@@ -410,22 +507,21 @@ async fn write_batch<W: Write>(
     Ok(())
 }
 
-/// The visible items under `keys`, by key, read a thousand at a time.
-async fn lookup(
+/// What `keep` makes of the visible item under each of `keys` (`None`
+/// where there is none), in the order of `keys`, read a thousand at a time.
+async fn lookup<T>(
     app: &App,
-    keys: impl Iterator<Item = Key>,
-) -> Result<HashMap<Key, Stored>, StoreError> {
-    let keys: Vec<Key> = keys.collect();
-    let mut found = HashMap::new();
-    for chunk in keys.chunks(MAX_BATCH_GET) {
-        let items = app.store.get_many(chunk).await?;
-        for (key, item) in chunk.iter().zip(items) {
-            if let Some(item) = item {
-                found.insert(key.clone(), item);
-            }
+    mut keys: impl Iterator<Item = Key>,
+    keep: impl Fn(Option<Stored>) -> T,
+) -> Result<Vec<T>, StoreError> {
+    let mut found = Vec::with_capacity(keys.size_hint().0);
+    loop {
+        let chunk: Vec<Key> = keys.by_ref().take(MAX_BATCH_GET).collect();
+        if chunk.is_empty() {
+            return Ok(found);
         }
+        found.extend(app.store.get_many(&chunk).await?.into_iter().map(&keep));
     }
-    Ok(found)
 }
 
 /// An existing contact with what the row says: a filled cell replaces, an
@@ -449,6 +545,83 @@ fn merged(
     if language_mapped {
         contact.language = draft.language;
     }
+    // A filled attribute cell replaces the value; an empty one keeps it.
+    contact.attributes.extend(draft.attributes);
     contact.updated_at = now;
     contact
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::EmailAddress;
+
+    fn draft(line: u64, id: u128) -> Row {
+        Row::Draft {
+            line,
+            id: ContactId::parse(&format!("{id:032x}")).unwrap(),
+            draft: ContactDraft::new(EmailAddress::parse(&format!("k{line}@example.de")).unwrap()),
+        }
+    }
+
+    fn blank(line: u64) -> Row {
+        Row::Problem {
+            line,
+            problem: RowProblem::Blank,
+        }
+    }
+
+    /// Each row as (line, whether it still carries a draft).
+    fn kept(rows: &[Row]) -> Vec<(u64, bool)> {
+        rows.iter()
+            .map(|row| match row {
+                Row::Draft { line, .. } => (*line, true),
+                Row::Problem { line, problem } => {
+                    assert!(matches!(
+                        problem,
+                        RowProblem::DuplicateInFile | RowProblem::Blank
+                    ));
+                    (*line, false)
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_repeat_within_a_batch_is_a_duplicate_only_after_its_first_row() {
+        let mut seen = SeenIds::default();
+        let mut rows = vec![draft(2, 9), draft(3, 4), blank(4), draft(5, 9), draft(6, 4)];
+        seen.mark_repeats(&mut rows);
+        assert_eq!(
+            kept(&rows),
+            [(2, true), (3, true), (4, false), (5, false), (6, false)]
+        );
+    }
+
+    #[test]
+    fn a_repeat_of_an_earlier_batch_is_a_duplicate() {
+        let mut seen = SeenIds::default();
+        let mut first = vec![draft(2, 30), draft(3, 10), draft(4, 20)];
+        seen.mark_repeats(&mut first);
+        let mut second = vec![draft(5, 15), draft(6, 20), draft(7, u128::MAX), draft(8, 0)];
+        seen.mark_repeats(&mut second);
+        let mut third = vec![draft(9, 0), draft(10, 15), draft(11, 25), draft(12, 30)];
+        seen.mark_repeats(&mut third);
+        assert_eq!(kept(&first), [(2, true), (3, true), (4, true)]);
+        assert_eq!(kept(&second), [(5, true), (6, false), (7, true), (8, true)]);
+        assert_eq!(
+            kept(&third),
+            [(9, false), (10, false), (11, true), (12, false)]
+        );
+    }
+
+    #[test]
+    fn the_seen_ids_stay_sorted_and_once_each_across_merges() {
+        let mut seen = SeenIds::default();
+        for batch in [[7u128, 3, 11], [1, 12, 5], [3, 6, 13]] {
+            let mut rows: Vec<Row> = batch.iter().map(|id| draft(1, *id)).collect();
+            seen.mark_repeats(&mut rows);
+        }
+        assert_eq!(seen.sorted, [1, 3, 5, 6, 7, 11, 12, 13]);
+    }
 }

@@ -196,6 +196,52 @@ impl Item {
     }
 }
 
+/// An item for bulk writes whose data is serialised to JSON text at once,
+/// without a `serde_json::Value` tree per item (a tree takes several times
+/// the memory of its text and many allocations). No counters, no expiry.
+/// Built only from a serialisable value, so its text is always valid JSON.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JsonItem {
+    pub key: Key,
+    json: String,
+    pub index: Option<IndexKey>,
+}
+
+impl JsonItem {
+    pub fn new<T: Serialize>(key: Key, data: &T) -> Result<Self, StoreError> {
+        let json =
+            serde_json::to_string(data).map_err(|e| StoreError::InvalidItem(e.to_string()))?;
+        Ok(Self {
+            key,
+            json,
+            index: None,
+        })
+    }
+
+    pub fn with_index(mut self, index: IndexKey) -> Self {
+        self.index = Some(index);
+        self
+    }
+
+    /// The data as JSON text.
+    pub fn json(&self) -> &str {
+        &self.json
+    }
+
+    /// The same item as an [`Item`] (what adapters without a text path write).
+    pub fn into_item(self) -> Result<Item, StoreError> {
+        let data = serde_json::from_str(&self.json)
+            .map_err(|e| StoreError::InvalidItem(format!("item data: {:?} error", e.classify())))?;
+        Ok(Item {
+            key: self.key,
+            data,
+            counters: BTreeMap::new(),
+            expires_at: None,
+            index: self.index,
+        })
+    }
+}
+
 /// An item as read back, with its current version.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Stored {
@@ -379,6 +425,21 @@ pub trait ItemStore: Send + Sync + 'static {
         &self,
         writes: Vec<(Item, PutCondition)>,
     ) -> Result<Vec<Result<Version, StoreError>>, StoreError>;
+
+    /// [`put_each`](Self::put_each) for items whose data is JSON text
+    /// already: the same limits, checks, answers and stored items. By
+    /// default each item is turned into an [`Item`]; an adapter that stores
+    /// JSON text writes the text as it is.
+    async fn put_each_json(
+        &self,
+        writes: Vec<(JsonItem, PutCondition)>,
+    ) -> Result<Vec<Result<Version, StoreError>>, StoreError> {
+        let writes = writes
+            .into_iter()
+            .map(|(item, condition)| Ok((item.into_item()?, condition)))
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        self.put_each(writes).await
+    }
 }
 
 /// Checks the shape of a batch before an adapter reads or writes anything:

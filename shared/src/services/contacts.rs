@@ -9,6 +9,7 @@ use crate::domain::{
     Salutation, TenantId, fold,
 };
 use crate::ports::store::{Cursor, Item, PutCondition, Query, StoreError, keys};
+use crate::services::attributes::{self, AttributeChanges, AttributeError, ValueProblem};
 use crate::services::lists::{self, ListError};
 use crate::services::suppressions::{self, SuppressionError, SuppressionReason};
 use crate::services::tenants::{self, TenantError};
@@ -29,6 +30,12 @@ pub enum ContactError {
     Conflict,
     #[error("the address is on the suppression list: only the person's own opt-in brings it back")]
     Suppressed,
+    /// An attribute value that does not fit the tenant's definitions.
+    #[error(transparent)]
+    Attribute(#[from] ValueProblem),
+    /// The contact's consent evidence could not be read or deleted.
+    #[error(transparent)]
+    Evidence(#[from] crate::services::consent::ConsentError),
     #[error(transparent)]
     Store(StoreError),
 }
@@ -51,6 +58,18 @@ impl From<SuppressionError> for ContactError {
             SuppressionError::Store(s) => Self::Store(s),
             SuppressionError::InvalidCursor => Self::InvalidCursor,
             SuppressionError::NotFound | SuppressionError::NotRemovable => Self::NotFound,
+        }
+    }
+}
+
+impl From<AttributeError> for ContactError {
+    fn from(e: AttributeError) -> Self {
+        match e {
+            AttributeError::Tenant(t) => Self::Tenant(t),
+            AttributeError::Store(s) => Self::Store(s),
+            AttributeError::Value(problem) => Self::Attribute(problem),
+            // Reading definitions fails in no other way.
+            other => Self::Store(StoreError::Backend(other.to_string())),
         }
     }
 }
@@ -88,6 +107,10 @@ pub async fn create(
         return Err(ContactError::StatusChange(
             "a new contact starts as unconfirmed or subscribed",
         ));
+    }
+    if !draft.attributes.is_empty() {
+        let definitions = attributes::list(app, tenant).await?;
+        attributes::check(&definitions, &draft.attributes)?;
     }
     let id = id_for(app, tenant, &draft.email);
     if suppressions::is_suppressed(app, tenant, &id).await? {
@@ -192,6 +215,9 @@ pub struct ContactChange {
     pub last_name: Option<Option<PersonName>>,
     pub language: Option<Language>,
     pub status: Option<ContactStatus>,
+    /// Attribute values to set (`Some`) or remove (`None`); the others
+    /// stay. Changing any also drops values of deleted definitions.
+    pub attributes: AttributeChanges,
 }
 
 /// Changes a contact, guarded by the version read (a concurrent change
@@ -209,15 +235,24 @@ pub async fn update(
         && change.salutation.is_none()
         && change.first_name.is_none()
         && change.last_name.is_none()
-        && change.language.is_none();
+        && change.language.is_none()
+        && change.attributes.is_empty();
     if leaving_only {
         tenants::get(app, tenant).await?;
     } else {
         tenants::get_active(app, tenant).await?;
     }
+    let definitions = if change.attributes.is_empty() {
+        Vec::new()
+    } else {
+        attributes::list(app, tenant).await?
+    };
     let key = keys::contact(tenant, id);
     let stored = app.store.get(&key).await?.ok_or(ContactError::NotFound)?;
     let mut contact: Contact = stored.item.parse()?;
+    if !change.attributes.is_empty() {
+        attributes::apply(&definitions, &mut contact.attributes, change.attributes)?;
+    }
     if let Some(status) = change.status
         && status != contact.status
     {
@@ -283,6 +318,9 @@ pub async fn erase(app: &App, tenant: &TenantId, id: &ContactId) -> Result<(), C
     // never mailed; trying again finishes the erasure.
     suppressions::add(app, tenant, id, None, SuppressionReason::Erased, None).await?;
     lists::remove_from_all(app, tenant, id).await?;
+    crate::services::feedback::delete_of_contact(app, tenant, id).await?;
+    crate::services::consent::delete_all(app, tenant, id).await?;
+    forget_sign_ups(app, tenant, id).await?;
     app.store.delete(&key).await?;
     tracing::info!(tenant = %tenant, contact = %id, "contact erased");
     Ok(())
@@ -297,7 +335,21 @@ pub async fn delete(app: &App, tenant: &TenantId, id: &ContactId) -> Result<(), 
         return Err(ContactError::NotFound);
     }
     lists::remove_from_all(app, tenant, id).await?;
+    forget_sign_ups(app, tenant, id).await?;
     app.store.delete(&key).await?;
     tracing::info!(tenant = %tenant, contact = %id, "contact deleted");
     Ok(())
+}
+
+/// Forgets the contact's pending double opt-in sign-ups (they hold the
+/// address and names given in the form, and their links would bring the
+/// contact back) and its scheduled expiries.
+async fn forget_sign_ups(app: &App, tenant: &TenantId, id: &ContactId) -> Result<(), ContactError> {
+    use crate::services::signup::{self, SignupError};
+    signup::forget_contact(app, tenant, id)
+        .await
+        .map_err(|e| match e {
+            SignupError::Store(s) => ContactError::Store(s),
+            other => ContactError::Store(StoreError::Backend(format!("pending sign-ups: {other}"))),
+        })
 }

@@ -1,13 +1,15 @@
 //! Delivery feedback: the events the mail service reports about sent
-//! messages (delivered, bounced, complained, ...), stored per tenant with
-//! the recipients pseudonymised. Suppression and report counters build on
-//! these records.
+//! messages (delivered, bounced, complained, ...), stored per tenant and
+//! filed under the contact id of each recipient address (a keyed hash:
+//! no address is kept). A person's events are read for an Art. 15 export
+//! and deleted with an erasure by that id alone. Suppression and report
+//! counters build on these records.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::App;
-use crate::domain::TenantId;
+use crate::domain::{ContactId, EmailAddress, TenantId};
 use crate::feedback::SesEvent;
 use crate::ports::store::{Item, PutCondition, Query, StoreError, keys};
 
@@ -18,8 +20,9 @@ pub struct DeliveryEvent {
     pub kind: String,
     pub provider_message_id: String,
     pub at: DateTime<Utc>,
-    /// Keyed hashes of the affected addresses, never the addresses.
-    pub recipients: Vec<String>,
+    /// The contact the recipient address belongs to (its id is a keyed
+    /// hash of the address; there may be no such contact).
+    pub contact: ContactId,
     pub hard_bounce: bool,
     pub complaint: bool,
 }
@@ -43,27 +46,84 @@ pub async fn record(app: &App, event: &SesEvent) -> Result<Recorded, StoreError>
         return Ok(Recorded::NoTenant);
     };
     let kind = event.kind.to_string();
-    let record = DeliveryEvent {
-        kind: kind.clone(),
-        provider_message_id: event.message_id.clone(),
-        at: event.timestamp,
-        recipients: event
-            .recipients
-            .iter()
-            .map(|r| app.pseudonyms.hash(&r.to_lowercase()))
-            .collect(),
-        hard_bounce: event.is_hard_bounce(),
-        complaint: matches!(event.kind, crate::feedback::SesEventKind::Complaint),
-    };
-    let key = keys::delivery_event(&tenant, &event.timestamp, &event.message_id, &kind);
-    app.store
-        .put(Item::new(key, &record)?, PutCondition::Always)
-        .await?;
+    for recipient in &event.recipients {
+        // SES reports the address it was given; one that does not parse was
+        // never a contact's address and has nobody to be filed under.
+        let Ok(address) = EmailAddress::parse(recipient) else {
+            tracing::warn!(%tenant, %kind, provider_message_id = %event.message_id, "delivery event for an address that does not parse");
+            continue;
+        };
+        let contact = app.pseudonyms.contact_id(&tenant, &address);
+        let record = DeliveryEvent {
+            kind: kind.clone(),
+            provider_message_id: event.message_id.clone(),
+            at: event.timestamp,
+            contact: contact.clone(),
+            hard_bounce: event.is_hard_bounce(),
+            complaint: matches!(event.kind, crate::feedback::SesEventKind::Complaint),
+        };
+        let key = keys::delivery_event(
+            &tenant,
+            &contact,
+            &event.timestamp,
+            &event.message_id,
+            &kind,
+        );
+        app.store
+            .put(Item::new(key, &record)?, PutCondition::Always)
+            .await?;
+    }
     tracing::info!(%tenant, %kind, provider_message_id = %event.message_id, "delivery event stored");
     Ok(Recorded::Stored { tenant })
 }
 
-/// The tenant's delivery events, oldest first (one page).
+/// The delivery events of one contact, oldest first.
+pub async fn of_contact(
+    app: &App,
+    tenant: &TenantId,
+    contact: &ContactId,
+) -> Result<Vec<DeliveryEvent>, StoreError> {
+    let mut events = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = app
+            .store
+            .query(Query::table(keys::contact_delivery_events(tenant, contact)).after(cursor))
+            .await?;
+        for stored in &page.items {
+            events.push(stored.item.parse()?);
+        }
+        match page.next {
+            Some(next) => cursor = Some(next),
+            None => return Ok(events),
+        }
+    }
+}
+
+/// Deletes every delivery event of a contact (an erasure). Answers how
+/// many there were.
+pub async fn delete_of_contact(
+    app: &App,
+    tenant: &TenantId,
+    contact: &ContactId,
+) -> Result<usize, StoreError> {
+    let mut deleted = 0;
+    loop {
+        let page = app
+            .store
+            .query(Query::table(keys::contact_delivery_events(tenant, contact)))
+            .await?;
+        if page.items.is_empty() {
+            return Ok(deleted);
+        }
+        for stored in &page.items {
+            app.store.delete(&stored.item.key).await?;
+            deleted += 1;
+        }
+    }
+}
+
+/// The tenant's delivery events, by contact and then by time (one page).
 pub async fn list(
     app: &App,
     tenant: &TenantId,

@@ -255,8 +255,9 @@ pub async fn analyse(app: &App, tenant: &TenantId, id: &ImportId) -> Result<Anal
         SourceError::Empty => ImportError::EmptyFile,
         _ => ImportError::NotCsv,
     })?;
+    let definitions = attribute_definitions(app, tenant).await?;
     Ok(Analysis {
-        suggested_mapping: ColumnMapping::suggest(&sniffed.header),
+        suggested_mapping: ColumnMapping::suggest_with(&sniffed.header, &definitions),
         encoding: sniffed.encoding,
         separator: sniffed.separator,
         header: sniffed.header,
@@ -264,8 +265,22 @@ pub async fn analyse(app: &App, tenant: &TenantId, id: &ImportId) -> Result<Anal
     })
 }
 
+/// The tenant's custom attributes, which a mapping may name.
+async fn attribute_definitions(
+    app: &App,
+    tenant: &TenantId,
+) -> Result<Vec<crate::domain::AttributeDefinition>, ImportError> {
+    use crate::services::attributes::{self, AttributeError};
+    attributes::list(app, tenant).await.map_err(|e| match e {
+        AttributeError::Tenant(t) => ImportError::Tenant(t),
+        AttributeError::Store(s) => ImportError::Store(s),
+        other => ImportError::Run(other.to_string()),
+    })
+}
+
 /// Starts an analysed upload with a column mapping and a mode: the import
-/// is queued for the background worker.
+/// is queued for the background worker. Attribute columns must name the
+/// tenant's attributes with their kinds.
 pub async fn start(
     app: &App,
     tenant: &TenantId,
@@ -288,6 +303,7 @@ pub async fn start(
     }
     let analysis = analyse(app, tenant, id).await?;
     mapping.check(analysis.header.len())?;
+    mapping.check_attributes(&attribute_definitions(app, tenant).await?)?;
     import.plan = Some(ImportPlan {
         encoding: analysis.encoding,
         separator: analysis.separator,

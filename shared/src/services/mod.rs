@@ -4,16 +4,21 @@
 
 pub mod account;
 pub mod api_keys;
+pub mod attributes;
 pub mod audit;
+pub mod consent;
 pub mod contacts;
 pub mod exports;
 pub mod feedback;
+pub mod gdpr;
 pub mod imports;
 pub mod jobs;
 pub mod lists;
 pub mod scheduler;
+pub mod segments;
 pub mod sessions;
 pub mod sign_in;
+pub mod signup;
 pub mod sso;
 pub mod suppressions;
 pub mod tenants;

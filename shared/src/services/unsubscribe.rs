@@ -2,8 +2,10 @@
 //! names a tenant and a contact (and nothing else a stranger could change),
 //! what the public page shows of the contact's subscriptions, and the two
 //! ways out — leaving chosen lists, or leaving every mailing (which puts the
-//! address on the suppression list). Each change is on the audit log with
-//! no actor: the person acts through the link, not as a user.
+//! address on the suppression list) — and the person's preferences: the
+//! language of the mailings and the name and salutation they are addressed
+//! by. Each change is on the audit log with no actor: the person acts
+//! through the link, not as a user.
 
 use std::net::IpAddr;
 
@@ -11,7 +13,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use crate::App;
-use crate::domain::{Contact, ContactId, ContactStatus, ListId, TenantId};
+use crate::domain::{Contact, ContactId, ContactStatus, Language, ListId, TenantId};
 use crate::ports::store::{MAX_BATCH_GET, StoreError, keys};
 use crate::services::audit::{self, Actor, AuditEntry, IpTrace};
 use crate::services::contacts::{self, ContactChange, ContactError};
@@ -20,6 +22,9 @@ use crate::services::tenants::TenantError;
 
 /// The audit action of every unsubscribe.
 pub const AUDIT_ACTION: &str = "contact.unsubscribe";
+
+/// The audit action of a change of preferences through the link.
+pub const PREFERENCES_AUDIT_ACTION: &str = "contact.preferences";
 
 #[derive(Debug, thiserror::Error)]
 pub enum UnsubscribeError {
@@ -128,7 +133,7 @@ pub async fn standing(
 }
 
 /// The tenant's lists the contact is a member of, in the tenant's order.
-async fn lists_of(
+pub(crate) async fn lists_of(
     app: &App,
     tenant: &TenantId,
     contact: &ContactId,
@@ -180,7 +185,7 @@ pub async fn leave_all(
         };
         match contacts::update(app, tenant, contact, change).await {
             Ok(_) => {
-                record(app, tenant, contact, ip).await;
+                record(app, tenant, contact, ip, AUDIT_ACTION).await;
                 tracing::info!(tenant = %tenant, contact = %contact, "contact unsubscribed from all mailings");
                 return Ok(true);
             }
@@ -213,16 +218,81 @@ pub async fn leave_lists(
         }
     }
     if !leaving.is_empty() {
-        record(app, tenant, contact, ip).await;
+        record(app, tenant, contact, ip, AUDIT_ACTION).await;
         tracing::info!(tenant = %tenant, contact = %contact, lists = leaving.len(), "contact left lists");
     }
     Ok(leaving.len())
 }
 
-/// The audit entry of an unsubscribe: no actor (the person used the link),
-/// the contact as object, the request's network pseudonymised.
-async fn record(app: &App, tenant: &TenantId, contact: &ContactId, ip: Option<IpAddr>) {
-    let mut entry = AuditEntry::new(app, Some(tenant.clone()), Actor::default(), AUDIT_ACTION);
+/// What a person may set for themselves through the link: the language
+/// of the mailings. Not the name or salutation: the link never expires and
+/// goes with every forwarded mail, so it must not reveal or rewrite how
+/// the person is addressed (staff change those on the person's request).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Preferences {
+    pub language: Language,
+}
+
+impl Preferences {
+    /// The contact's preferences as they are.
+    pub fn of(contact: &Contact) -> Self {
+        Self {
+            language: contact.language,
+        }
+    }
+}
+
+/// Sets the contact's preferences, at once, for every mailing from now on.
+/// Nothing changes for a contact that left or is gone (there is nothing to
+/// address any more), nor when the preferences are what they were; a
+/// change is on the audit log (the contact's id, no address, no names).
+/// Answers whether anything changed.
+#[tracing::instrument(skip(app, wanted, ip))]
+pub async fn change_preferences(
+    app: &App,
+    tenant: &TenantId,
+    contact: &ContactId,
+    wanted: &Preferences,
+    ip: Option<IpAddr>,
+) -> Result<bool, UnsubscribeError> {
+    for _ in 0..3 {
+        let current = match contacts::get(app, tenant, contact).await {
+            Ok(current) => current,
+            Err(ContactError::NotFound) => return Ok(false),
+            Err(e) => return Err(e.into()),
+        };
+        if current.status.is_final() || Preferences::of(&current) == *wanted {
+            return Ok(false);
+        }
+        let change = ContactChange {
+            language: Some(wanted.language),
+            ..ContactChange::default()
+        };
+        match contacts::update(app, tenant, contact, change).await {
+            Ok(_) => {
+                record(app, tenant, contact, ip, PREFERENCES_AUDIT_ACTION).await;
+                tracing::info!(tenant = %tenant, contact = %contact, "contact changed its preferences");
+                return Ok(true);
+            }
+            Err(ContactError::Conflict) => continue,
+            Err(ContactError::NotFound) => return Ok(false),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(UnsubscribeError::Conflict)
+}
+
+/// The audit entry of a change through the link: no actor (the person
+/// used the link), the contact as object, the request's network
+/// pseudonymised.
+async fn record(
+    app: &App,
+    tenant: &TenantId,
+    contact: &ContactId,
+    ip: Option<IpAddr>,
+    action: &str,
+) {
+    let mut entry = AuditEntry::new(app, Some(tenant.clone()), Actor::default(), action);
     entry.object = Some(contact.to_string());
     entry.ip = IpTrace::of_optional(app, ip);
     audit::record_or_log(app, &entry).await;

@@ -10,6 +10,8 @@ use sha2::{Digest, Sha256};
 
 pub(super) const CSS: &str = include_str!("static/emma.css");
 pub(super) const JS: &str = include_str!("static/emma.js");
+/// The segment editor's live count.
+pub(super) const SEGMENTS_JS: &str = include_str!("static/segments.js");
 
 /// A year: the URL changes with the content.
 const CACHE_FOR_A_YEAR: &str = "public, max-age=31536000, immutable";
@@ -18,6 +20,7 @@ static VERSION: LazyLock<String> = LazyLock::new(|| {
     let mut hash = Sha256::new();
     hash.update(CSS.as_bytes());
     hash.update(JS.as_bytes());
+    hash.update(SEGMENTS_JS.as_bytes());
     hex::encode(&hash.finalize()[..6])
 });
 
@@ -47,4 +50,8 @@ pub(super) async fn css() -> Response {
 
 pub(super) async fn js() -> Response {
     asset("text/javascript; charset=utf-8", JS)
+}
+
+pub(super) async fn segments_js() -> Response {
+    asset("text/javascript; charset=utf-8", SEGMENTS_JS)
 }

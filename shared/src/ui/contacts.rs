@@ -1,7 +1,9 @@
 //! The contact pages (Kontakte): the tenant's contacts in name order with a
 //! search and paging, the form for a new contact, and one contact's page
 //! with the forms that change it, end its subscription and delete it. Every
-//! handler acts on the signed-in user's own tenant only.
+//! handler acts on the signed-in user's own tenant only. The forms carry
+//! an input per custom attribute the tenant defined, and the contact's page
+//! shows its values.
 
 use axum::extract::Path;
 use axum::http::{HeaderValue, StatusCode, Uri};
@@ -10,14 +12,17 @@ use chrono::SecondsFormat;
 use serde::{Deserialize, Serialize};
 
 use super::admin::{date, date_time, tenant_failure};
+use super::attributes::{AttributeInput, ShownValue, inputs, inputs_as_sent, invalid_value, shown};
 use super::forms::{FormBody, Invalid, Member, Visit, see_other_to};
 use super::view;
+use crate::domain::AttributeDefinition;
 use crate::domain::{
     Contact, ContactDraft, ContactId, ContactStatus, EmailAddress, EmailAddressError, Language,
     Permission, PersonName, Salutation, TenantId,
 };
 use crate::http::access::AUDIT_OBJECT;
 use crate::ports::store::Cursor;
+use crate::services::attributes::{self, AttributeError};
 use crate::services::contacts::{self, ContactChange, ContactError, Listing};
 
 /// How many contacts one page of the list shows.
@@ -120,7 +125,7 @@ fn shown_name(visit: &Visit, contact: &Contact) -> String {
 /// What the guard established, checked again: a user of a tenant whose
 /// role holds `permission`. Platform roles have none of the contact
 /// permissions.
-async fn member_in_tenant(
+pub(super) async fn member_in_tenant(
     visit: &Visit,
     permission: Permission,
 ) -> Result<(Member, TenantId), Response> {
@@ -139,14 +144,40 @@ fn contact_failure(visit: &Visit, e: ContactError) -> Response {
         ContactError::Tenant(t) => tenant_failure(visit, t),
         ContactError::NotFound => visit.fail(StatusCode::NOT_FOUND),
         ContactError::Store(s) => visit.store_failure(s),
+        ContactError::Evidence(crate::services::consent::ConsentError::Store(s)) => {
+            visit.store_failure(s)
+        }
+        ContactError::Evidence(e) => {
+            tracing::error!(error = %e, "page: consent evidence not deleted");
+            visit.fail(StatusCode::SERVICE_UNAVAILABLE)
+        }
         ContactError::DuplicateEmail | ContactError::Conflict | ContactError::Suppressed => {
             visit.fail(StatusCode::CONFLICT)
         }
-        ContactError::InvalidCursor | ContactError::StatusChange(_) => {
+        ContactError::InvalidCursor
+        | ContactError::StatusChange(_)
+        | ContactError::Attribute(_) => {
             tracing::info!(error = %e, "page: contact change refused");
             visit.fail(StatusCode::BAD_REQUEST)
         }
     }
+}
+
+/// The tenant's attribute definitions, for the forms and the page.
+async fn definitions(
+    visit: &Visit,
+    tenant: &TenantId,
+) -> Result<Vec<AttributeDefinition>, Response> {
+    attributes::list(&visit.app, tenant)
+        .await
+        .map_err(|e| match e {
+            AttributeError::Tenant(t) => tenant_failure(visit, t),
+            AttributeError::Store(s) => visit.store_failure(s),
+            other => {
+                tracing::error!(error = %other, "page: attribute definitions not read");
+                visit.fail(StatusCode::INTERNAL_SERVER_ERROR)
+            }
+        })
 }
 
 /// The tenant's contact named in the path; a malformed id, or one of
@@ -262,6 +293,8 @@ struct NewContactForm {
     last_name: String,
     language: String,
     status: String,
+    /// An input per attribute the tenant defined.
+    attributes: Vec<AttributeInput>,
 }
 
 #[derive(Debug, Default, Serialize)]
@@ -269,6 +302,8 @@ struct ContactsView {
     alert: Option<String>,
     notice: Option<String>,
     invalid: Option<&'static str>,
+    /// With `invalid` = `attribute`: the attribute's name.
+    invalid_attribute: Option<String>,
     field_error: Option<String>,
     /// On a duplicate address: the id of the contact that has it.
     existing: Option<String>,
@@ -374,6 +409,14 @@ async fn contacts_page(
     }
     if values.form.status.is_empty() {
         values.form.status = "unconfirmed".to_owned();
+    }
+    if values.may_write && values.form.attributes.is_empty() {
+        match definitions(visit, tenant).await {
+            Ok(definitions) => {
+                values.form.attributes = inputs(visit.lang, &definitions, &Default::default());
+            }
+            Err(response) => return response,
+        }
     }
     values.salutations = salutation_choices();
     values.languages = language_choices();
@@ -490,11 +533,32 @@ pub(super) async fn create(visit: Visit, body: FormBody) -> Response {
             last_name: body.get("last_name").trim().to_owned(),
             language: body.get("language").to_owned(),
             status: body.get("status").to_owned(),
+            attributes: Vec::new(),
         },
         ..ContactsView::default()
     };
+    let definitions = match definitions(&visit, &tenant).await {
+        Ok(definitions) => definitions,
+        Err(response) => return response,
+    };
+    values.form.attributes = inputs_as_sent(&definitions, &body);
     let first_page = ListQuery::default();
-    let draft = match read_draft(&visit, &values.form) {
+    let read = read_draft(&visit, &values.form).and_then(|mut draft| {
+        match attributes::read_form(&definitions, |field| Some(body.get(field))) {
+            Ok(changes) => {
+                draft.attributes = changes
+                    .into_iter()
+                    .filter_map(|(name, value)| value.map(|v| (name, v)))
+                    .collect();
+                Ok(draft)
+            }
+            Err(problem) => {
+                values.invalid_attribute = Some(problem.name.clone());
+                Err(invalid_value(&visit, &definitions, &problem))
+            }
+        }
+    });
+    let draft = match read {
         Ok(draft) => draft,
         Err(invalid) => {
             values.refuse(invalid);
@@ -535,6 +599,20 @@ pub(super) async fn create(visit: Visit, body: FormBody) -> Response {
             )
             .await
         }
+        Err(ContactError::Attribute(problem)) => {
+            // A definition changed while the form was filled in.
+            values.refuse(invalid_value(&visit, &definitions, &problem));
+            values.invalid_attribute = Some(problem.name);
+            contacts_page(
+                &visit,
+                &member,
+                &tenant,
+                &first_page,
+                values,
+                StatusCode::BAD_REQUEST,
+            )
+            .await
+        }
         Err(e) => contact_failure(&visit, e),
     }
 }
@@ -551,6 +629,8 @@ struct EditForm {
     /// The version the form was filled in on: `updated_at` to the
     /// nanosecond.
     version: String,
+    /// An input per attribute the tenant defined.
+    attributes: Vec<AttributeInput>,
 }
 
 impl EditForm {
@@ -569,6 +649,7 @@ impl EditForm {
                 .unwrap_or_default(),
             language: language_of(contact.language).0.to_owned(),
             version: version(contact),
+            attributes: Vec::new(),
         }
     }
 }
@@ -594,6 +675,10 @@ struct ContactView {
     last_name: Option<String>,
     language: &'static str,
     status: &'static str,
+    /// The values of the attributes defined now.
+    attributes: Vec<ShownValue>,
+    /// With `invalid` = `attribute`: the attribute's name.
+    invalid_attribute: Option<String>,
     /// Unsubscribed, bounced or complained: no form brings it back.
     status_final: bool,
     created_at: String,
@@ -612,13 +697,21 @@ impl ContactView {
     }
 }
 
-fn contact_page(
+async fn contact_page(
     visit: &Visit,
     member: &Member,
     contact: &Contact,
     mut values: ContactView,
     status: StatusCode,
 ) -> Response {
+    let Some(tenant) = member.principal.tenant.as_ref() else {
+        return visit.fail(StatusCode::FORBIDDEN);
+    };
+    let definitions = match definitions(visit, tenant).await {
+        Ok(definitions) => definitions,
+        Err(response) => return response,
+    };
+    values.attributes = shown(visit.lang, &definitions, &contact.attributes);
     values.id = contact.id.to_string();
     values.heading = contact.display_name();
     values.email = contact.email.to_string();
@@ -635,7 +728,10 @@ fn contact_page(
     values.updated_at = date_time(visit.lang, contact.updated_at);
     values.may_write = member.principal.role.may(Permission::WriteContacts);
     if values.may_write {
-        values.form.get_or_insert_with(|| EditForm::of(contact));
+        values.form.get_or_insert_with(|| EditForm {
+            attributes: inputs(visit.lang, &definitions, &contact.attributes),
+            ..EditForm::of(contact)
+        });
         values.salutations = salutation_choices();
         values.languages = language_choices();
     } else {
@@ -663,7 +759,7 @@ pub(super) async fn page(visit: Visit, Path(contact_id): Path<String>, uri: Uri)
         notice: notice_id(&query.hinweis).map(|id| visit.tr(id)),
         ..ContactView::default()
     };
-    contact_page(&visit, &member, &contact, values, StatusCode::OK)
+    contact_page(&visit, &member, &contact, values, StatusCode::OK).await
 }
 
 /// Reads the edit form into a change of salutation, names and language.
@@ -681,6 +777,7 @@ fn read_change(visit: &Visit, form: &EditForm) -> Result<ContactChange, Invalid>
         last_name: Some(last_name),
         language: Some(language),
         status: None,
+        attributes: Default::default(),
     })
 }
 
@@ -706,7 +803,7 @@ async fn changed_meanwhile(
         }),
         ..ContactView::default()
     };
-    contact_page(visit, member, &current, values, StatusCode::CONFLICT)
+    contact_page(visit, member, &current, values, StatusCode::CONFLICT).await
 }
 
 /// `POST /kontakte/{contact_id}`: saves the edit form, or with
@@ -752,19 +849,44 @@ pub(super) async fn update(
         last_name: body.get("last_name").trim().to_owned(),
         language: body.get("language").to_owned(),
         version: body.get("stand").to_owned(),
+        attributes: Vec::new(),
+    };
+    let definitions = match definitions(&visit, &tenant).await {
+        Ok(definitions) => definitions,
+        Err(response) => return response,
+    };
+    let form = EditForm {
+        attributes: inputs_as_sent(&definitions, &body),
+        ..form
     };
     if form.version != version(&contact) {
         return changed_meanwhile(&visit, &member, &tenant, &contact.id, Some(form)).await;
     }
-    let change = match read_change(&visit, &form) {
+    let read = match read_change(&visit, &form) {
+        Ok(mut change) => {
+            match attributes::read_form(&definitions, |field| Some(body.get(field))) {
+                Ok(changes) => {
+                    change.attributes = changes;
+                    Ok(change)
+                }
+                Err(problem) => Err((
+                    invalid_value(&visit, &definitions, &problem),
+                    Some(problem.name),
+                )),
+            }
+        }
+        Err(invalid) => Err((invalid, None)),
+    };
+    let change = match read {
         Ok(change) => change,
-        Err(invalid) => {
+        Err((invalid, attribute)) => {
             let mut values = ContactView {
                 form: Some(form),
+                invalid_attribute: attribute,
                 ..ContactView::default()
             };
             values.refuse(invalid);
-            return contact_page(&visit, &member, &contact, values, StatusCode::BAD_REQUEST);
+            return contact_page(&visit, &member, &contact, values, StatusCode::BAD_REQUEST).await;
         }
     };
     match contacts::update(&visit.app, &tenant, &contact.id, change).await {
@@ -798,7 +920,7 @@ pub(super) async fn delete(
             "contact-delete-confirm",
             visit.tr("contacts-problem-confirm-delete"),
         ));
-        return contact_page(&visit, &member, &contact, values, StatusCode::BAD_REQUEST);
+        return contact_page(&visit, &member, &contact, values, StatusCode::BAD_REQUEST).await;
     }
     match contacts::delete(&visit.app, &tenant, &contact.id).await {
         Ok(()) => redirect("/kontakte?hinweis=geloescht"),

@@ -13,18 +13,32 @@
 mod account;
 mod admin;
 mod assets;
+mod attributes;
 mod contacts;
 mod dev_idp;
+mod exports;
 mod forms;
+mod gdpr;
 mod i18n;
+mod imports;
+mod lists;
 mod reset;
+mod segments;
 mod sign_in;
+mod signup;
+mod suppressions;
 mod tenant;
 mod unsubscribe;
 mod view;
 
 #[cfg(test)]
+mod page_tests;
+#[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_attributes;
+#[cfg(test)]
+mod tests_imports;
 
 use axum::Router;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -77,12 +91,69 @@ pub fn routes() -> Router<App> {
             get(contacts::page).post(contacts::update),
         )
         .route("/kontakte/{contact_id}/loeschen", post(contacts::delete))
+        .route("/listen", get(lists::all).post(lists::create))
+        .route("/listen/{list_id}", get(lists::page).post(lists::rename))
+        .route("/listen/{list_id}/loeschen", post(lists::delete))
+        .route("/listen/{list_id}/mitglieder", post(lists::add_member))
+        .route(
+            "/listen/{list_id}/mitglieder/{contact_id}/entfernen",
+            post(lists::remove_member),
+        )
+        .route("/segmente", get(segments::all).post(segments::create))
+        .route("/segmente/entwurf", post(segments::draft))
+        .route("/segmente/zaehlen", post(segments::count))
+        .route(
+            "/segmente/{segment_id}",
+            get(segments::page).post(segments::update),
+        )
+        .route("/segmente/{segment_id}/loeschen", post(segments::delete))
+        .route("/kontakte/{contact_id}/einwilligung", get(signup::evidence))
+        .route("/anmeldeformulare", get(signup::list).post(signup::create))
+        .route(
+            "/anmeldeformulare/{form_id}",
+            get(signup::page).post(signup::update),
+        )
+        .route("/anmeldeformulare/{form_id}/loeschen", post(signup::delete))
+        .route(
+            "/anmeldung/{tenant_id}/{form_id}",
+            get(signup::form_page).post(signup::form_submit),
+        )
+        .route(
+            "/anmeldung/bestaetigen/{token}",
+            get(signup::confirm_page).post(signup::confirm_submit),
+        )
+        .route("/kontakte/{contact_id}/auskunft", get(gdpr::page))
+        .route(
+            "/sperrliste",
+            get(suppressions::page).post(suppressions::add),
+        )
+        .route("/sperrliste/import", post(suppressions::import))
+        .route(
+            "/sperrliste/{entry_id}/entfernen",
+            post(suppressions::remove),
+        )
+        .route("/felder", get(attributes::page).post(attributes::create))
+        .route("/felder/{attribute_name}", post(attributes::relabel))
+        .route(
+            "/felder/{attribute_name}/loeschen",
+            post(attributes::delete),
+        )
+        .route("/importe", get(imports::list).post(imports::announce))
+        .route(
+            "/importe/{import_id}",
+            get(imports::page).post(imports::start),
+        )
+        .route("/importe/{import_id}/fortschritt", get(imports::progress))
+        .route("/importe/{import_id}/bericht", get(imports::report))
+        .route("/exporte", get(exports::page).post(exports::request))
+        .route("/exporte/{export_id}/datei", get(exports::download))
         .route("/konto", get(account::page))
         .route("/konto/kennwort", post(account::change_password))
         .route("/konto/totp", post(account::start_totp))
         .route("/konto/totp/bestaetigen", post(account::confirm_totp))
         .route("/static/emma.css", get(assets::css))
         .route("/static/emma.js", get(assets::js))
+        .route("/static/segments.js", get(assets::segments_js))
 }
 
 /// The page routes a user who still holds a one-time password may use
@@ -100,6 +171,43 @@ pub const OPEN_BEFORE_PASSWORD_CHANGE: &[&str] = &[
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
     img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; \
     frame-ancestors 'none'";
+
+/// Lets a page's script send files straight to the blob store (the import
+/// wizard's presigned PUT): when the store's presigned URLs point to
+/// another origin (S3), the page's CSP names exactly that origin in
+/// `connect-src`; the local blob store answers on our own origin, which
+/// `default-src 'self'` covers. Presigning is computed locally, without a
+/// request to the store.
+pub(crate) async fn allow_uploads_to_blob_store(
+    app: &App,
+    tenant: &crate::domain::TenantId,
+    response: &mut Response,
+) {
+    use crate::ports::blobs::BlobKey;
+    let Ok(key) = BlobKey::new(tenant, "uploads/origin-probe") else {
+        return;
+    };
+    let Ok(probe) = app
+        .blobs
+        .presign_get(&key, std::time::Duration::from_secs(60))
+        .await
+    else {
+        return;
+    };
+    let Ok(url) = url::Url::parse(&probe.url) else {
+        return; // a relative URL: our own origin
+    };
+    let origin = url.origin().ascii_serialization();
+    if origin == "null" {
+        return;
+    }
+    let policy = format!("{CSP}; connect-src 'self' {origin}");
+    if let Ok(value) = HeaderValue::from_str(&policy) {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_SECURITY_POLICY, value);
+    }
+}
 
 /// Sets the security headers of an HTML response; HSTS only over TLS.
 pub fn security_headers(response: &mut Response, https: bool) {

@@ -1071,12 +1071,26 @@ async fn every_route_is_in_the_page_table_and_every_table_entry_is_routed() {
         &tenant.id,
         &crate::domain::ContactId::parse(&"0".repeat(32)).unwrap(),
     );
+    // A public sign-up form, so its hosted page has something to show.
+    let list = crate::services::lists::create(&t.app, &tenant.id, "Newsletter")
+        .await
+        .unwrap();
+    let settings = crate::services::signup::FormSettings {
+        name: "Website".into(),
+        list_id: list.id.to_string(),
+        consent_text: "Ja.".into(),
+        ..Default::default()
+    };
+    let form = crate::services::signup::create(&t.app, &tenant.id, &settings)
+        .await
+        .unwrap();
     for rule in ROUTES.iter().filter(|r| is_page(r.path)) {
         let (method, path) = (&rule.method, rule.path);
         let uri = path
             .replace("{tenant_id}", tenant.id.as_str())
             .replace("{user_id}", &user.id.to_string())
-            .replace("{token}", &unsubscribe_token);
+            .replace("{token}", &unsubscribe_token)
+            .replace("{form_id}", &form.id.to_string());
         let request = Request::builder()
             .method(method.clone())
             .uri(uri)

@@ -3,6 +3,14 @@
 //! offers to leave chosen lists or every mailing. The same URL takes the
 //! RFC 8058 one-click POST that mail clients send on the person's behalf.
 //!
+//! The same page holds the person's preferences (section `#einstellungen`):
+//! the language of the mailings, shown as it is and changed at once. One
+//! page for both keeps one link per mail; a mail's "Einstellungen ändern"
+//! link points to `/abmelden/{token}#einstellungen`. The link does not
+//! expire and travels with every forwarded newsletter, so the page shows
+//! no name and changes none: whoever holds a mail may stop it or change
+//! its language, but may not read or rewrite how the person is addressed.
+//!
 //! Nobody signs in here: the signed token is the only credential, and it
 //! names one contact of one tenant. The page's form carries a keyed hash of
 //! that token as its CSRF field, so another site cannot post it blindly.
@@ -13,12 +21,13 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
+use super::contacts::{LANGUAGES, SALUTATIONS};
 use super::forms::{self, Visit};
 use super::view::{self, Layout};
-use crate::domain::{ContactId, ListId, TenantId};
+use crate::domain::{Contact, ContactId, ListId, TenantId};
 use crate::http::access::ClientIp;
 use crate::services::tenants::TenantError;
-use crate::services::unsubscribe::{self, Standing, UnsubscribeError};
+use crate::services::unsubscribe::{self, Preferences, Standing, UnsubscribeError};
 
 /// The field a one-click POST carries (RFC 8058, section 3.1).
 const ONE_CLICK_FIELD: &str = "List-Unsubscribe";
@@ -41,10 +50,54 @@ struct ListChoice {
     name: String,
 }
 
+/// The preferences form, as shown or as sent.
+#[derive(Debug, Default, Serialize)]
+struct PreferencesForm {
+    language: String,
+}
+
+impl PreferencesForm {
+    fn of(contact: &Contact) -> Self {
+        Self {
+            language: LANGUAGES
+                .iter()
+                .find(|(l, _, _)| *l == contact.language)
+                .map_or("de", |(_, value, _)| value)
+                .to_owned(),
+        }
+    }
+
+    /// The preferences the form asks for; the name of the field that does
+    /// not hold otherwise.
+    fn read(&self) -> Result<Preferences, &'static str> {
+        let language = LANGUAGES
+            .iter()
+            .find(|(_, value, _)| *value == self.language)
+            .map(|(l, _, _)| *l)
+            .ok_or("language")?;
+        Ok(Preferences { language })
+    }
+}
+
+/// One option of a choice: its value and message id.
+#[derive(Debug, Serialize)]
+struct Choice {
+    value: &'static str,
+    label: &'static str,
+}
+
 /// What the page shows.
 #[derive(Debug, Default, Serialize)]
 struct UnsubscribeView {
     alert: Option<String>,
+    /// A confirmation above the form (preferences saved).
+    notice: Option<String>,
+    /// The preferences form, on the `form` page.
+    preferences: Option<PreferencesForm>,
+    /// The preferences field that did not hold.
+    invalid: Option<&'static str>,
+    salutations: Vec<Choice>,
+    languages: Vec<Choice>,
     /// `form`, `ended` (nothing more to do), `left_lists` or `left_all`.
     state: &'static str,
     /// The address, masked (`e***@example.de`).
@@ -84,8 +137,12 @@ fn failure(visit: &Visit, e: UnsubscribeError) -> Response {
         UnsubscribeError::Tenant(TenantError::Store(s)) | UnsubscribeError::Store(s) => {
             visit.store_failure(s)
         }
-        UnsubscribeError::Conflict => visit.fail(StatusCode::SERVICE_UNAVAILABLE),
-        other => {
+        // A suspended institute still honours every unsubscribe; only a
+        // change of preferences waits until it is active again.
+        UnsubscribeError::Conflict | UnsubscribeError::Tenant(TenantError::Suspended) => {
+            visit.fail(StatusCode::SERVICE_UNAVAILABLE)
+        }
+        other @ UnsubscribeError::Contact(_) => {
             tracing::error!(error = %other, "page: unsubscribing failed");
             visit.fail(StatusCode::INTERNAL_SERVER_ERROR)
         }
@@ -98,11 +155,26 @@ async fn standing_page(
     status: StatusCode,
     token: &str,
     (tenant, contact): (&TenantId, &ContactId),
-    alert: Option<String>,
+    shown: Shown,
 ) -> Response {
     let values = match unsubscribe::standing(&visit.app, tenant, contact).await {
         Ok(Standing::Receiving { contact, lists }) => UnsubscribeView {
-            alert,
+            alert: shown.alert,
+            notice: shown.notice,
+            invalid: shown.invalid,
+            preferences: Some(
+                shown
+                    .preferences
+                    .unwrap_or_else(|| PreferencesForm::of(&contact)),
+            ),
+            salutations: SALUTATIONS
+                .iter()
+                .map(|(_, value, label)| Choice { value, label })
+                .collect(),
+            languages: LANGUAGES
+                .iter()
+                .map(|(_, value, label)| Choice { value, label })
+                .collect(),
             state: "form",
             address: unsubscribe::masked(&contact),
             lists: lists
@@ -134,17 +206,38 @@ async fn standing_page(
     render(visit, status, token, values)
 }
 
+/// What the form page shows besides the contact's state.
+#[derive(Debug, Default)]
+struct Shown {
+    alert: Option<String>,
+    notice: Option<String>,
+    invalid: Option<&'static str>,
+    /// The preferences as sent (after a problem), else the stored ones.
+    preferences: Option<PreferencesForm>,
+}
+
+impl Shown {
+    fn alert(alert: String) -> Self {
+        Self {
+            alert: Some(alert),
+            ..Self::default()
+        }
+    }
+}
+
 /// `GET /abmelden/{token}`: the contact's lists and the ways out.
 pub(super) async fn page(visit: Visit, Path(token): Path<String>) -> Response {
     let Some((tenant, contact)) = unsubscribe::verify(&visit.app, &token) else {
         return not_found(&visit);
     };
-    standing_page(&visit, StatusCode::OK, &token, (&tenant, &contact), None).await
+    let ids = (&tenant, &contact);
+    standing_page(&visit, StatusCode::OK, &token, ids, Shown::default()).await
 }
 
-/// `POST /abmelden/{token}`: the page's form (`aktion=alle`, or
-/// `aktion=listen` with `liste` fields), or the one-click POST of a mail
-/// client (`List-Unsubscribe=One-Click`).
+/// `POST /abmelden/{token}`: the page's forms (`aktion=alle`,
+/// `aktion=listen` with `liste` fields, or `aktion=einstellungen` with
+/// `language`, `salutation`, `first_name`, `last_name`), or the one-click
+/// POST of a mail client (`List-Unsubscribe=One-Click`).
 pub(super) async fn submit(
     visit: Visit,
     ClientIp(ip): ClientIp,
@@ -186,8 +279,8 @@ pub(super) async fn submit(
         .is_ok();
     let ids = (&tenant, &contact);
     if !genuine {
-        let alert = Some(visit.tr("unsubscribe-form-expired"));
-        return standing_page(&visit, StatusCode::FORBIDDEN, &token, ids, alert).await;
+        let shown = Shown::alert(visit.tr("unsubscribe-form-expired"));
+        return standing_page(&visit, StatusCode::FORBIDDEN, &token, ids, shown).await;
     }
     match field("aktion") {
         "alle" => match unsubscribe::leave_all(&visit.app, &tenant, &contact, ip).await {
@@ -207,8 +300,8 @@ pub(super) async fn submit(
                 .filter_map(|(_, v)| ListId::parse(v).ok())
                 .collect();
             if chosen.is_empty() {
-                let alert = Some(visit.tr("unsubscribe-choose-list"));
-                return standing_page(&visit, StatusCode::BAD_REQUEST, &token, ids, alert).await;
+                let shown = Shown::alert(visit.tr("unsubscribe-choose-list"));
+                return standing_page(&visit, StatusCode::BAD_REQUEST, &token, ids, shown).await;
             }
             match unsubscribe::leave_lists(&visit.app, &tenant, &contact, &chosen, ip).await {
                 Ok(left) => {
@@ -223,9 +316,38 @@ pub(super) async fn submit(
                 Err(e) => failure(&visit, e),
             }
         }
+        "einstellungen" => {
+            let form = PreferencesForm {
+                language: field("language").to_owned(),
+            };
+            let wanted = match form.read() {
+                Ok(wanted) => wanted,
+                Err(invalid) => {
+                    let shown = Shown {
+                        alert: Some(visit.tr("preferences-invalid")),
+                        invalid: Some(invalid),
+                        preferences: Some(form),
+                        ..Shown::default()
+                    };
+                    return standing_page(&visit, StatusCode::BAD_REQUEST, &token, ids, shown)
+                        .await;
+                }
+            };
+            match unsubscribe::change_preferences(&visit.app, &tenant, &contact, &wanted, ip).await
+            {
+                Ok(_) => {
+                    let shown = Shown {
+                        notice: Some(visit.tr("preferences-saved")),
+                        ..Shown::default()
+                    };
+                    standing_page(&visit, StatusCode::OK, &token, ids, shown).await
+                }
+                Err(e) => failure(&visit, e),
+            }
+        }
         _ => {
-            let alert = Some(visit.tr("unsubscribe-choose-list"));
-            standing_page(&visit, StatusCode::BAD_REQUEST, &token, ids, alert).await
+            let shown = Shown::alert(visit.tr("unsubscribe-choose-list"));
+            standing_page(&visit, StatusCode::BAD_REQUEST, &token, ids, shown).await
         }
     }
 }

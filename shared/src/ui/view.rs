@@ -37,6 +37,43 @@ pub(super) const TEMPLATES: &[(&str, &str)] = &[
     ("dev_idp.html", include_str!("templates/dev_idp.html")),
     ("contacts.html", include_str!("templates/contacts.html")),
     ("contact.html", include_str!("templates/contact.html")),
+    ("lists.html", include_str!("templates/lists.html")),
+    ("list.html", include_str!("templates/list.html")),
+    ("segment.html", include_str!("templates/segment.html")),
+    ("segments.html", include_str!("templates/segments.html")),
+    (
+        "signup_form.html",
+        include_str!("templates/signup_form.html"),
+    ),
+    (
+        "signup_done.html",
+        include_str!("templates/signup_done.html"),
+    ),
+    (
+        "signup_forms.html",
+        include_str!("templates/signup_forms.html"),
+    ),
+    (
+        "signup_form_edit.html",
+        include_str!("templates/signup_form_edit.html"),
+    ),
+    ("consent.html", include_str!("templates/consent.html")),
+    (
+        "suppressions.html",
+        include_str!("templates/suppressions.html"),
+    ),
+    (
+        "contact_data.html",
+        include_str!("templates/contact_data.html"),
+    ),
+    ("imports.html", include_str!("templates/imports.html")),
+    ("import.html", include_str!("templates/import.html")),
+    (
+        "import_mapping.html",
+        include_str!("templates/import_mapping.html"),
+    ),
+    ("exports.html", include_str!("templates/exports.html")),
+    ("attributes.html", include_str!("templates/attributes.html")),
     (
         "unsubscribe.html",
         include_str!("templates/unsubscribe.html"),
@@ -129,6 +166,48 @@ pub(super) fn nav(role: Role, current: &str) -> Vec<NavItem> {
             "/kontakte",
             "nav-contacts",
             Some("nav-contacts-description"),
+            role.may(Permission::ReadContacts),
+        ),
+        (
+            "/listen",
+            "nav-lists",
+            Some("nav-lists-description"),
+            role.may(Permission::ReadContacts),
+        ),
+        (
+            "/segmente",
+            "nav-segments",
+            Some("nav-segments-description"),
+            role.may(Permission::ReadContacts),
+        ),
+        (
+            "/sperrliste",
+            "nav-suppressions",
+            Some("nav-suppressions-description"),
+            role.may(Permission::ReadContacts),
+        ),
+        (
+            "/importe",
+            "nav-imports",
+            Some("nav-imports-description"),
+            role.may(Permission::WriteContacts),
+        ),
+        (
+            "/exporte",
+            "nav-exports",
+            Some("nav-exports-description"),
+            role.may(Permission::WriteContacts),
+        ),
+        (
+            "/felder",
+            "nav-attributes",
+            Some("nav-attributes-description"),
+            role.may(Permission::WriteContacts),
+        ),
+        (
+            "/anmeldeformulare",
+            "nav-signup-forms",
+            Some("nav-signup-forms-description"),
             role.may(Permission::ReadContacts),
         ),
         (

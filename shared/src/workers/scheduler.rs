@@ -11,5 +11,11 @@ pub async fn handle(
     event: LambdaEvent<EventBridgeEvent<serde_json::Value>>,
 ) -> Result<Heartbeat, lambda_runtime::Error> {
     tracing::debug!(event_time = ?event.payload.time, "scheduled event");
-    Ok(scheduler::tick(app).await?)
+    let heartbeat = scheduler::tick(app).await?;
+    // Unconfirmed double opt-in sign-ups past their period (at most once
+    // an hour); a failure here must not stop the tick.
+    if let Err(e) = crate::services::signup::expire_due(app).await {
+        tracing::error!(error = %e, "expiring unconfirmed sign-ups failed");
+    }
+    Ok(heartbeat)
 }

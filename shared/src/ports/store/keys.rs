@@ -93,6 +93,11 @@ pub fn export(tenant: &TenantId, id: &ExportId) -> Key {
     tenant_key(tenant, format!("export#{id}"))
 }
 
+/// The tenant's exports, oldest first (ids are time-ordered).
+pub fn exports(tenant: &TenantId) -> KeyPrefix {
+    tenant_prefix(tenant, "export#")
+}
+
 /// An address on the tenant's suppression list, by the contact id its
 /// address has (a keyed hash: an erased person's address is not kept).
 pub fn suppression(tenant: &TenantId, id: &ContactId) -> Key {
@@ -124,6 +129,12 @@ pub fn segments(tenant: &TenantId) -> KeyPrefix {
     tenant_prefix(tenant, "segment#")
 }
 
+/// A short-lived count of the contacts a filter matches, by the filter's
+/// hash (outside the `segment#` prefix).
+pub fn segment_count(tenant: &TenantId, filter_hash: &str) -> Key {
+    tenant_key(tenant, format!("segment-count#{filter_hash}"))
+}
+
 /// A hosted sign-up form of the tenant (double opt-in into a list).
 pub fn signup_form(tenant: &TenantId, id: &SignupFormId) -> Key {
     tenant_key(tenant, format!("signup-form#{id}"))
@@ -134,10 +145,59 @@ pub fn signup_forms(tenant: &TenantId) -> KeyPrefix {
     tenant_prefix(tenant, "signup-form#")
 }
 
-/// A sign-up waiting for its confirmation, by the hash of the token in the
-/// confirmation link (the token itself is never stored).
-pub fn pending_signup(tenant: &TenantId, token_hash: &str) -> Key {
-    tenant_key(tenant, format!("pending-signup#{token_hash}"))
+/// Everything the double opt-in keeps about one contact (its pending
+/// sign-ups, its scheduled expiries, whether a sign-up created it), so an
+/// erasure finds it all.
+pub fn signup_state_of(tenant: &TenantId, contact: &ContactId) -> KeyPrefix {
+    tenant_prefix(tenant, &format!("signup-of#{contact}#"))
+}
+
+/// A contact's sign-up waiting for its confirmation, by the hash of the
+/// token in the confirmation link (the token itself is never stored).
+pub fn signup_pending(tenant: &TenantId, contact: &ContactId, token_hash: &str) -> Key {
+    tenant_key(tenant, format!("signup-of#{contact}#pending#{token_hash}"))
+}
+
+/// A contact's sign-ups waiting for their confirmation.
+pub fn signup_pendings(tenant: &TenantId, contact: &ContactId) -> KeyPrefix {
+    tenant_prefix(tenant, &format!("signup-of#{contact}#pending#"))
+}
+
+/// The expiry of a contact's unconfirmed sign-up, seen from the contact
+/// (the entry the sweep reads is [`signup_expiry`]).
+pub fn signup_expiry_of(tenant: &TenantId, contact: &ContactId, due: &str) -> Key {
+    tenant_key(tenant, format!("signup-of#{contact}#expiry#{due}"))
+}
+
+/// The mark that a public sign-up created the contact (only such contacts
+/// expire unconfirmed).
+pub fn signup_created(tenant: &TenantId, contact: &ContactId) -> Key {
+    tenant_key(tenant, format!("signup-of#{contact}#created"))
+}
+
+/// An unconfirmed sign-up due to expire, by its due time (RFC 3339 UTC,
+/// so the keys sort by time) and contact.
+pub fn signup_expiry(tenant: &TenantId, due: &str, contact: &ContactId) -> Key {
+    tenant_key(tenant, format!("signup-expiry#{due}#{contact}"))
+}
+
+/// The tenant's unconfirmed sign-ups, soonest due first.
+pub fn signup_expiries(tenant: &TenantId) -> KeyPrefix {
+    tenant_prefix(tenant, "signup-expiry#")
+}
+
+/// A counter of public sign-up attempts in one time window, per kind
+/// (client, form, address) and keyed hash of its subject.
+pub fn signup_attempts(tenant: &TenantId, kind: &str, subject_hash: &str, window: i64) -> Key {
+    tenant_key(
+        tenant,
+        format!("signup-attempts#{kind}#{subject_hash}#{window}"),
+    )
+}
+
+/// When the expiry of unconfirmed sign-ups last ran (platform partition).
+pub fn signup_expiry_sweep() -> Key {
+    platform_key("signup-expiry-sweep".to_owned())
 }
 
 /// One piece of consent evidence of a contact (a sign-up, a
@@ -168,10 +228,13 @@ pub fn contacts_by_name(tenant: &TenantId, name_prefix: &str) -> KeyPrefix {
     }
 }
 
-/// A delivery event the mail service reported (bounce, complaint, ...).
-/// The same event delivered twice lands on the same key.
+/// A delivery event the mail service reported (bounce, complaint, ...),
+/// filed under the contact its recipient address belongs to, so that a
+/// person's events are read and erased with them. The same event
+/// delivered twice lands on the same key.
 pub fn delivery_event(
     tenant: &TenantId,
+    contact: &ContactId,
     at: &chrono::DateTime<chrono::Utc>,
     provider_message_id: &str,
     kind: &str,
@@ -179,13 +242,18 @@ pub fn delivery_event(
     tenant_key(
         tenant,
         format!(
-            "delivery-event#{}#{provider_message_id}#{kind}",
+            "delivery-event#{contact}#{}#{provider_message_id}#{kind}",
             at.format("%Y-%m-%dT%H:%M:%S%.3fZ")
         ),
     )
 }
 
-/// A tenant's delivery events, oldest first.
+/// The delivery events of one contact, oldest first.
+pub fn contact_delivery_events(tenant: &TenantId, contact: &ContactId) -> KeyPrefix {
+    tenant_prefix(tenant, &format!("delivery-event#{contact}#"))
+}
+
+/// All of a tenant's delivery events, by contact and then by time.
 pub fn delivery_events(tenant: &TenantId) -> KeyPrefix {
     tenant_prefix(tenant, "delivery-event#")
 }
@@ -333,7 +401,11 @@ mod tests {
         );
         assert_eq!(contacts_by_name(&t, "").pk(), "sparkasse-a#contact-by-name");
         let at = chrono::DateTime::from_timestamp(0, 0).unwrap();
-        assert_eq!(delivery_event(&t, &at, "m", "Bounce").pk(), "sparkasse-a");
+        assert_eq!(
+            delivery_event(&t, &c, &at, "m", "Bounce").pk(),
+            "sparkasse-a"
+        );
+        assert_eq!(contact_delivery_events(&t, &c).pk(), "sparkasse-a");
         assert_eq!(scratch::key(&t, "x").pk(), "sparkasse-a");
         let u = UserId::generate();
         assert_eq!(user(Some(&t), &u).pk(), "sparkasse-a");

@@ -45,3 +45,180 @@ document.addEventListener("submit", function (event) {
     event.stopImmediatePropagation();
   }
 }, true);
+
+// Imports (/importe): the file goes straight to the blob store. The page
+// announces it (name and size) and gets a presigned PUT back, or a refusal
+// in words (too large, empty) before anything is uploaded; the upload
+// shows its progress, then the mapping step opens.
+(function () {
+  var form = document.querySelector("form[data-import-upload]");
+  if (!form) {
+    return;
+  }
+  var input = form.querySelector("input[type=file]");
+  var error = document.getElementById("import-file-error");
+  var box = document.getElementById("import-upload");
+  var bar = document.getElementById("import-upload-bar");
+  var text = document.getElementById("import-upload-text");
+  var button = form.querySelector("button[type=submit]");
+
+  function busy(on) {
+    if (on) {
+      button.setAttribute("disabled", "");
+    } else {
+      button.removeAttribute("disabled");
+    }
+  }
+
+  function fail(message) {
+    error.textContent = message;
+    error.hidden = false;
+    input.setAttribute("aria-invalid", "true");
+    box.hidden = true;
+    busy(false);
+  }
+
+  function uploaded(percent) {
+    bar.value = percent;
+    text.textContent = form.getAttribute("data-message-uploading").replace(/\d+\s*%|\{\s*\$percent\s*\}/, percent + " %");
+  }
+
+  function put(file, answer) {
+    var request = new XMLHttpRequest();
+    request.open(answer.method, answer.url);
+    (answer.headers || []).forEach(function (pair) {
+      var name = pair[0].toLowerCase();
+      if (name !== "content-length" && name !== "host") {
+        request.setRequestHeader(pair[0], pair[1]);
+      }
+    });
+    request.upload.addEventListener("progress", function (event) {
+      if (event.lengthComputable && event.total > 0) {
+        uploaded(Math.floor((event.loaded * 100) / event.total));
+      }
+    });
+    request.addEventListener("load", function () {
+      if (request.status >= 200 && request.status < 300) {
+        uploaded(100);
+        window.location.assign(answer.next);
+      } else {
+        fail(form.getAttribute("data-message-failed"));
+      }
+    });
+    request.addEventListener("error", function () {
+      fail(form.getAttribute("data-message-failed"));
+    });
+    box.hidden = false;
+    uploaded(0);
+    request.send(file);
+  }
+
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    var file = input.files && input.files[0];
+    if (!file) {
+      return;
+    }
+    error.hidden = true;
+    input.removeAttribute("aria-invalid");
+    if (file.size === 0) {
+      fail(form.getAttribute("data-message-empty"));
+      return;
+    }
+    if (file.size > Number(form.getAttribute("data-max-bytes"))) {
+      fail(form.getAttribute("data-message-too-large"));
+      return;
+    }
+    busy(true);
+    var body = new URLSearchParams();
+    body.set("csrf_token", form.querySelector("input[name=csrf_token]").value);
+    body.set("file_name", file.name);
+    body.set("size_bytes", String(file.size));
+    fetch(form.getAttribute("action"), {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Accept": "application/json" },
+      body: body
+    }).then(function (response) {
+      return response.json().then(function (answer) {
+        if (response.ok) {
+          put(file, answer);
+        } else {
+          fail(answer.message || form.getAttribute("data-message-failed"));
+        }
+      });
+    }).catch(function () {
+      fail(form.getAttribute("data-message-failed"));
+    });
+  });
+})();
+
+// A running import (/importe/{id}): asks for its progress every two
+// seconds and shows it; once it has ended, the page is loaded again for
+// the summary. Without JavaScript, the page refreshes itself instead.
+(function () {
+  var section = document.querySelector("[data-import-progress]");
+  if (!section) {
+    return;
+  }
+  var url = section.getAttribute("data-import-progress");
+  var bar = document.getElementById("import-progress-bar");
+  var text = document.getElementById("import-progress-text");
+  var state = document.getElementById("import-state");
+
+  function show(progress) {
+    bar.value = progress.percent;
+    bar.textContent = progress.percent + " %";
+    text.textContent = progress.text;
+    state.textContent = progress.state;
+    ["added", "updated", "skipped"].forEach(function (name) {
+      var cell = section.querySelector("[data-count=" + name + "]");
+      if (cell) {
+        cell.textContent = progress.shown[name];
+      }
+    });
+  }
+
+  function poll() {
+    fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+      .then(function (response) {
+        if (!response.ok) {
+          throw new Error(String(response.status));
+        }
+        return response.json();
+      })
+      .then(function (progress) {
+        show(progress);
+        if (progress.done) {
+          window.location.replace(window.location.pathname);
+        } else {
+          window.setTimeout(poll, 2000);
+        }
+      })
+      .catch(function () {
+        window.setTimeout(poll, 5000);
+      });
+  }
+  window.setTimeout(poll, 1000);
+})();
+
+// Lists that wait for background work (exports being written) load again
+// until it is done.
+(function () {
+  var waiting = document.querySelector("[data-refresh-while-pending]");
+  if (waiting) {
+    var after = Number(waiting.getAttribute("data-refresh-while-pending")) || 3000;
+    window.setTimeout(function () {
+      window.location.replace(window.location.pathname);
+    }, after);
+  }
+})();
+
+// Download pages: the link to the file (short-lived, maybe of another
+// origin) is followed at once; without JavaScript a refresh does it.
+(function () {
+  var link = document.querySelector("a[data-follow]");
+  if (link) {
+    window.location.assign(link.href);
+  }
+})();

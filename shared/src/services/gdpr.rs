@@ -1,0 +1,267 @@
+//! The data subject's right of access (GDPR Art. 15): everything EMMA
+//! stores about one contact, gathered in one document — the contact with
+//! every field and custom attribute, the lists it is on, its suppression
+//! entry, the delivery events reported for its address, its consent
+//! evidence and its sign-ups still waiting for their confirmation. The audit log is not searched: its entries are keyed by time,
+//! name the contact only by its id, and are kept separately under the
+//! tenant's audit retention period; the document says so.
+//!
+//! An erased contact (Art. 17) has no document: only a keyed hash of its
+//! address is left, on the suppression list, and that names nobody.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::App;
+use crate::domain::{Contact, ContactId, ContactStatus, Language, Salutation, TenantId};
+use crate::ports::store::{StoreError, keys};
+use crate::services::consent::{self, ConsentError, ConsentRecord};
+use crate::services::contacts::{self, ContactError};
+use crate::services::feedback;
+use crate::services::signup::{self, PendingSignup, SignupError};
+use crate::services::suppressions::{SuppressionReason, reason_label};
+use crate::services::tenants::{self, TenantError};
+use crate::services::unsubscribe::{self, UnsubscribeError};
+
+/// The audit action of an Art. 15 export (API and page).
+pub const AUDIT_ACTION: &str = "contact.data_export";
+
+#[derive(Debug, thiserror::Error)]
+pub enum GdprError {
+    #[error(transparent)]
+    Tenant(TenantError),
+    #[error("no contact with this id")]
+    NotFound,
+    #[error(transparent)]
+    Store(StoreError),
+}
+
+impl From<StoreError> for GdprError {
+    fn from(e: StoreError) -> Self {
+        Self::Store(e)
+    }
+}
+
+impl From<TenantError> for GdprError {
+    fn from(e: TenantError) -> Self {
+        match e {
+            TenantError::Store(s) => Self::Store(s),
+            other => Self::Tenant(other),
+        }
+    }
+}
+
+impl From<ContactError> for GdprError {
+    fn from(e: ContactError) -> Self {
+        match e {
+            ContactError::Tenant(t) => t.into(),
+            ContactError::Store(s) => Self::Store(s),
+            ContactError::NotFound => Self::NotFound,
+            other => Self::Store(StoreError::Backend(other.to_string())),
+        }
+    }
+}
+
+impl From<ConsentError> for GdprError {
+    fn from(e: ConsentError) -> Self {
+        match e {
+            ConsentError::Store(s) => Self::Store(s),
+            ConsentError::Blob(b) => Self::Store(StoreError::Backend(b.to_string())),
+        }
+    }
+}
+
+impl From<SignupError> for GdprError {
+    fn from(e: SignupError) -> Self {
+        match e {
+            SignupError::Tenant(t) => t.into(),
+            SignupError::Store(s) => Self::Store(s),
+            other => Self::Store(StoreError::Backend(other.to_string())),
+        }
+    }
+}
+
+impl From<UnsubscribeError> for GdprError {
+    fn from(e: UnsubscribeError) -> Self {
+        match e {
+            UnsubscribeError::Tenant(t) => t.into(),
+            UnsubscribeError::Store(s) => Self::Store(s),
+            UnsubscribeError::Contact(c) => c.into(),
+            UnsubscribeError::Conflict => Self::Store(StoreError::Backend(e.to_string())),
+        }
+    }
+}
+
+/// The contact as stored, every field.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ContactRecord {
+    pub id: String,
+    pub email: String,
+    pub salutation: Option<Salutation>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub language: Language,
+    pub status: ContactStatus,
+    /// The tenant's custom attributes, by name (text, number, date as
+    /// `YYYY-MM-DD`, or boolean).
+    #[schema(value_type = Object)]
+    pub attributes: serde_json::Map<String, serde_json::Value>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<&Contact> for ContactRecord {
+    fn from(c: &Contact) -> Self {
+        Self {
+            id: c.id.to_string(),
+            email: c.email.to_string(),
+            salutation: c.salutation,
+            first_name: c.first_name.as_ref().map(|n| n.as_str().to_owned()),
+            last_name: c.last_name.as_ref().map(|n| n.as_str().to_owned()),
+            language: c.language,
+            status: c.status,
+            attributes: c
+                .attributes
+                .iter()
+                .map(|(name, value)| (name.as_str().to_owned(), value.to_json()))
+                .collect(),
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+        }
+    }
+}
+
+/// A list the contact is on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Membership {
+    pub list_id: String,
+    pub name: String,
+}
+
+/// The contact's entry on the suppression list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct SuppressionRecord {
+    pub reason: SuppressionReason,
+    /// The reason in German, as the pages show it.
+    pub reason_label: String,
+    pub added_at: DateTime<Utc>,
+}
+
+/// A delivery event reported for the contact's address.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct EventRecord {
+    /// e.g. `Delivery`, `Bounce`, `Complaint`.
+    pub kind: String,
+    pub at: DateTime<Utc>,
+    /// The mail service's id of the message.
+    pub provider_message_id: String,
+    pub hard_bounce: bool,
+    pub complaint: bool,
+}
+
+/// What the document says of the audit log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct AuditNote {
+    /// How long the tenant keeps audit entries, in days.
+    pub retention_days: u32,
+    pub note: String,
+}
+
+/// Everything stored about one contact (GDPR Art. 15).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ContactData {
+    pub generated_at: DateTime<Utc>,
+    pub tenant_id: String,
+    /// The institute's name.
+    pub tenant_name: String,
+    pub contact: ContactRecord,
+    pub lists: Vec<Membership>,
+    pub suppression: Option<SuppressionRecord>,
+    pub delivery_events: Vec<EventRecord>,
+    /// The consent evidence (sign-up and confirmation records: time, IP
+    /// address, user agent, form, page, consent text, confirmation mail),
+    /// oldest first.
+    pub consent: Vec<ConsentRecord>,
+    /// Sign-ups waiting for their confirmation (double opt-in), oldest
+    /// first; each goes when its link expires.
+    pub pending_signups: Vec<PendingSignup>,
+    pub audit_log: AuditNote,
+}
+
+/// Gathers everything stored about the contact. Another tenant's contact,
+/// a deleted and an erased one are all simply not found.
+#[tracing::instrument(skip(app))]
+pub async fn contact_data(
+    app: &App,
+    tenant: &TenantId,
+    contact_id: &ContactId,
+) -> Result<ContactData, GdprError> {
+    let registered = tenants::get(app, tenant).await?;
+    let contact = contacts::get(app, tenant, contact_id).await?;
+    let lists = unsubscribe::lists_of(app, tenant, contact_id)
+        .await?
+        .into_iter()
+        .map(|l| Membership {
+            list_id: l.id.to_string(),
+            name: l.name,
+        })
+        .collect();
+    let suppression = match app
+        .store
+        .get(&keys::suppression(tenant, contact_id))
+        .await?
+    {
+        Some(stored) => {
+            let entry: crate::services::suppressions::Suppression = stored.item.parse()?;
+            Some(SuppressionRecord {
+                reason: entry.reason,
+                reason_label: reason_label(entry.reason).to_owned(),
+                added_at: entry.added_at,
+            })
+        }
+        None => None,
+    };
+    let delivery_events = events_of(app, tenant, &contact).await?;
+    let consent = consent::records(app, tenant, contact_id).await?;
+    let pending_signups = signup::pending_of(app, tenant, contact_id).await?;
+    let retention_days = registered.settings.audit_retention_days;
+    Ok(ContactData {
+        generated_at: app.clock.now(),
+        tenant_id: tenant.to_string(),
+        tenant_name: registered.name.as_str().to_owned(),
+        contact: ContactRecord::from(&contact),
+        lists,
+        suppression,
+        delivery_events,
+        consent,
+        pending_signups,
+        audit_log: AuditNote {
+            retention_days,
+            note: format!(
+                "Änderungen an diesem Kontakt stehen im Änderungsprotokoll des Instituts. \
+                 Dort ist der Kontakt nur mit seiner Kennung {contact_id} genannt, nie mit \
+                 seiner Adresse; die Einträge werden getrennt geführt und nach {retention_days} \
+                 Tagen gelöscht. Auf Anfrage stellt die Administration des Instituts sie zusammen."
+            ),
+        },
+    })
+}
+
+/// The contact's delivery events, oldest first (filed under its id).
+async fn events_of(
+    app: &App,
+    tenant: &TenantId,
+    contact: &Contact,
+) -> Result<Vec<EventRecord>, GdprError> {
+    Ok(feedback::of_contact(app, tenant, &contact.id)
+        .await?
+        .into_iter()
+        .map(|event| EventRecord {
+            kind: event.kind,
+            at: event.at,
+            provider_message_id: event.provider_message_id,
+            hard_bounce: event.hard_bounce,
+            complaint: event.complaint,
+        })
+        .collect())
+}

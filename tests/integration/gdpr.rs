@@ -1,0 +1,292 @@
+//! The data subject's rights on both adapter sets: the Art. 15 export (JSON
+//! download and readable page) holds everything stored about a contact and
+//! nothing of another tenant's; after an Art. 17 erasure the export is
+//! gone, the suppression entry holds only the hash, a re-import of the
+//! address is refused as suppressed, and the audit log names no address.
+
+use emma::domain::{ContactDraft, ContactId, ContactStatus, EmailAddress, Role, TenantId};
+use emma::feedback::SesEvent;
+use emma::import::mapping::ColumnMapping;
+use emma::import::run::{ImportMode, ImportPlan, Report, run};
+use emma::import::source::sniff;
+use emma::ports::store::{Item, PutCondition, keys};
+use emma::services::audit::{self, Filter};
+use emma::services::feedback;
+use emma::services::{contacts, lists, suppressions};
+use emma_tests::app::{Adapters, TestApp, spawn};
+use emma_tests::http::Reply;
+use http::{StatusCode, header};
+use serde_json::json;
+
+use crate::skeleton::create_tenant;
+
+const ADDRESS: &str = "erika.mustermann@example.de";
+
+fn text(reply: &Reply) -> String {
+    String::from_utf8_lossy(&reply.body).into_owned()
+}
+
+/// A tenant with a subscribed contact on a list; answers both ids.
+async fn person(app: &TestApp, name: &str) -> (TenantId, ContactId) {
+    let tenant = TenantId::parse(&create_tenant(app, name).await).unwrap();
+    let mut draft = ContactDraft::new(EmailAddress::parse(ADDRESS).unwrap());
+    draft.status = ContactStatus::Subscribed;
+    draft.first_name = Some(emma::domain::PersonName::parse("Erika").unwrap());
+    let contact = contacts::create(app.app(), &tenant, draft)
+        .await
+        .unwrap()
+        .id;
+    let list = lists::create(app.app(), &tenant, "Newsletter Vorsorge")
+        .await
+        .unwrap();
+    lists::add_member(app.app(), &tenant, &list.id, &contact)
+        .await
+        .unwrap();
+    (tenant, contact)
+}
+
+/// A hard bounce of `recipient`, stored as the webhook stores it.
+async fn delivery_event(app: &TestApp, tenant: &TenantId, recipient: &str, message: &str) {
+    let at = app.app().clock.now().to_rfc3339();
+    let event = json!({
+        "eventType": "Bounce",
+        "bounce": {
+            "bounceType": "Permanent",
+            "bounceSubType": "General",
+            "bouncedRecipients": [{ "emailAddress": recipient }],
+            "timestamp": at,
+            "feedbackId": format!("feedback-{message}"),
+        },
+        "mail": {
+            "timestamp": at,
+            "source": "newsletter@sparkasse.example",
+            "messageId": message,
+            "destination": [recipient],
+            "tags": { "tenant": [tenant.as_str()] },
+        },
+    });
+    let event = SesEvent::parse(&event.to_string()).unwrap();
+    let recorded = feedback::record(app.app(), &event).await.unwrap();
+    assert!(matches!(recorded, feedback::Recorded::Stored { .. }));
+}
+
+/// A consent record as the double opt-in stores it.
+async fn consent_record(app: &TestApp, tenant: &TenantId, contact: &ContactId) {
+    let record = json!({
+        "id": "0193a0b0-0000-7000-8000-000000000001",
+        "kind": "signup",
+        "at": "2026-11-01T10:00:00Z",
+        "contact": contact.to_string(),
+        "ip": "203.0.113.7",
+        "user_agent": "Mozilla/5.0",
+        "consent_text": "Ja, ich möchte den Newsletter der Sparkasse erhalten.",
+    });
+    let key = keys::consent_record(tenant, contact, "2026-11-01T10:00:00.000000Z#01");
+    app.app()
+        .store
+        .put(Item::new(key, &record).unwrap(), PutCondition::Always)
+        .await
+        .unwrap();
+}
+
+async fn the_export_holds_everything_stored_about_the_contact(adapters: Adapters) {
+    let app = spawn(adapters).await;
+    let (tenant, contact) = person(&app, "Sparkasse Auskunft").await;
+    delivery_event(&app, &tenant, ADDRESS, "msg-erika").await;
+    delivery_event(&app, &tenant, "jemand.anderes@example.de", "msg-other").await;
+    consent_record(&app, &tenant, &contact).await;
+    let editor = app.signed_in(Role::Editor, Some(tenant.as_str())).await;
+    suppressions::add_address(
+        app.app(),
+        &tenant,
+        &EmailAddress::parse(ADDRESS).unwrap(),
+        app.create_user(Role::Editor, Some(tenant.as_str()))
+            .await
+            .id,
+    )
+    .await
+    .unwrap();
+
+    let reply = editor
+        .get(&format!("/api/tenants/{tenant}/contacts/{contact}/data"))
+        .await;
+
+    assert_eq!(reply.status, StatusCode::OK, "{}", text(&reply));
+    assert_eq!(
+        reply.headers[header::CONTENT_DISPOSITION],
+        format!("attachment; filename=\"auskunft-{contact}.json\"")
+    );
+    let data = &reply.json;
+    assert_eq!(data["contact"]["email"], ADDRESS);
+    assert_eq!(data["contact"]["first_name"], "Erika");
+    assert_eq!(data["contact"]["status"], "subscribed");
+    assert_eq!(data["contact"]["attributes"], json!({}));
+    assert_eq!(data["lists"][0]["name"], "Newsletter Vorsorge");
+    assert_eq!(data["suppression"]["reason"], "manual");
+    let events = data["delivery_events"].as_array().unwrap();
+    assert_eq!(events.len(), 1, "{data}");
+    assert_eq!(events[0]["provider_message_id"], "msg-erika");
+    assert_eq!(data["consent"][0]["ip"], "203.0.113.7");
+    assert!(
+        data["audit_log"]["note"]
+            .as_str()
+            .unwrap()
+            .contains(contact.as_str())
+    );
+    // Fetching it is on the record, naming the contact by id only.
+    let filter = Filter {
+        action_prefix: Some("contact.data_export".to_owned()),
+        ..Filter::default()
+    };
+    let (entries, _) = audit::list(app.app(), Some(&tenant), &filter, 10, None)
+        .await
+        .unwrap();
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0].object.as_deref(), Some(contact.as_str()));
+}
+
+async fn the_page_is_readable_in_german_and_offers_the_json_download(adapters: Adapters) {
+    let app = spawn(adapters).await;
+    let (tenant, contact) = person(&app, "Sparkasse Seite").await;
+    consent_record(&app, &tenant, &contact).await;
+    let editor = app.signed_in(Role::Editor, Some(tenant.as_str())).await;
+
+    let page = editor.get(&format!("/kontakte/{contact}/auskunft")).await;
+
+    assert_eq!(page.status, StatusCode::OK, "{}", text(&page));
+    let html = text(&page);
+    for shown in [
+        "Datenauskunft für erika.mustermann@example.de",
+        "Newsletter Vorsorge",
+        "Nicht auf der Sperrliste.",
+        "Ja, ich möchte den Newsletter der Sparkasse erhalten.",
+        "203.0.113.7",
+        "Änderungsprotokoll",
+    ] {
+        assert!(html.contains(shown), "{shown}: {html}");
+    }
+    assert!(html.contains(&format!("/api/tenants/{tenant}/contacts/{contact}/data")));
+    // A viewer may read contacts, but not the whole Art. 15 document.
+    let viewer = app.signed_in(Role::Viewer, Some(tenant.as_str())).await;
+    let refused = viewer.get(&format!("/kontakte/{contact}/auskunft")).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+}
+
+async fn another_tenants_contact_is_not_found(adapters: Adapters) {
+    let app = spawn(adapters).await;
+    let (tenant_a, _) = person(&app, "Sparkasse Nord").await;
+    let (tenant_b, contact_b) = person(&app, "Sparkasse Süd").await;
+    let editor_a = app.signed_in(Role::Editor, Some(tenant_a.as_str())).await;
+
+    let under_a = editor_a
+        .get(&format!(
+            "/api/tenants/{tenant_a}/contacts/{contact_b}/data"
+        ))
+        .await;
+    let under_b = editor_a
+        .get(&format!(
+            "/api/tenants/{tenant_b}/contacts/{contact_b}/data"
+        ))
+        .await;
+    let page = editor_a
+        .get(&format!("/kontakte/{contact_b}/auskunft"))
+        .await;
+
+    for reply in [&under_a, &under_b, &page] {
+        assert_eq!(reply.status, StatusCode::NOT_FOUND, "{}", text(reply));
+        assert!(!text(reply).contains(ADDRESS));
+    }
+}
+
+async fn after_erasure_only_the_hash_is_left_and_the_address_cannot_come_back(adapters: Adapters) {
+    let app = spawn(adapters).await;
+    let (tenant, contact) = person(&app, "Sparkasse Löschung").await;
+    delivery_event(&app, &tenant, ADDRESS, "msg-before-erasure").await;
+    consent_record(&app, &tenant, &contact).await;
+    let editor = app.signed_in(Role::Editor, Some(tenant.as_str())).await;
+
+    let erased = editor
+        .post_json(
+            &format!("/api/tenants/{tenant}/contacts/{contact}/erase"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(erased.status, StatusCode::NO_CONTENT, "{}", erased.json);
+
+    // Art. 15: nothing left to tell.
+    let export = editor
+        .get(&format!("/api/tenants/{tenant}/contacts/{contact}/data"))
+        .await;
+    assert_eq!(export.status, StatusCode::NOT_FOUND);
+    assert!(!text(&export).contains(ADDRESS));
+    // Its delivery events and consent evidence are gone with it.
+    let events = feedback::of_contact(app.app(), &tenant, &contact)
+        .await
+        .unwrap();
+    assert!(events.is_empty(), "{events:?}");
+    let evidence = emma::services::consent::records(app.app(), &tenant, &contact)
+        .await
+        .unwrap();
+    assert!(evidence.is_empty(), "{evidence:?}");
+    // The suppression entry: the hash alone.
+    let (entries, _) = suppressions::list(app.app(), &tenant, 100, None)
+        .await
+        .unwrap();
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0].id, contact);
+    assert_eq!(entries[0].email, None);
+    assert_eq!(entries[0].reason, suppressions::SuppressionReason::Erased);
+    // Neither staff nor an import bring the address back.
+    let again = editor
+        .post_json(
+            &format!("/api/tenants/{tenant}/contacts"),
+            &json!({ "email": ADDRESS, "status": "subscribed" }),
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.json);
+    let file = format!("E-Mail;Vorname\n{};Erika\n", ADDRESS.to_uppercase());
+    let sniffed = sniff(file.as_bytes(), 5).unwrap();
+    let plan = ImportPlan {
+        encoding: sniffed.encoding,
+        separator: sniffed.separator,
+        mapping: ColumnMapping::suggest(&sniffed.header).unwrap(),
+        mode: ImportMode::AddOrUpdate,
+        new_status: ContactStatus::Subscribed,
+        list: None,
+    };
+    let mut report = Report::new(Vec::new()).unwrap();
+    let progress = run(
+        app.app(),
+        &tenant,
+        std::io::Cursor::new(file.into_bytes()),
+        &plan,
+        &mut report,
+    )
+    .await
+    .unwrap();
+    assert_eq!((progress.added, progress.skipped), (0, 1));
+    let report = String::from_utf8(report.finish().unwrap()).unwrap();
+    assert!(report.contains("Sperrliste"), "{report}");
+    assert!(matches!(
+        contacts::get(app.app(), &tenant, &contact).await,
+        Err(contacts::ContactError::NotFound)
+    ));
+    // The audit log records the erasure by id, with no address anywhere.
+    let (log, _) = audit::list(app.app(), Some(&tenant), &Filter::default(), 100, None)
+        .await
+        .unwrap();
+    let erasure = log
+        .iter()
+        .find(|e| e.action == "contact.erase")
+        .expect("the erasure is on record");
+    assert_eq!(erasure.object.as_deref(), Some(contact.as_str()));
+    let whole_log = serde_json::to_string(&log).unwrap().to_lowercase();
+    assert!(!whole_log.contains("erika.mustermann"), "{whole_log}");
+}
+
+emma_tests::on_both_adapter_sets!(
+    the_export_holds_everything_stored_about_the_contact,
+    the_page_is_readable_in_german_and_offers_the_json_download,
+    another_tenants_contact_is_not_found,
+    after_erasure_only_the_hash_is_left_and_the_address_cannot_come_back,
+);
