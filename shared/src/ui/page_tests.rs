@@ -1,11 +1,15 @@
 //! What the page tests of the UI share: an app built by the real bootstrap
 //! in a temporary folder, tenants and users made through the services, and
 //! the pages as a user sees them, with the principal the access guard would
-//! insert put in place by a test layer.
+//! insert put in place by a test layer; requests sent to them and their
+//! answers read.
 
 use std::sync::Arc;
 
 use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Request, StatusCode, header};
+use tower::ServiceExt;
 
 use super::routes;
 use crate::App;
@@ -90,4 +94,49 @@ impl TestApp {
             .layer(axum::Extension(principal))
             .with_state(self.app.clone())
     }
+}
+
+/// A page's answer: status, headers and the body as text.
+pub(super) struct Answer {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+impl Answer {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))
+    }
+
+    pub fn location(&self) -> &str {
+        self.headers[header::LOCATION].to_str().unwrap()
+    }
+}
+
+pub(super) async fn send(router: &Router, request: Request<Body>) -> Answer {
+    let response = router.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    Answer {
+        status,
+        headers,
+        body: String::from_utf8(bytes.to_vec()).unwrap(),
+    }
+}
+
+pub(super) fn get(path: &str) -> Request<Body> {
+    Request::get(path).body(Body::empty()).unwrap()
+}
+
+pub(super) fn post_form(path: &str, fields: &[(&str, &str)]) -> Request<Body> {
+    let body = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(fields)
+        .finish();
+    Request::post(path)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(body))
+        .unwrap()
 }

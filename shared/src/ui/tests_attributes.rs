@@ -3,18 +3,16 @@
 //! bootstrap in a temporary folder, with the principal the access guard
 //! would insert put in place by a test layer.
 
-use axum::Router;
 use axum::body::Body;
-use axum::http::{HeaderMap, Request, StatusCode, header};
+use axum::http::{Request, StatusCode, header};
 use chrono::NaiveDate;
-use tower::ServiceExt;
 
 use crate::domain::{
     AttributeKind, AttributeName, AttributeValue, ContactDraft, EmailAddress, Number, Role, Tenant,
 };
 use crate::services::{attributes, contacts};
 
-use super::page_tests::{TestApp, local_app};
+use super::page_tests::{TestApp, get, local_app, post_form, send};
 
 impl TestApp {
     /// Defines the fields a bank keeps, one of each kind.
@@ -30,46 +28,6 @@ impl TestApp {
                 .unwrap();
         }
     }
-}
-
-struct Answer {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: String,
-}
-
-impl Answer {
-    fn location(&self) -> &str {
-        self.headers[header::LOCATION].to_str().unwrap()
-    }
-}
-
-async fn send(router: &Router, request: Request<Body>) -> Answer {
-    let response = router.clone().oneshot(request).await.unwrap();
-    let status = response.status();
-    let headers = response.headers().clone();
-    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
-        .await
-        .unwrap();
-    Answer {
-        status,
-        headers,
-        body: String::from_utf8(bytes.to_vec()).unwrap(),
-    }
-}
-
-fn get(path: &str) -> Request<Body> {
-    Request::get(path).body(Body::empty()).unwrap()
-}
-
-fn post_form(path: &str, fields: &[(&str, &str)]) -> Request<Body> {
-    let body = url::form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(fields)
-        .finish();
-    Request::post(path)
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(Body::from(body))
-        .unwrap()
 }
 
 /// A form of the page, from its opening tag to its end.

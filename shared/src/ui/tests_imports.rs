@@ -4,31 +4,13 @@
 //! layer; the background steps run by hand.
 
 use axum::Router;
-use axum::body::Body;
-use axum::http::{Request, StatusCode, header};
-use tower::ServiceExt;
+use axum::http::StatusCode;
 
 use crate::domain::{EmailAddress, ImportId, Role, Tenant};
 use crate::services::imports::{self, ImportStatus};
 use crate::services::{contacts, lists};
 
-use super::page_tests::{TestApp, local_app};
-
-struct Answer {
-    status: StatusCode,
-    headers: axum::http::HeaderMap,
-    body: String,
-}
-
-impl Answer {
-    fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))
-    }
-
-    fn location(&self) -> &str {
-        self.headers[header::LOCATION].to_str().unwrap()
-    }
-}
+use super::page_tests::{TestApp, get, local_app, post_form, send};
 
 impl TestApp {
     /// An import announced through the page and its file stored as the
@@ -66,34 +48,6 @@ impl TestApp {
             > 0
         {}
     }
-}
-
-async fn send(router: &Router, request: Request<Body>) -> Answer {
-    let response = router.clone().oneshot(request).await.unwrap();
-    let status = response.status();
-    let headers = response.headers().clone();
-    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
-        .await
-        .unwrap();
-    Answer {
-        status,
-        headers,
-        body: String::from_utf8(bytes.to_vec()).unwrap(),
-    }
-}
-
-fn get(path: &str) -> Request<Body> {
-    Request::get(path).body(Body::empty()).unwrap()
-}
-
-fn post_form(path: &str, fields: &[(&str, &str)]) -> Request<Body> {
-    let body = url::form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(fields)
-        .finish();
-    Request::post(path)
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(Body::from(body))
-        .unwrap()
 }
 
 const PLAIN_FILE: &[u8] = b"E-Mail;Vorname;Nachname\nerika@example.de;Erika;Mustermann\n";
