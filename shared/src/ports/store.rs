@@ -209,8 +209,11 @@ pub struct JsonItem {
 
 impl JsonItem {
     pub fn new<T: Serialize>(key: Key, data: &T) -> Result<Self, StoreError> {
-        let json =
+        let mut json =
             serde_json::to_string(data).map_err(|e| StoreError::InvalidItem(e.to_string()))?;
+        // The text grew by doubling: kept until written, it should take
+        // only what it needs.
+        json.shrink_to_fit();
         Ok(Self {
             key,
             json,
