@@ -7,6 +7,7 @@ pub mod auth;
 pub mod bootstrap;
 pub mod cli;
 pub mod config;
+pub mod content;
 pub mod domain;
 pub mod excel;
 pub mod feedback;

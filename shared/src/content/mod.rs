@@ -1,0 +1,5 @@
+//! Newsletter content: templates (MJML or HTML with a text part and
+//! personalisation) compiled once and rendered per recipient.
+
+pub mod template;
+pub mod text;
