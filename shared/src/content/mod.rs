@@ -1,5 +1,6 @@
 //! Newsletter content: templates (MJML or HTML with a text part and
 //! personalisation) compiled once and rendered per recipient.
 
+pub mod image;
 pub mod template;
 pub mod text;
