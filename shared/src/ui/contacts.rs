@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use super::admin::{date, date_time, tenant_failure};
 use super::attributes::{AttributeInput, ShownValue, inputs, inputs_as_sent, invalid_value, shown};
-use super::forms::{FormBody, Invalid, Member, Visit, see_other_to};
+use super::forms::{FormBody, Invalid, Member, Visit};
 use super::view;
 use crate::domain::AttributeDefinition;
 use crate::domain::{
@@ -191,10 +191,7 @@ async fn find(visit: &Visit, tenant: &TenantId, raw_id: &str) -> Result<Contact,
 
 /// A 303 to a path built from a contact id (hex) and fixed words.
 fn redirect(path: &str) -> Response {
-    match HeaderValue::from_str(path) {
-        Ok(location) => see_other_to(location),
-        Err(_) => see_other_to(HeaderValue::from_static("/kontakte")),
-    }
+    super::forms::redirect(path, "/kontakte")
 }
 
 #[derive(Debug, Serialize)]

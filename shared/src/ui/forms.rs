@@ -167,6 +167,15 @@ pub(super) fn see_other(location: &'static str) -> Response {
 }
 
 /// A 303 to `location`, e.g. another site's URL.
+/// A 303 to one of our paths built from ids and fixed words; to
+/// `fallback` should the path not be a valid header value.
+pub(super) fn redirect(path: &str, fallback: &'static str) -> Response {
+    match HeaderValue::from_str(path) {
+        Ok(location) => see_other_to(location),
+        Err(_) => see_other_to(HeaderValue::from_static(fallback)),
+    }
+}
+
 pub(super) fn see_other_to(location: HeaderValue) -> Response {
     (
         StatusCode::SEE_OTHER,

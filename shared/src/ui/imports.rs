@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
 use super::admin::{date_time, tenant_failure};
-use super::forms::{FormBody, Member, Visit, see_other_to};
+use super::forms::{FormBody, Member, Visit};
 use super::i18n::Lang;
 use super::view;
 use crate::domain::{AttributeDefinition, ContactStatus, ImportId, ListId, Permission, TenantId};
@@ -168,10 +168,7 @@ async fn find(visit: &Visit, tenant: &TenantId, raw_id: &str) -> Result<Import, 
 
 /// A 303 to a path built from an import id (hex) and fixed words.
 fn redirect(path: &str) -> Response {
-    match HeaderValue::from_str(path) {
-        Ok(location) => see_other_to(location),
-        Err(_) => see_other_to(HeaderValue::from_static("/importe")),
-    }
+    super::forms::redirect(path, "/importe")
 }
 
 /// The counts of an import as the pages show them.

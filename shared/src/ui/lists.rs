@@ -9,7 +9,7 @@ use axum::response::Response;
 use serde::{Deserialize, Serialize};
 
 use super::admin::{date, tenant_failure};
-use super::forms::{FormBody, Invalid, Member, Visit, see_other_to};
+use super::forms::{FormBody, Invalid, Member, Visit, redirect};
 use super::view;
 use crate::domain::{Contact, ContactStatus, EmailAddress, ListId, Permission, TenantId};
 use crate::http::access::AUDIT_OBJECT;
@@ -34,14 +34,6 @@ pub(super) async fn member_in_tenant(
         return Err(visit.fail(StatusCode::FORBIDDEN));
     };
     Ok((member, tenant))
-}
-
-/// A 303 to one of our paths built from ids and fixed words.
-pub(super) fn redirect(path: &str, fallback: &'static str) -> Response {
-    match HeaderValue::from_str(path) {
-        Ok(location) => see_other_to(location),
-        Err(_) => see_other_to(HeaderValue::from_static(fallback)),
-    }
 }
 
 /// A redirect that names the object for the audit entry.

@@ -22,8 +22,9 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
 use super::admin::tenant_failure;
+use super::forms::redirect;
 use super::forms::{FormBody, Member, Visit};
-use super::lists::{member_in_tenant, redirect};
+use super::lists::member_in_tenant;
 use super::view;
 use crate::domain::{AttributeDefinition, AttributeKind, Permission, SegmentId, TenantId};
 use crate::http::access::AUDIT_OBJECT;

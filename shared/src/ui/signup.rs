@@ -17,7 +17,7 @@ use axum::response::Response;
 use serde::{Deserialize, Serialize};
 
 use super::admin::{date_time, tenant_failure};
-use super::forms::{FormBody, Member, Visit, see_other_to};
+use super::forms::{FormBody, Member, Visit};
 use super::view::{self, Layout};
 use crate::domain::{ContactId, Permission, SignupFormId, TenantId};
 use crate::http::access::{AUDIT_OBJECT, ClientIp};
@@ -45,10 +45,7 @@ async fn member_in_tenant(
 }
 
 fn redirect(path: &str) -> Response {
-    match HeaderValue::from_str(path) {
-        Ok(location) => see_other_to(location),
-        Err(_) => see_other_to(HeaderValue::from_static("/anmeldeformulare")),
-    }
+    super::forms::redirect(path, "/anmeldeformulare")
 }
 
 fn signup_failure(visit: &Visit, e: SignupError) -> Response {
