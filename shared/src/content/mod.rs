@@ -1,6 +1,8 @@
 //! Newsletter content: templates (MJML or HTML with a text part and
 //! personalisation) compiled once and rendered per recipient.
 
+pub mod checks;
+pub mod context;
 pub mod image;
 pub mod template;
 pub mod text;

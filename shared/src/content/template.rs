@@ -100,6 +100,8 @@ pub struct Compiled {
     env: Environment<'static>,
     /// The HTML the body compiles to, merge fields still in it.
     html: String,
+    /// The text part as written or derived, merge fields still in it.
+    text: String,
 }
 
 impl std::fmt::Debug for Compiled {
@@ -124,8 +126,11 @@ pub fn compile(source: &TemplateSource) -> Result<Compiled, TemplateError> {
     };
     add(&mut env, TemplatePart::Subject, source.subject.clone())?;
     add(&mut env, TemplatePart::Body, html.clone())?;
-    match &source.text {
-        Some(text) => add(&mut env, TemplatePart::Text, text.clone())?,
+    let text = match &source.text {
+        Some(text) => {
+            add(&mut env, TemplatePart::Text, text.clone())?;
+            text.clone()
+        }
         None => {
             // A tag the conversion had to drop (one inside an image's alt
             // text, say) can leave the derived text unbalanced: then the
@@ -140,11 +145,12 @@ pub fn compile(source: &TemplateSource) -> Result<Compiled, TemplateError> {
                 ),
             };
             let text = super::text::from_html(&html).map_err(derived)?;
-            env.add_template_owned(TemplatePart::Text.field(), text)
+            env.add_template_owned(TemplatePart::Text.field(), text.clone())
                 .map_err(|e| derived(e.to_string()))?;
+            text
         }
-    }
-    Ok(Compiled { env, html })
+    };
+    Ok(Compiled { env, html, text })
 }
 
 impl Compiled {
@@ -168,6 +174,29 @@ impl Compiled {
         fields.sort();
         fields.dedup();
         fields
+    }
+
+    /// The merge fields one part reads, each once, in order.
+    pub fn fields_of(&self, part: TemplatePart) -> Vec<String> {
+        let mut fields: Vec<String> = self
+            .env
+            .get_template(part.field())
+            .map(|template| template.undeclared_variables(true).into_iter().collect())
+            .unwrap_or_default();
+        fields.sort();
+        fields
+    }
+
+    /// Whether a part reads the variable `name` (or a field of it).
+    pub fn reads(&self, part: TemplatePart, name: &str) -> bool {
+        self.env
+            .get_template(part.field())
+            .is_ok_and(|template| template.undeclared_variables(false).contains(name))
+    }
+
+    /// The text part as written or derived, merge fields still in it.
+    pub fn text_source(&self) -> &str {
+        &self.text
     }
 
     /// Renders all three parts for one recipient.
