@@ -49,6 +49,9 @@ struct Fixture {
     /// An attribute of A, and one of B (a name A does not have).
     attribute_a: String,
     attribute_b: String,
+    /// A template of A, and one of B (B's holds B's secret).
+    template_a: String,
+    template_b: String,
 }
 
 const SECRET_OF_B: &str = "nur-fuer-b@example.de";
@@ -96,6 +99,8 @@ async fn fixture(adapters: Adapters) -> Fixture {
     let form_b = new_signup_form(&app, &b, &list_b).await;
     let attribute_a = new_attribute(&app, &a, "feld_a").await;
     let attribute_b = new_attribute(&app, &b, "nur_b").await;
+    let template_a = new_template(&app, &a, "Newsletter A").await;
+    let template_b = new_template(&app, &b, SECRET_OF_B).await;
     Fixture {
         app,
         a,
@@ -120,7 +125,42 @@ async fn fixture(adapters: Adapters) -> Fixture {
         form_b,
         attribute_a,
         attribute_b,
+        template_a,
+        template_b,
     }
+}
+
+/// A template body every check passes, naming `marker` in its text.
+fn template_json(name: &str, marker: &str) -> Value {
+    json!({
+        "name": name,
+        "kind": "html",
+        "subject": "Neuigkeiten für {{ contact.first_name }}",
+        "body": format!(
+            "<p>{marker}</p><a href=\"{{{{ unsubscribe_url }}}}\">Abmelden</a>"
+        ),
+    })
+}
+
+/// Creates a template in the tenant whose body names `marker`; returns its id.
+async fn new_template(app: &TestApp, tenant: &str, marker: &str) -> String {
+    let tenant = TenantId::parse(tenant).unwrap();
+    emma::services::templates::create(
+        app.app(),
+        &tenant,
+        "Newsletter",
+        emma::content::template::TemplateSource {
+            kind: emma::content::template::TemplateKind::Html,
+            subject: "Neuigkeiten".to_owned(),
+            body: format!("<p>{marker}</p><a href=\"{{{{ unsubscribe_url }}}}\">Abmelden</a>"),
+            text: None,
+        },
+    )
+    .await
+    .expect("a template")
+    .0
+    .id
+    .to_string()
 }
 
 /// Defines a text attribute in the tenant; returns its name.
@@ -330,6 +370,14 @@ async fn request_for(
     } else {
         fx.form_a.clone()
     };
+    let template_id = if of_b {
+        fx.template_b.clone()
+    } else if rule.method == Method::DELETE && rule.path.ends_with("{template_id}") {
+        // A fresh template to delete, each time.
+        new_template(&fx.app, tenant, "weg").await
+    } else {
+        fx.template_a.clone()
+    };
     let mut key_id = objects.2.to_owned();
     if rule.path.contains("{key_id}") && objects.2 != fx.key_b {
         // A fresh key to revoke, each time.
@@ -347,6 +395,8 @@ async fn request_for(
         .replace("{segment_id}", &segment_id)
         .replace("{form_id}", &form_id)
         .replace("{attribute_name}", &attribute_name)
+        .replace("{template_id}", &template_id)
+        .replace("{version}", "1")
         .replace(
             "{export_id}",
             if of_b { &fx.export_b } else { &fx.export_a },
@@ -414,6 +464,15 @@ async fn request_for(
             "mode": "add",
             "new_status": "subscribed",
         })),
+        ("POST", "/api/tenants/{tenant_id}/templates")
+        | ("PUT", "/api/tenants/{tenant_id}/templates/{template_id}") => {
+            Some(template_json("Newsletter", "Inhalt"))
+        }
+        ("POST", "/api/tenants/{tenant_id}/templates/preview") => {
+            let mut draft = template_json("", "Entwurf");
+            draft.as_object_mut().unwrap().remove("name");
+            Some(draft)
+        }
         ("POST", _) => Some(json!({})),
         _ => None,
     };
@@ -576,6 +635,7 @@ async fn another_tenants_path_or_object_is_not_found_and_shows_nothing(adapters:
                 || rule.path.contains("{segment_id}")
                 || rule.path.contains("{form_id}")
                 || rule.path.contains("{attribute_name}")
+                || rule.path.contains("{template_id}")
             {
                 let request = request_for(
                     &fx,

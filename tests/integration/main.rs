@@ -24,4 +24,5 @@ mod sso;
 mod sso_browser;
 mod store_conformance;
 mod suppressions;
+mod templates;
 mod unsubscribe;

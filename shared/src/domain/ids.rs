@@ -27,6 +27,8 @@ pub enum IdError {
     Segment,
     #[error("a sign-up form id is a UUID")]
     SignupForm,
+    #[error("a template id is a UUID")]
+    Template,
 }
 
 /// The id of a tenant (an institute). Lower-case letters, digits and `-`.
@@ -225,6 +227,12 @@ uuid_id!(
     /// The id of a hosted sign-up form (double opt-in into a list).
     SignupFormId,
     IdError::SignupForm
+);
+
+uuid_id!(
+    /// The id of a newsletter template (Vorlage).
+    TemplateId,
+    IdError::Template
 );
 
 #[cfg(test)]

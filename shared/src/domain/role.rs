@@ -60,8 +60,8 @@ impl Role {
             ManageUsers => matches!(self, ProductAdmin | TenantAdmin),
             ReadAudit | ManageApiKeys => self == TenantAdmin,
             ViewOwnAuditLog => matches!(self, TenantAdmin | Operator),
-            ReadContacts => matches!(self, TenantAdmin | Editor | Viewer),
-            WriteContacts | SendTestMail => self == Editor,
+            ReadContacts | ReadContent => matches!(self, TenantAdmin | Editor | Viewer),
+            WriteContacts | SendTestMail | WriteContent => self == Editor,
         }
     }
 
@@ -102,6 +102,10 @@ pub enum Permission {
     ReadContacts,
     WriteContacts,
     SendTestMail,
+    /// Read templates, assets and campaigns, and preview them.
+    ReadContent,
+    /// Write templates, assets and campaigns.
+    WriteContent,
 }
 
 impl Permission {
@@ -115,6 +119,8 @@ impl Permission {
                 | Permission::ReadContacts
                 | Permission::WriteContacts
                 | Permission::SendTestMail
+                | Permission::ReadContent
+                | Permission::WriteContent
         )
     }
 }
@@ -129,6 +135,8 @@ mod tests {
             Permission::ReadContacts,
             Permission::WriteContacts,
             Permission::SendTestMail,
+            Permission::ReadContent,
+            Permission::WriteContent,
             Permission::ReadAudit,
             Permission::ManageUsers,
             Permission::ManageApiKeys,

@@ -459,6 +459,62 @@ pub static ROUTES: &[RouteAccess] = &[
         ReadContacts,
         None,
     ),
+    // Templates (Vorlagen): editors write them; every saved version stays.
+    route(
+        Method::POST,
+        "/api/tenants/{tenant_id}/templates",
+        WriteContent,
+        Some("template.create"),
+    ),
+    route(
+        Method::GET,
+        "/api/tenants/{tenant_id}/templates",
+        ReadContent,
+        None,
+    ),
+    // Rendering an unsaved draft stores nothing.
+    route(
+        Method::POST,
+        "/api/tenants/{tenant_id}/templates/preview",
+        ReadContent,
+        None,
+    ),
+    route(
+        Method::GET,
+        "/api/tenants/{tenant_id}/templates/{template_id}",
+        ReadContent,
+        None,
+    ),
+    route(
+        Method::PUT,
+        "/api/tenants/{tenant_id}/templates/{template_id}",
+        WriteContent,
+        Some("template.save"),
+    ),
+    route(
+        Method::DELETE,
+        "/api/tenants/{tenant_id}/templates/{template_id}",
+        WriteContent,
+        Some("template.delete"),
+    ),
+    route(
+        Method::GET,
+        "/api/tenants/{tenant_id}/templates/{template_id}/versions",
+        ReadContent,
+        None,
+    ),
+    route(
+        Method::GET,
+        "/api/tenants/{tenant_id}/templates/{template_id}/versions/{version}",
+        ReadContent,
+        None,
+    ),
+    route(
+        Method::GET,
+        "/api/tenants/{tenant_id}/templates/{template_id}/preview",
+        ReadContent,
+        None,
+    ),
     // The browser UI (shared/src/ui): pages and their form posts.
     route(Method::GET, "/anmelden", Public, None),
     // Sign-in writes its own audit entries, also for unknown accounts.

@@ -16,6 +16,7 @@ use crate::services::lists::ListError;
 use crate::services::segments::SegmentError;
 use crate::services::sign_in::SignInError;
 use crate::services::suppressions::SuppressionError;
+use crate::services::templates::TemplateError;
 use crate::services::tenants::TenantError;
 use crate::services::test_mail::TestMailError;
 use crate::services::users::UserError;
@@ -307,6 +308,21 @@ impl From<crate::services::gdpr::GdprError> for ApiError {
             G::Tenant(t) => t.into(),
             G::NotFound => Self::NotFound("contact"),
             G::Store(s) => s.into(),
+        }
+    }
+}
+
+impl From<TemplateError> for ApiError {
+    fn from(e: TemplateError) -> Self {
+        match e {
+            TemplateError::Tenant(t) => t.into(),
+            TemplateError::NotFound => Self::NotFound("template"),
+            TemplateError::VersionNotFound(_) => Self::NotFound("version"),
+            TemplateError::ContactNotFound => Self::NotFound("contact"),
+            TemplateError::Invalid { field, reason } => Self::bad_request(field, reason),
+            TemplateError::Compile(c) => Self::bad_request(c.part.field(), c),
+            TemplateError::Conflict { .. } => Self::Conflict(e.to_string()),
+            TemplateError::Store(s) => s.into(),
         }
     }
 }

@@ -19,6 +19,7 @@ pub mod segments;
 pub mod signup_forms;
 pub mod suppressions;
 pub mod system;
+pub mod templates;
 pub mod tenants;
 pub mod users;
 
@@ -76,7 +77,13 @@ pub const GROUPS: &[(&str, Group)] = &[
     ("admin", admin_routes),
     ("audit", audit::routes),
     ("contacts", audience_routes),
+    ("content", content_routes),
 ];
+
+/// The `content` group: templates (later assets and campaigns).
+pub fn content_routes() -> OpenApiRouter<App> {
+    templates::routes()
+}
 
 /// The `contacts` group: contacts, their imports and exports.
 pub fn audience_routes() -> OpenApiRouter<App> {

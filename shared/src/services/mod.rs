@@ -21,6 +21,7 @@ pub mod sign_in;
 pub mod signup;
 pub mod sso;
 pub mod suppressions;
+pub mod templates;
 pub mod tenants;
 pub mod test_mail;
 pub mod unsubscribe;

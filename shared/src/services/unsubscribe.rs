@@ -81,6 +81,17 @@ pub fn token(app: &App, tenant: &TenantId, contact: &ContactId) -> String {
     URL_SAFE_NO_PAD.encode(format!("{tenant}:{contact}:{mac}"))
 }
 
+/// The public address of a contact's unsubscribe page, which also takes
+/// the one-click POST of RFC 8058.
+pub fn url(app: &App, tenant: &TenantId, contact: &ContactId) -> String {
+    let path = format!("/abmelden/{}", token(app, tenant, contact));
+    app.settings
+        .public_url
+        .join(&path)
+        .map(String::from)
+        .unwrap_or(path)
+}
+
 /// The tenant and contact a token names, if its MAC holds (compared in
 /// constant time); a forged or altered token names nothing.
 pub fn verify(app: &App, token: &str) -> Option<(TenantId, ContactId)> {

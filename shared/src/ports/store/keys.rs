@@ -5,7 +5,8 @@
 
 use super::{IndexKey, Key, KeyPrefix};
 use crate::domain::{
-    AttributeName, ContactId, ExportId, ImportId, ListId, SegmentId, SignupFormId, TenantId, UserId,
+    AttributeName, ContactId, ExportId, ImportId, ListId, SegmentId, SignupFormId, TemplateId,
+    TenantId, UserId,
 };
 
 const PLATFORM: &str = "#platform";
@@ -133,6 +134,27 @@ pub fn segments(tenant: &TenantId) -> KeyPrefix {
 /// hash (outside the `segment#` prefix).
 pub fn segment_count(tenant: &TenantId, filter_hash: &str) -> Key {
     tenant_key(tenant, format!("segment-count#{filter_hash}"))
+}
+
+/// A newsletter template of the tenant: its name and current version.
+pub fn template(tenant: &TenantId, id: &TemplateId) -> Key {
+    tenant_key(tenant, format!("template#{id}"))
+}
+
+/// The tenant's templates, oldest first (ids are time-ordered).
+pub fn templates(tenant: &TenantId) -> KeyPrefix {
+    tenant_prefix(tenant, "template#")
+}
+
+/// One saved version of a template (outside the `template#` prefix), never
+/// changed once written; numbered from 1, zero-padded so they sort.
+pub fn template_version(tenant: &TenantId, id: &TemplateId, version: u32) -> Key {
+    tenant_key(tenant, format!("template-version#{id}#{version:010}"))
+}
+
+/// The saved versions of one template, oldest first.
+pub fn template_versions(tenant: &TenantId, id: &TemplateId) -> KeyPrefix {
+    tenant_prefix(tenant, &format!("template-version#{id}#"))
 }
 
 /// A hosted sign-up form of the tenant (double opt-in into a list).

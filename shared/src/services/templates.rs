@@ -1,0 +1,389 @@
+//! Newsletter templates (Vorlagen) of a tenant, with their versions.
+//!
+//! Every save writes a new numbered version next to the old ones and never
+//! changes a version once written: a campaign names the exact version it
+//! was sent with, and that version still reads the same years later. A
+//! template is saved only when it compiles; a save based on a version that
+//! is no longer the current one is refused, so two editors cannot silently
+//! overwrite each other.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::App;
+use crate::content::checks::{self, Finding};
+use crate::content::context;
+use crate::content::template::{self as content, Rendered, TemplateKind, TemplateSource};
+use crate::domain::{
+    Contact, ContactDraft, ContactId, EmailAddress, PersonName, Salutation, TemplateId, TenantId,
+    short_text,
+};
+use crate::ports::store::{Item, PutCondition, Query, StoreError, TxOp, keys};
+use crate::services::tenants::{self, TenantError};
+
+/// The longest body accepted, in bytes (a stored version must fit one
+/// store item of at most 400 KB together with its text part).
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
+/// The longest written text part, in bytes.
+pub const MAX_TEXT_BYTES: usize = 64 * 1024;
+/// The longest subject, in characters (merge fields included).
+pub const MAX_SUBJECT_CHARS: usize = 300;
+
+#[derive(Debug, thiserror::Error)]
+pub enum TemplateError {
+    #[error(transparent)]
+    Tenant(#[from] TenantError),
+    #[error("no template with this id")]
+    NotFound,
+    #[error("this template has no version {0}")]
+    VersionNotFound(u32),
+    #[error("no contact with this id")]
+    ContactNotFound,
+    #[error("{field}: {reason}")]
+    Invalid { field: &'static str, reason: String },
+    /// The template does not compile: where and why.
+    #[error(transparent)]
+    Compile(#[from] content::TemplateError),
+    #[error("the template was saved meanwhile (now version {current}); reload it first")]
+    Conflict { current: u32 },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl TemplateError {
+    fn invalid(field: &'static str, reason: impl Into<String>) -> Self {
+        Self::Invalid {
+            field,
+            reason: reason.into(),
+        }
+    }
+}
+
+/// A template: its name and which version is current.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Template {
+    pub id: TemplateId,
+    pub name: String,
+    pub kind: TemplateKind,
+    /// The newest saved version (1 for a new template).
+    pub current: u32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// One saved version, never changed once written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Version {
+    pub number: u32,
+    pub source: TemplateSource,
+    pub saved_at: DateTime<Utc>,
+}
+
+/// What the preview shows: the message as it would be sent to one contact,
+/// and what the checks found.
+#[derive(Debug, Clone)]
+pub struct Preview {
+    pub rendered: Rendered,
+    pub findings: Vec<Finding>,
+}
+
+fn template_name(raw: &str) -> Result<String, TemplateError> {
+    let name = short_text(raw).map_err(|reason| TemplateError::invalid("name", reason))?;
+    if name.is_empty() {
+        return Err(TemplateError::invalid("name", "is empty"));
+    }
+    Ok(name)
+}
+
+/// Checks the sizes and the subject line, then compiles: a template that
+/// does not compile is never stored.
+fn validate(source: &TemplateSource) -> Result<content::Compiled, TemplateError> {
+    if source.subject.contains(['\r', '\n']) {
+        return Err(TemplateError::invalid(
+            "subject",
+            "contains a line break (a subject is one line)",
+        ));
+    }
+    if source.subject.chars().count() > MAX_SUBJECT_CHARS {
+        return Err(TemplateError::invalid(
+            "subject",
+            format!("is longer than {MAX_SUBJECT_CHARS} characters"),
+        ));
+    }
+    if source.body.len() > MAX_BODY_BYTES {
+        return Err(TemplateError::invalid(
+            "body",
+            format!("is larger than {} KB", MAX_BODY_BYTES / 1024),
+        ));
+    }
+    if source.body.trim().is_empty() {
+        return Err(TemplateError::invalid("body", "is empty"));
+    }
+    if let Some(text) = &source.text
+        && text.len() > MAX_TEXT_BYTES
+    {
+        return Err(TemplateError::invalid(
+            "text",
+            format!("is larger than {} KB", MAX_TEXT_BYTES / 1024),
+        ));
+    }
+    Ok(content::compile(source)?)
+}
+
+/// An empty written text part counts as none: it is derived.
+fn normalised(mut source: TemplateSource) -> TemplateSource {
+    if source.text.as_deref().is_some_and(|t| t.trim().is_empty()) {
+        source.text = None;
+    }
+    source
+}
+
+/// Creates a template with its first version.
+pub async fn create(
+    app: &App,
+    tenant: &TenantId,
+    name: &str,
+    source: TemplateSource,
+) -> Result<(Template, Version), TemplateError> {
+    tenants::get_active(app, tenant).await?;
+    let name = template_name(name)?;
+    let source = normalised(source);
+    validate(&source)?;
+    let now = app.clock.now();
+    let template = Template {
+        id: TemplateId::generate(),
+        name,
+        kind: source.kind,
+        current: 1,
+        created_at: now,
+        updated_at: now,
+    };
+    let version = Version {
+        number: 1,
+        source,
+        saved_at: now,
+    };
+    app.store
+        .transact(vec![
+            TxOp::Put {
+                item: Item::new(keys::template(tenant, &template.id), &template)?,
+                condition: PutCondition::NotExists,
+            },
+            TxOp::Put {
+                item: Item::new(keys::template_version(tenant, &template.id, 1), &version)?,
+                condition: PutCondition::NotExists,
+            },
+        ])
+        .await?;
+    Ok((template, version))
+}
+
+/// One template.
+pub async fn get(app: &App, tenant: &TenantId, id: &TemplateId) -> Result<Template, TemplateError> {
+    tenants::get(app, tenant).await?;
+    let stored = app
+        .store
+        .get(&keys::template(tenant, id))
+        .await?
+        .ok_or(TemplateError::NotFound)?;
+    Ok(stored.item.parse()?)
+}
+
+/// One saved version of a template; `None` for the current one.
+pub async fn version(
+    app: &App,
+    tenant: &TenantId,
+    id: &TemplateId,
+    number: Option<u32>,
+) -> Result<(Template, Version), TemplateError> {
+    let template = get(app, tenant, id).await?;
+    let number = number.unwrap_or(template.current);
+    let stored = app
+        .store
+        .get(&keys::template_version(tenant, id, number))
+        .await?
+        .ok_or(TemplateError::VersionNotFound(number))?;
+    Ok((template, stored.item.parse()?))
+}
+
+/// Every template of the tenant, oldest first.
+pub async fn all(app: &App, tenant: &TenantId) -> Result<Vec<Template>, TemplateError> {
+    tenants::get(app, tenant).await?;
+    let mut templates = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = app
+            .store
+            .query(
+                Query::table(keys::templates(tenant))
+                    .limit(500)
+                    .after(cursor),
+            )
+            .await?;
+        for stored in &page.items {
+            templates.push(stored.item.parse()?);
+        }
+        match page.next {
+            Some(next) => cursor = Some(next),
+            None => return Ok(templates),
+        }
+    }
+}
+
+/// The saved versions of a template, newest first.
+pub async fn versions(
+    app: &App,
+    tenant: &TenantId,
+    id: &TemplateId,
+) -> Result<Vec<Version>, TemplateError> {
+    get(app, tenant, id).await?;
+    let mut versions = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = app
+            .store
+            .query(
+                Query::table(keys::template_versions(tenant, id))
+                    .limit(100)
+                    .after(cursor),
+            )
+            .await?;
+        for stored in &page.items {
+            versions.push(stored.item.parse::<Version>()?);
+        }
+        match page.next {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+    }
+    versions.reverse();
+    Ok(versions)
+}
+
+/// Saves a new version (and the name). `based_on`, when given, must be the
+/// current version: otherwise someone else saved meanwhile, and nothing is
+/// written.
+pub async fn save(
+    app: &App,
+    tenant: &TenantId,
+    id: &TemplateId,
+    name: &str,
+    source: TemplateSource,
+    based_on: Option<u32>,
+) -> Result<(Template, Version), TemplateError> {
+    tenants::get_active(app, tenant).await?;
+    let name = template_name(name)?;
+    let source = normalised(source);
+    validate(&source)?;
+    let key = keys::template(tenant, id);
+    let stored = app.store.get(&key).await?.ok_or(TemplateError::NotFound)?;
+    let mut template: Template = stored.item.parse()?;
+    if let Some(base) = based_on
+        && base != template.current
+    {
+        return Err(TemplateError::Conflict {
+            current: template.current,
+        });
+    }
+    let now = app.clock.now();
+    template.current += 1;
+    template.name = name;
+    template.kind = source.kind;
+    template.updated_at = now;
+    let version = Version {
+        number: template.current,
+        source,
+        saved_at: now,
+    };
+    let written = app
+        .store
+        .transact(vec![
+            TxOp::Put {
+                item: Item::new(key, &template)?,
+                condition: PutCondition::Version(stored.version),
+            },
+            TxOp::Put {
+                item: Item::new(keys::template_version(tenant, id, version.number), &version)?,
+                condition: PutCondition::NotExists,
+            },
+        ])
+        .await;
+    match written {
+        Ok(()) => Ok((template, version)),
+        Err(StoreError::ConditionFailed) => {
+            let current = get(app, tenant, id).await?.current;
+            Err(TemplateError::Conflict { current })
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// Deletes a template with all its versions.
+pub async fn delete(app: &App, tenant: &TenantId, id: &TemplateId) -> Result<(), TemplateError> {
+    tenants::get_active(app, tenant).await?;
+    let key = keys::template(tenant, id);
+    if app.store.get(&key).await?.is_none() {
+        return Err(TemplateError::NotFound);
+    }
+    // The template first: a half-finished delete leaves versions no one
+    // can reach, never a template without its versions.
+    app.store.delete(&key).await?;
+    loop {
+        let page = app
+            .store
+            .query(Query::table(keys::template_versions(tenant, id)).limit(100))
+            .await?;
+        for stored in &page.items {
+            app.store.delete(&stored.item.key).await?;
+        }
+        if page.next.is_none() {
+            return Ok(());
+        }
+    }
+}
+
+/// A contact who stands for "any recipient" in the preview when none is
+/// chosen: every standard field filled.
+fn sample_contact(app: &App) -> Contact {
+    let mut draft = ContactDraft::new(
+        EmailAddress::parse("erika.mustermann@example.de").expect("a valid sample address"),
+    );
+    draft.salutation = Some(Salutation::Female);
+    draft.first_name = PersonName::parse("Erika").ok();
+    draft.last_name = PersonName::parse("Mustermann").ok();
+    Contact::new(
+        ContactId::parse(&"0".repeat(32)).expect("a valid sample id"),
+        draft,
+        app.clock.now(),
+    )
+}
+
+/// Renders a template (saved or being edited) as it would be sent to one
+/// contact of the tenant, or to a sample contact, and runs the content
+/// checks on it.
+pub async fn preview(
+    app: &App,
+    tenant: &TenantId,
+    source: &TemplateSource,
+    contact: Option<&ContactId>,
+) -> Result<Preview, TemplateError> {
+    let tenant_record = tenants::get(app, tenant).await?;
+    let compiled = validate(source)?;
+    let contact = match contact {
+        Some(id) => crate::services::contacts::get(app, tenant, id)
+            .await
+            .map_err(|_| TemplateError::ContactNotFound)?,
+        None => sample_contact(app),
+    };
+    let unsubscribe_url = crate::services::unsubscribe::url(app, tenant, &contact.id);
+    let attributes = crate::services::attributes::list(app, tenant)
+        .await
+        .map_err(|e| TemplateError::invalid("attributes", e.to_string()))?;
+    let names: Vec<&str> = attributes.iter().map(|a| a.name.as_str()).collect();
+    let findings = checks::check(source, &compiled, &names);
+    let values = context::for_contact(&contact, &unsubscribe_url, tenant_record.name.as_str());
+    let rendered = compiled
+        .render(&values)
+        .map_err(|e| TemplateError::invalid(e.part.field(), e.message))?;
+    Ok(Preview { rendered, findings })
+}
