@@ -355,6 +355,96 @@ async fn an_editor_imports_a_windows_1252_file_through_the_wizard_and_finds_the_
     );
 }
 
+#[tokio::test]
+async fn an_editor_writes_a_template_and_the_sandboxed_preview_follows_without_running_its_script()
+{
+    let browser = browser::start().await;
+    signed_in_as(&browser, Role::Editor).await;
+    browser.visit("/vorlagen").await;
+    let links = nav_links(&browser).await;
+    assert!(
+        links
+            .iter()
+            .any(|(text, href)| text == "Vorlagen" && href == "/vorlagen"),
+        "an editor's navigation links to the templates: {links:?}"
+    );
+    browser.fill("form#new-template", "name", "Dezember").await;
+    browser.submit("form#new-template").await;
+    browser.wait_for("form#template-editor").await;
+    let frame_text = || async {
+        browser
+            .client
+            .enter_frame(0)
+            .await
+            .expect("into the preview frame");
+        let text = browser.page_text().await;
+        browser
+            .client
+            .enter_parent_frame()
+            .await
+            .expect("back to the page");
+        text
+    };
+    // The frame shows the current version for the sample contact.
+    let mut text = String::new();
+    for _ in 0..50 {
+        text = frame_text().await;
+        if text.contains("Sehr geehrte Frau Mustermann") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(text.contains("Sehr geehrte Frau Mustermann"), "{text}");
+
+    // Typing changes the preview a moment later, without saving; a script
+    // in the template does not run in the frame (it would change the text).
+    browser.choose("form#template-editor", "kind", "html").await;
+    let body = browser
+        .wait_for("form#template-editor textarea[name=body]")
+        .await;
+    body.clear().await.expect("the body cleared");
+    body.send_keys(
+        "<p>{{ contact.greeting }}, frohe Weihnachten!</p>\
+         <p id=\"x\">statisch</p>\
+         <script>document.getElementById('x').textContent='ausgefuehrt'</script>\
+         <a href=\"{{ unsubscribe_url }}\">Abmelden</a>",
+    )
+    .await
+    .expect("typed into the body");
+    for _ in 0..80 {
+        text = frame_text().await;
+        if text.contains("frohe Weihnachten") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(
+        text.contains("Sehr geehrte Frau Mustermann, frohe Weihnachten!"),
+        "{text}"
+    );
+    assert!(
+        text.contains("statisch") && !text.contains("ausgefuehrt"),
+        "{text}"
+    );
+    browser.screenshot("template-live-preview").await;
+
+    // The checks name the script as an error; saving keeps a new version.
+    let check = browser
+        .wait_for("form#template-editor button[formaction$='/pruefen']")
+        .await;
+    check.click().await.expect("the check button");
+    let checks = browser
+        .wait_for("#template-checks")
+        .await
+        .text()
+        .await
+        .expect("the checks");
+    assert!(
+        checks.contains("Skripte sind in E-Mails nicht erlaubt."),
+        "{checks}"
+    );
+}
+
 /// A form post of the pages (what the browser's script sends), through the
 /// whole router with its guard.
 async fn post_form(

@@ -556,6 +556,7 @@ pub static ROUTES: &[RouteAccess] = &[
     route(Method::GET, "/static/emma.css", Public, None),
     route(Method::GET, "/static/emma.js", Public, None),
     route(Method::GET, "/static/segments.js", Public, None),
+    route(Method::GET, "/static/templates.js", Public, None),
     route(Method::GET, "/", SignedIn, None),
     route(Method::POST, "/abmelden", SignedIn, Some("auth.sign_out")),
     route(Method::GET, "/benutzer", ManageUsers, None),
@@ -639,6 +640,40 @@ pub static ROUTES: &[RouteAccess] = &[
         "/segmente/{segment_id}/loeschen",
         WriteContacts,
         Some("segment.delete"),
+    ),
+    route(Method::GET, "/vorlagen", ReadContent, None),
+    route(
+        Method::POST,
+        "/vorlagen",
+        WriteContent,
+        Some("template.create"),
+    ),
+    // The preview frame and the checks: nothing is saved.
+    route(Method::POST, "/vorlagen/vorschau", ReadContent, None),
+    route(Method::GET, "/vorlagen/{template_id}", ReadContent, None),
+    route(
+        Method::POST,
+        "/vorlagen/{template_id}",
+        WriteContent,
+        Some("template.save"),
+    ),
+    route(
+        Method::POST,
+        "/vorlagen/{template_id}/pruefen",
+        ReadContent,
+        None,
+    ),
+    route(
+        Method::POST,
+        "/vorlagen/{template_id}/loeschen",
+        WriteContent,
+        Some("template.delete"),
+    ),
+    route(
+        Method::GET,
+        "/vorlagen/{template_id}/vorschau",
+        ReadContent,
+        None,
     ),
     route(
         Method::POST,
@@ -1033,7 +1068,7 @@ fn page_refusal(refusal: ApiError, lang: crate::ui::Lang, https: bool) -> Respon
 }
 
 /// The largest form body the guard reads for its CSRF token.
-const MAX_FORM_BODY: usize = 64 * 1024;
+const MAX_FORM_BODY: usize = 1024 * 1024;
 
 /// For a form post, the `csrf_token` field of its body, with the request
 /// rebuilt from the same bytes; other requests pass untouched.

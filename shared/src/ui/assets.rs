@@ -12,6 +12,8 @@ pub(super) const CSS: &str = include_str!("static/emma.css");
 pub(super) const JS: &str = include_str!("static/emma.js");
 /// The segment editor's live count.
 pub(super) const SEGMENTS_JS: &str = include_str!("static/segments.js");
+/// The template editor's live preview.
+pub(super) const TEMPLATES_JS: &str = include_str!("static/templates.js");
 
 /// A year: the URL changes with the content.
 const CACHE_FOR_A_YEAR: &str = "public, max-age=31536000, immutable";
@@ -21,6 +23,7 @@ static VERSION: LazyLock<String> = LazyLock::new(|| {
     hash.update(CSS.as_bytes());
     hash.update(JS.as_bytes());
     hash.update(SEGMENTS_JS.as_bytes());
+    hash.update(TEMPLATES_JS.as_bytes());
     hex::encode(&hash.finalize()[..6])
 });
 
@@ -54,4 +57,8 @@ pub(super) async fn js() -> Response {
 
 pub(super) async fn segments_js() -> Response {
     asset("text/javascript; charset=utf-8", SEGMENTS_JS)
+}
+
+pub(super) async fn templates_js() -> Response {
+    asset("text/javascript; charset=utf-8", TEMPLATES_JS)
 }

@@ -27,6 +27,7 @@ mod segments;
 mod sign_in;
 mod signup;
 mod suppressions;
+mod templates;
 mod tenant;
 mod unsubscribe;
 mod view;
@@ -39,6 +40,8 @@ mod tests;
 mod tests_attributes;
 #[cfg(test)]
 mod tests_imports;
+#[cfg(test)]
+mod tests_templates;
 
 use axum::Router;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -107,6 +110,18 @@ pub fn routes() -> Router<App> {
             get(segments::page).post(segments::update),
         )
         .route("/segmente/{segment_id}/loeschen", post(segments::delete))
+        .route("/vorlagen", get(templates::all).post(templates::create))
+        .route("/vorlagen/vorschau", post(templates::preview_draft))
+        .route(
+            "/vorlagen/{template_id}",
+            get(templates::page).post(templates::save),
+        )
+        .route("/vorlagen/{template_id}/pruefen", post(templates::check))
+        .route("/vorlagen/{template_id}/loeschen", post(templates::delete))
+        .route(
+            "/vorlagen/{template_id}/vorschau",
+            get(templates::preview_saved),
+        )
         .route("/kontakte/{contact_id}/einwilligung", get(signup::evidence))
         .route("/anmeldeformulare", get(signup::list).post(signup::create))
         .route(
@@ -154,6 +169,7 @@ pub fn routes() -> Router<App> {
         .route("/static/emma.css", get(assets::css))
         .route("/static/emma.js", get(assets::js))
         .route("/static/segments.js", get(assets::segments_js))
+        .route("/static/templates.js", get(assets::templates_js))
 }
 
 /// The page routes a user who still holds a one-time password may use

@@ -40,6 +40,8 @@ pub(super) const TEMPLATES: &[(&str, &str)] = &[
     ("lists.html", include_str!("templates/lists.html")),
     ("list.html", include_str!("templates/list.html")),
     ("segment.html", include_str!("templates/segment.html")),
+    ("templates.html", include_str!("templates/templates.html")),
+    ("template.html", include_str!("templates/template.html")),
     ("segments.html", include_str!("templates/segments.html")),
     (
         "signup_form.html",
@@ -203,6 +205,12 @@ pub(super) fn nav(role: Role, current: &str) -> Vec<NavItem> {
             "nav-attributes",
             Some("nav-attributes-description"),
             role.may(Permission::WriteContacts),
+        ),
+        (
+            "/vorlagen",
+            "nav-templates",
+            Some("nav-templates-description"),
+            role.may(Permission::ReadContent),
         ),
         (
             "/anmeldeformulare",
