@@ -52,6 +52,9 @@ struct Fixture {
     /// A template of A, and one of B (B's holds B's secret).
     template_a: String,
     template_b: String,
+    /// A checked image of A, and one of B.
+    asset_a: String,
+    asset_b: String,
 }
 
 const SECRET_OF_B: &str = "nur-fuer-b@example.de";
@@ -101,6 +104,8 @@ async fn fixture(adapters: Adapters) -> Fixture {
     let attribute_b = new_attribute(&app, &b, "nur_b").await;
     let template_a = new_template(&app, &a, "Newsletter A").await;
     let template_b = new_template(&app, &b, SECRET_OF_B).await;
+    let asset_a = new_asset(&app, &a).await;
+    let asset_b = new_asset(&app, &b).await;
     Fixture {
         app,
         a,
@@ -127,7 +132,34 @@ async fn fixture(adapters: Adapters) -> Fixture {
         attribute_b,
         template_a,
         template_b,
+        asset_a,
+        asset_b,
     }
+}
+
+/// A one-pixel PNG.
+const PIXEL_PNG: &[u8] = &[
+    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52,
+    0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1f, 0x15, 0xc4,
+    0x89, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0x00, 0x01, 0x00, 0x00,
+    0x05, 0x00, 0x01, 0x0d, 0x0a, 0x2d, 0xb4, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae,
+    0x42, 0x60, 0x82,
+];
+
+/// Uploads and checks an image in the tenant; returns its id.
+async fn new_asset(app: &TestApp, tenant: &str) -> String {
+    let tenant = TenantId::parse(tenant).unwrap();
+    let (asset, upload) =
+        emma::services::assets::announce(app.app(), &tenant, "pixel.png", PIXEL_PNG.len() as u64)
+            .await
+            .expect("an announced image");
+    let (status, _) = app.perform_presigned(&upload, PIXEL_PNG.to_vec()).await;
+    assert!(status.is_success(), "the upload: {status}");
+    emma::services::assets::finish(app.app(), &tenant, &asset.id)
+        .await
+        .expect("a checked image")
+        .id
+        .to_string()
 }
 
 /// A template body every check passes, naming `marker` in its text.
@@ -378,6 +410,14 @@ async fn request_for(
     } else {
         fx.template_a.clone()
     };
+    let asset_id = if of_b {
+        fx.asset_b.clone()
+    } else if rule.method == Method::DELETE && rule.path.ends_with("{asset_id}") {
+        // A fresh image to delete, each time.
+        new_asset(&fx.app, tenant).await
+    } else {
+        fx.asset_a.clone()
+    };
     let mut key_id = objects.2.to_owned();
     if rule.path.contains("{key_id}") && objects.2 != fx.key_b {
         // A fresh key to revoke, each time.
@@ -396,6 +436,7 @@ async fn request_for(
         .replace("{form_id}", &form_id)
         .replace("{attribute_name}", &attribute_name)
         .replace("{template_id}", &template_id)
+        .replace("{asset_id}", &asset_id)
         .replace("{version}", "1")
         .replace(
             "{export_id}",
@@ -472,6 +513,12 @@ async fn request_for(
             let mut draft = template_json("", "Entwurf");
             draft.as_object_mut().unwrap().remove("name");
             Some(draft)
+        }
+        ("POST", "/api/tenants/{tenant_id}/assets") => {
+            Some(json!({ "file_name": "bild.png", "size_bytes": 100 }))
+        }
+        ("PATCH", "/api/tenants/{tenant_id}/assets/{asset_id}") => {
+            Some(json!({ "name": "Umbenannt" }))
         }
         ("POST", _) => Some(json!({})),
         _ => None,
@@ -636,6 +683,7 @@ async fn another_tenants_path_or_object_is_not_found_and_shows_nothing(adapters:
                 || rule.path.contains("{form_id}")
                 || rule.path.contains("{attribute_name}")
                 || rule.path.contains("{template_id}")
+                || rule.path.contains("{asset_id}")
             {
                 let request = request_for(
                     &fx,

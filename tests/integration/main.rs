@@ -6,6 +6,7 @@
 mod access;
 mod account;
 mod api_keys;
+mod assets;
 mod attributes;
 mod blob_conformance;
 mod browser;

@@ -29,6 +29,8 @@ pub enum IdError {
     SignupForm,
     #[error("a template id is a UUID")]
     Template,
+    #[error("an asset id is a UUID")]
+    Asset,
 }
 
 /// The id of a tenant (an institute). Lower-case letters, digits and `-`.
@@ -233,6 +235,12 @@ uuid_id!(
     /// The id of a newsletter template (Vorlage).
     TemplateId,
     IdError::Template
+);
+
+uuid_id!(
+    /// The id of an image in the tenant's asset library.
+    AssetId,
+    IdError::Asset
 );
 
 #[cfg(test)]

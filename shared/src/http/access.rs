@@ -459,6 +459,43 @@ pub static ROUTES: &[RouteAccess] = &[
         ReadContacts,
         None,
     ),
+    // The image library (Bilder): editors upload, rename and delete.
+    route(
+        Method::POST,
+        "/api/tenants/{tenant_id}/assets",
+        WriteContent,
+        Some("asset.announce"),
+    ),
+    route(
+        Method::GET,
+        "/api/tenants/{tenant_id}/assets",
+        ReadContent,
+        None,
+    ),
+    route(
+        Method::GET,
+        "/api/tenants/{tenant_id}/assets/{asset_id}",
+        ReadContent,
+        None,
+    ),
+    route(
+        Method::PATCH,
+        "/api/tenants/{tenant_id}/assets/{asset_id}",
+        WriteContent,
+        Some("asset.rename"),
+    ),
+    route(
+        Method::DELETE,
+        "/api/tenants/{tenant_id}/assets/{asset_id}",
+        WriteContent,
+        Some("asset.delete"),
+    ),
+    route(
+        Method::POST,
+        "/api/tenants/{tenant_id}/assets/{asset_id}/finish",
+        WriteContent,
+        Some("asset.finish"),
+    ),
     // Templates (Vorlagen): editors write them; every saved version stays.
     route(
         Method::POST,
@@ -641,6 +678,34 @@ pub static ROUTES: &[RouteAccess] = &[
         WriteContacts,
         Some("segment.delete"),
     ),
+    route(Method::GET, "/bilder", ReadContent, None),
+    route(
+        Method::POST,
+        "/bilder",
+        WriteContent,
+        Some("asset.announce"),
+    ),
+    route(Method::GET, "/bilder/{asset_id}", ReadContent, None),
+    route(
+        Method::POST,
+        "/bilder/{asset_id}",
+        WriteContent,
+        Some("asset.rename"),
+    ),
+    route(
+        Method::POST,
+        "/bilder/{asset_id}/pruefen",
+        WriteContent,
+        Some("asset.finish"),
+    ),
+    route(
+        Method::POST,
+        "/bilder/{asset_id}/loeschen",
+        WriteContent,
+        Some("asset.delete"),
+    ),
+    // Images in mails: for anyone, as mail clients load them.
+    route(Method::GET, "/img/{tenant_id}/{file}", Public, None),
     route(Method::GET, "/vorlagen", ReadContent, None),
     route(
         Method::POST,

@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use crate::ports::{MailError, StoreError};
 use crate::services::api_keys::ApiKeyError;
+use crate::services::assets::AssetError;
 use crate::services::contacts::ContactError;
 use crate::services::exports::ExportError;
 use crate::services::imports::ImportError;
@@ -308,6 +309,27 @@ impl From<crate::services::gdpr::GdprError> for ApiError {
             G::Tenant(t) => t.into(),
             G::NotFound => Self::NotFound("contact"),
             G::Store(s) => s.into(),
+        }
+    }
+}
+
+impl From<AssetError> for ApiError {
+    fn from(e: AssetError) -> Self {
+        match e {
+            AssetError::Tenant(t) => t.into(),
+            AssetError::NotFound => Self::NotFound("asset"),
+            AssetError::Name(reason) => Self::bad_request("name", reason),
+            AssetError::TooLarge { .. } | AssetError::Empty => Self::bad_request("size_bytes", e),
+            AssetError::Refused(reason) => Self::bad_request("file", reason),
+            AssetError::NotUploaded | AssetError::InUse(_) => Self::Conflict(e.to_string()),
+            AssetError::Blob(b) => {
+                if matches!(b, crate::ports::BlobError::Unavailable(_)) {
+                    Self::Unavailable(b.to_string())
+                } else {
+                    Self::Internal(b.to_string())
+                }
+            }
+            AssetError::Store(s) => s.into(),
         }
     }
 }

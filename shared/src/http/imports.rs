@@ -42,6 +42,17 @@ pub struct NewImport {
     pub size_bytes: u64,
 }
 
+impl From<crate::ports::blobs::PresignedRequest> for UploadView {
+    fn from(upload: crate::ports::blobs::PresignedRequest) -> Self {
+        Self {
+            method: upload.method.to_string(),
+            url: upload.url,
+            headers: upload.headers,
+            expires_at: upload.expires_at,
+        }
+    }
+}
+
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ImportView {
     pub id: String,
@@ -150,12 +161,7 @@ async fn announce_import(
         [(super::access::AUDIT_OBJECT, import.id.to_string())],
         Json(AnnouncedImport {
             import: import.into(),
-            upload: UploadView {
-                method: upload.method.to_string(),
-                url: upload.url,
-                headers: upload.headers,
-                expires_at: upload.expires_at,
-            },
+            upload: upload.into(),
         }),
     ))
 }

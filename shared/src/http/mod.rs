@@ -5,6 +5,7 @@
 
 pub mod access;
 pub mod api_keys;
+pub mod assets;
 pub mod attributes;
 pub mod audit;
 pub mod auth;
@@ -80,9 +81,9 @@ pub const GROUPS: &[(&str, Group)] = &[
     ("content", content_routes),
 ];
 
-/// The `content` group: templates (later assets and campaigns).
+/// The `content` group: templates and images (later campaigns).
 pub fn content_routes() -> OpenApiRouter<App> {
-    templates::routes()
+    templates::routes().merge(assets::routes())
 }
 
 /// The `contacts` group: contacts, their imports and exports.

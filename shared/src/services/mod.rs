@@ -4,6 +4,7 @@
 
 pub mod account;
 pub mod api_keys;
+pub mod assets;
 pub mod attributes;
 pub mod audit;
 pub mod consent;

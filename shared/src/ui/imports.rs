@@ -300,8 +300,11 @@ pub(super) async fn list(visit: Visit, uri: Uri) -> Response {
 /// The answer to the script that announces an upload.
 #[derive(Debug, Serialize, Deserialize)]
 pub(super) struct Announced {
-    /// The mapping step's page, to go to once the file is up.
+    /// The page to go to once the file is up (and checked).
     pub next: String,
+    /// Where to ask for the file's check (a POST) before going on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finish: Option<String>,
     pub method: String,
     pub url: String,
     /// Headers the PUT must carry (the browser sets Content-Length itself).
@@ -365,6 +368,7 @@ pub(super) async fn announce(visit: Visit, body: FormBody) -> Response {
         Ok((import, upload)) => {
             let answer = Announced {
                 next: format!("/importe/{}", import.id),
+                finish: None,
                 method: upload.method.to_string(),
                 url: upload.url,
                 headers: upload.headers,

@@ -21,6 +21,7 @@ mod forms;
 mod gdpr;
 mod i18n;
 mod imports;
+mod library;
 mod lists;
 mod reset;
 mod segments;
@@ -40,6 +41,8 @@ mod tests;
 mod tests_attributes;
 #[cfg(test)]
 mod tests_imports;
+#[cfg(test)]
+mod tests_library;
 #[cfg(test)]
 mod tests_templates;
 
@@ -110,6 +113,14 @@ pub fn routes() -> Router<App> {
             get(segments::page).post(segments::update),
         )
         .route("/segmente/{segment_id}/loeschen", post(segments::delete))
+        .route("/bilder", get(library::all).post(library::announce))
+        .route(
+            "/bilder/{asset_id}",
+            get(library::page).post(library::rename),
+        )
+        .route("/bilder/{asset_id}/pruefen", post(library::finish))
+        .route("/bilder/{asset_id}/loeschen", post(library::delete))
+        .route("/img/{tenant_id}/{file}", get(library::public))
         .route("/vorlagen", get(templates::all).post(templates::create))
         .route("/vorlagen/vorschau", post(templates::preview_draft))
         .route(

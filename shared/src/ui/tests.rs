@@ -1084,13 +1084,30 @@ async fn every_route_is_in_the_page_table_and_every_table_entry_is_routed() {
     let form = crate::services::signup::create(&t.app, &tenant.id, &settings)
         .await
         .unwrap();
+    // A served image, so its public address has something to serve.
+    let (image, _) = crate::services::assets::announce(&t.app, &tenant.id, "punkt.gif", 6)
+        .await
+        .unwrap();
+    t.app
+        .blobs
+        .put(
+            &crate::services::assets::blob_key(&tenant.id, &image.id).unwrap(),
+            b"GIF89a".to_vec(),
+            "application/octet-stream",
+        )
+        .await
+        .unwrap();
+    crate::services::assets::finish(&t.app, &tenant.id, &image.id)
+        .await
+        .unwrap();
     for rule in ROUTES.iter().filter(|r| is_page(r.path)) {
         let (method, path) = (&rule.method, rule.path);
         let uri = path
             .replace("{tenant_id}", tenant.id.as_str())
             .replace("{user_id}", &user.id.to_string())
             .replace("{token}", &unsubscribe_token)
-            .replace("{form_id}", &form.id.to_string());
+            .replace("{form_id}", &form.id.to_string())
+            .replace("{file}", &format!("{}.gif", image.id));
         let request = Request::builder()
             .method(method.clone())
             .uri(uri)

@@ -41,6 +41,8 @@ pub(super) const TEMPLATES: &[(&str, &str)] = &[
     ("list.html", include_str!("templates/list.html")),
     ("segment.html", include_str!("templates/segment.html")),
     ("templates.html", include_str!("templates/templates.html")),
+    ("assets.html", include_str!("templates/assets.html")),
+    ("asset.html", include_str!("templates/asset.html")),
     ("template.html", include_str!("templates/template.html")),
     ("segments.html", include_str!("templates/segments.html")),
     (
@@ -210,6 +212,12 @@ pub(super) fn nav(role: Role, current: &str) -> Vec<NavItem> {
             "/vorlagen",
             "nav-templates",
             Some("nav-templates-description"),
+            role.may(Permission::ReadContent),
+        ),
+        (
+            "/bilder",
+            "nav-assets",
+            Some("nav-assets-description"),
             role.may(Permission::ReadContent),
         ),
         (

@@ -5,8 +5,8 @@
 
 use super::{IndexKey, Key, KeyPrefix};
 use crate::domain::{
-    AttributeName, ContactId, ExportId, ImportId, ListId, SegmentId, SignupFormId, TemplateId,
-    TenantId, UserId,
+    AssetId, AttributeName, ContactId, ExportId, ImportId, ListId, SegmentId, SignupFormId,
+    TemplateId, TenantId, UserId,
 };
 
 const PLATFORM: &str = "#platform";
@@ -134,6 +134,16 @@ pub fn segments(tenant: &TenantId) -> KeyPrefix {
 /// hash (outside the `segment#` prefix).
 pub fn segment_count(tenant: &TenantId, filter_hash: &str) -> Key {
     tenant_key(tenant, format!("segment-count#{filter_hash}"))
+}
+
+/// An image of the tenant's asset library.
+pub fn asset(tenant: &TenantId, id: &AssetId) -> Key {
+    tenant_key(tenant, format!("asset#{id}"))
+}
+
+/// The tenant's images, oldest first (ids are time-ordered).
+pub fn assets(tenant: &TenantId) -> KeyPrefix {
+    tenant_prefix(tenant, "asset#")
 }
 
 /// A newsletter template of the tenant: its name and current version.

@@ -46,20 +46,22 @@ document.addEventListener("submit", function (event) {
   }
 }, true);
 
-// Imports (/importe): the file goes straight to the blob store. The page
-// announces it (name and size) and gets a presigned PUT back, or a refusal
-// in words (too large, empty) before anything is uploaded; the upload
-// shows its progress, then the mapping step opens.
+// Uploads (imports on /importe, images on /bilder): the file goes straight
+// to the blob store. The page announces it (name and size) and gets a
+// presigned PUT back, or a refusal in words (too large, empty) before
+// anything is uploaded; the upload shows its progress. Then the page the
+// answer names opens, after the file is checked when the answer names a
+// check to ask for (whose refusal is shown in words, too).
 (function () {
-  var form = document.querySelector("form[data-import-upload]");
+  var form = document.querySelector("form[data-upload]");
   if (!form) {
     return;
   }
   var input = form.querySelector("input[type=file]");
-  var error = document.getElementById("import-file-error");
-  var box = document.getElementById("import-upload");
-  var bar = document.getElementById("import-upload-bar");
-  var text = document.getElementById("import-upload-text");
+  var error = form.querySelector("[data-upload-error]");
+  var box = form.querySelector("[data-upload-box]");
+  var bar = form.querySelector("[data-upload-bar]");
+  var text = form.querySelector("[data-upload-text]");
   var button = form.querySelector("button[type=submit]");
 
   function busy(on) {
@@ -83,6 +85,31 @@ document.addEventListener("submit", function (event) {
     text.textContent = form.getAttribute("data-message-uploading").replace(/\d+\s*%|\{\s*\$percent\s*\}/, percent + " %");
   }
 
+  function csrfBody() {
+    var body = new URLSearchParams();
+    body.set("csrf_token", form.querySelector("input[name=csrf_token]").value);
+    return body;
+  }
+
+  function check(answer) {
+    fetch(answer.finish, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Accept": "application/json" },
+      body: csrfBody()
+    }).then(function (response) {
+      return response.json().then(function (result) {
+        if (response.ok) {
+          window.location.assign(result.next || answer.next);
+        } else {
+          fail(result.message || form.getAttribute("data-message-failed"));
+        }
+      });
+    }).catch(function () {
+      fail(form.getAttribute("data-message-failed"));
+    });
+  }
+
   function put(file, answer) {
     var request = new XMLHttpRequest();
     request.open(answer.method, answer.url);
@@ -100,7 +127,11 @@ document.addEventListener("submit", function (event) {
     request.addEventListener("load", function () {
       if (request.status >= 200 && request.status < 300) {
         uploaded(100);
-        window.location.assign(answer.next);
+        if (answer.finish) {
+          check(answer);
+        } else {
+          window.location.assign(answer.next);
+        }
       } else {
         fail(form.getAttribute("data-message-failed"));
       }
@@ -130,8 +161,7 @@ document.addEventListener("submit", function (event) {
       return;
     }
     busy(true);
-    var body = new URLSearchParams();
-    body.set("csrf_token", form.querySelector("input[name=csrf_token]").value);
+    var body = csrfBody();
     body.set("file_name", file.name);
     body.set("size_bytes", String(file.size));
     fetch(form.getAttribute("action"), {
