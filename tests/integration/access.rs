@@ -137,23 +137,20 @@ async fn fixture(adapters: Adapters) -> Fixture {
     }
 }
 
-/// A one-pixel PNG.
-const PIXEL_PNG: &[u8] = &[
-    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52,
-    0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1f, 0x15, 0xc4,
-    0x89, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0x00, 0x01, 0x00, 0x00,
-    0x05, 0x00, 0x01, 0x0d, 0x0a, 0x2d, 0xb4, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae,
-    0x42, 0x60, 0x82,
-];
-
 /// Uploads and checks an image in the tenant; returns its id.
 async fn new_asset(app: &TestApp, tenant: &str) -> String {
     let tenant = TenantId::parse(tenant).unwrap();
-    let (asset, upload) =
-        emma::services::assets::announce(app.app(), &tenant, "pixel.png", PIXEL_PNG.len() as u64)
-            .await
-            .expect("an announced image");
-    let (status, _) = app.perform_presigned(&upload, PIXEL_PNG.to_vec()).await;
+    let (asset, upload) = emma::services::assets::announce(
+        app.app(),
+        &tenant,
+        "pixel.png",
+        crate::assets::PIXEL_PNG.len() as u64,
+    )
+    .await
+    .expect("an announced image");
+    let (status, _) = app
+        .perform_presigned(&upload, crate::assets::PIXEL_PNG.to_vec())
+        .await;
     assert!(status.is_success(), "the upload: {status}");
     emma::services::assets::finish(app.app(), &tenant, &asset.id)
         .await
