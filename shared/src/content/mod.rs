@@ -2,5 +2,6 @@
 //! personalisation) compiled once and rendered per recipient.
 
 pub mod image;
+pub mod links;
 pub mod template;
 pub mod text;
