@@ -3,5 +3,6 @@
 
 pub mod image;
 pub mod links;
+pub mod message;
 pub mod template;
 pub mod text;
