@@ -312,6 +312,17 @@ impl Prepared {
     /// The complete message for one recipient, dated `date` (seconds since
     /// the epoch), with a new Message-ID on the campaign's domain.
     pub fn message(&self, recipient: &Recipient<'_>, date: i64) -> Result<Built, MessageError> {
+        self.message_with_report(recipient, date)
+            .map(|(built, _)| built)
+    }
+
+    /// `message`, and how much of the bodies came from the campaign's
+    /// encoding (for benchmarks and tests).
+    pub fn message_with_report(
+        &self,
+        recipient: &Recipient<'_>,
+        date: i64,
+    ) -> Result<(Built, Splicing), MessageError> {
         let name = recipient.name.filter(|name| !name.is_empty());
         no_line_break("To", name.unwrap_or_default())?;
         let token = recipient.unsubscribe_token;
@@ -356,15 +367,17 @@ impl Prepared {
             contact: recipient.contact,
             made: Vec::new(),
         };
+        let mut report = Splicing::default();
         out.extend_from_slice(&self.text_head);
-        self.render_part(&self.text, &context, &mut out, &mut links)?;
+        self.render_part(&self.text, &context, &mut out, &mut links, &mut report)?;
         out.extend_from_slice(&self.html_head);
-        self.render_part(&self.html, &context, &mut out, &mut links)?;
+        self.render_part(&self.html, &context, &mut out, &mut links, &mut report)?;
         out.extend_from_slice(&self.tail);
-        Ok(Built {
+        let built = Built {
             message_id,
             raw: out,
-        })
+        };
+        Ok((built, report))
     }
 
     fn render_part(
@@ -373,6 +386,7 @@ impl Prepared {
         context: &Value,
         out: &mut Vec<u8>,
         links: &mut LinkUrls<'_>,
+        report: &mut Splicing,
     ) -> Result<(), RenderError> {
         let template = self.compiled.template(part.part)?;
         let source = template.source().as_bytes();
@@ -388,6 +402,7 @@ impl Prepared {
                 &[]
             },
             links,
+            report,
         };
         template
             .render_captured_to(context.clone(), &mut writer)
@@ -397,6 +412,18 @@ impl Prepared {
         // is always encoded, so nothing trailing is lost.
         Ok(())
     }
+}
+
+/// Where a message's body bytes came from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Splicing {
+    /// Template text written from the campaign's encoding (source bytes).
+    pub template_text_from_campaign: usize,
+    /// Template text the scan did not foresee, encoded for this message
+    /// (source bytes).
+    pub template_text_encoded_here: usize,
+    /// Recipient values and link URLs, encoded for this message.
+    pub values_encoded_here: usize,
 }
 
 fn render_error(part: TemplatePart, e: &minijinja::Error) -> RenderError {
@@ -564,6 +591,7 @@ struct Splicer<'a, 'p> {
     part: &'a Part,
     source: &'a [u8],
     links: &'a mut LinkUrls<'p>,
+    report: &'a mut Splicing,
 }
 
 impl Splicer<'_, '_> {
@@ -578,6 +606,7 @@ impl Splicer<'_, '_> {
     fn template_text(&mut self, start: usize, len: usize) {
         let part = self.part;
         if let Some(segment) = part.segment(start, len) {
+            self.report.template_text_from_campaign += len;
             for piece in &part.pieces[segment.pieces.clone()] {
                 match piece {
                     Piece::Text { bytes, end } => {
@@ -591,6 +620,7 @@ impl Splicer<'_, '_> {
             return;
         }
         // Template text the scan did not foresee: the same, encoded now.
+        self.report.template_text_encoded_here += len;
         let range = start..start + len;
         let mut at = start;
         for hole in part.holes_within(&range) {
@@ -607,6 +637,7 @@ impl Splicer<'_, '_> {
 
     fn link(&mut self, link: u16) {
         let url = self.links.url(link);
+        self.report.values_encoded_here += url.len();
         encode(self.out, &mut self.column, url.as_bytes());
     }
 
@@ -623,7 +654,10 @@ impl io::Write for Splicer<'_, '_> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         match self.in_source(buf) {
             Some(start) => self.template_text(start, buf.len()),
-            None => encode(self.out, &mut self.column, buf),
+            None => {
+                self.report.values_encoded_here += buf.len();
+                encode(self.out, &mut self.column, buf);
+            }
         }
         Ok(buf.len())
     }
@@ -1148,7 +1182,11 @@ mod tests {
     fn the_decoded_parts_equal_the_rendering_with_tracked_links_for_every_recipient() {
         let prepared = prepare("Hallo {{ contact.first_name }}", TrackingMode::PerPerson);
         for p in people() {
-            let built = prepared.message(&p.recipient(), 0).unwrap();
+            let (built, report) = prepared.message_with_report(&p.recipient(), 0).unwrap();
+            // The template text comes from the campaign's encoding.
+            assert_eq!(report.template_text_encoded_here, 0, "{report:?}");
+            assert!(report.template_text_from_campaign > 500, "{report:?}");
+            assert!(report.values_encoded_here > 0, "{report:?}");
             let parsed = parse(&built.raw);
             let (html, text) = expected(&prepared, &p);
             assert_eq!(crlf_to_lf(&parsed.body_html(0).unwrap()), html);
