@@ -239,13 +239,18 @@ impl Prepared {
                 .collect(),
             _ => Vec::new(),
         };
+        // Room for a whole message at once: a buffer grown by doubling
+        // would pass the allocator's mmap threshold (128 KiB) and fault in
+        // fresh pages for every message.
+        let holes = html.holes.len() + text.holes.len();
         let size_hint = head.len()
             + text_head.len()
             + html_head.len()
             + tail.len()
             + html.encoded.len()
             + text.encoded.len()
-            + 8 * 1024;
+            + holes * 2 * (link_prefix.len() + 128)
+            + 16 * 1024;
         Ok(Self {
             compiled,
             signer,
@@ -323,6 +328,34 @@ impl Prepared {
         recipient: &Recipient<'_>,
         date: i64,
     ) -> Result<(Built, Splicing), MessageError> {
+        let mut raw = Vec::with_capacity(self.size_hint);
+        let (message_id, report) = self.write_message(recipient, date, &mut raw)?;
+        Ok((Built { message_id, raw }, report))
+    }
+
+    /// `message`, written into `out` (cleared first), so that a caller may
+    /// reuse one buffer; returns the Message-ID. On an error `out` holds
+    /// no message.
+    pub fn write_message(
+        &self,
+        recipient: &Recipient<'_>,
+        date: i64,
+        out: &mut Vec<u8>,
+    ) -> Result<(String, Splicing), MessageError> {
+        out.clear();
+        let written = self.write_into(recipient, date, out);
+        if written.is_err() {
+            out.clear();
+        }
+        written
+    }
+
+    fn write_into(
+        &self,
+        recipient: &Recipient<'_>,
+        date: i64,
+        out: &mut Vec<u8>,
+    ) -> Result<(String, Splicing), MessageError> {
         let name = recipient.name.filter(|name| !name.is_empty());
         no_line_break("To", name.unwrap_or_default())?;
         let token = recipient.unsubscribe_token;
@@ -349,17 +382,17 @@ impl Prepared {
         no_line_break("Subject", &subject)?;
         let message_id = format!("{}@{}", Uuid::now_v7().simple(), self.message_id_domain);
 
-        let mut out = Vec::with_capacity(self.size_hint);
+        out.reserve(self.size_hint);
         out.extend_from_slice(b"Date: ");
-        Date::new(date).write_header(&mut out, 6);
+        Date::new(date).write_header(out, 6);
         out.extend_from_slice(b"Message-ID: ");
-        MessageId::new(message_id.as_str()).write_header(&mut out, 12);
+        MessageId::new(message_id.as_str()).write_header(out, 12);
         out.extend_from_slice(b"To: ");
-        Address::new_address(name, recipient.to.as_str()).write_header(&mut out, 4);
+        Address::new_address(name, recipient.to.as_str()).write_header(out, 4);
         out.extend_from_slice(b"Subject: ");
-        Text::new(subject.as_str()).write_header(&mut out, 9);
+        Text::new(subject.as_str()).write_header(out, 9);
         out.extend_from_slice(b"List-Unsubscribe: ");
-        unsubscribe.header().write_header(&mut out, 18);
+        unsubscribe.header().write_header(out, 18);
         out.extend_from_slice(&self.head);
 
         let mut links = LinkUrls {
@@ -369,15 +402,11 @@ impl Prepared {
         };
         let mut report = Splicing::default();
         out.extend_from_slice(&self.text_head);
-        self.render_part(&self.text, &context, &mut out, &mut links, &mut report)?;
+        self.render_part(&self.text, &context, out, &mut links, &mut report)?;
         out.extend_from_slice(&self.html_head);
-        self.render_part(&self.html, &context, &mut out, &mut links, &mut report)?;
+        self.render_part(&self.html, &context, out, &mut links, &mut report)?;
         out.extend_from_slice(&self.tail);
-        let built = Built {
-            message_id,
-            raw: out,
-        };
-        Ok((built, report))
+        Ok((message_id, report))
     }
 
     fn render_part(
@@ -673,8 +702,22 @@ impl io::Write for Splicer<'_, '_> {
 /// tab is encoded where a line, or this piece, ends after it.
 fn encode(out: &mut Vec<u8>, column: &mut usize, bytes: &[u8]) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    out.reserve(bytes.len() + bytes.len() / 32);
     let mut i = 0;
     while i < bytes.len() {
+        // A run of bytes written as they are, as far as the line allows.
+        let room = QP_LINE - *column;
+        let run = bytes[i..]
+            .iter()
+            .take(room)
+            .take_while(|&&b| (33..=126).contains(&b) && b != b'=')
+            .count();
+        if run > 0 {
+            out.extend_from_slice(&bytes[i..i + run]);
+            *column += run;
+            i += run;
+            continue;
+        }
         let byte = bytes[i];
         let next = bytes.get(i + 1).copied();
         i += 1;
@@ -1318,6 +1361,35 @@ mod tests {
             assert!(!all.contains(&other.token));
         }
         assert_ne!(messages[0].1.message_id, messages[2].1.message_id);
+
+        // One buffer, reused: the second message holds nothing of the first.
+        let mut buffer = Vec::new();
+        prepared
+            .write_message(&erika.recipient(), 0, &mut buffer)
+            .unwrap();
+        let (message_id, _) = prepared
+            .write_message(&hans.recipient(), 0, &mut buffer)
+            .unwrap();
+        let parsed = parse(&buffer);
+        assert_eq!(parsed.message_id(), Some(message_id.as_str()));
+        let all = format!(
+            "{}{}",
+            parsed.body_html(0).unwrap(),
+            parsed.body_text(0).unwrap()
+        );
+        assert!(all.contains("Hans-Besonders") && !all.contains("Erika-Einzigartig"));
+        assert_eq!(
+            parsed.to().unwrap().first().unwrap().address(),
+            Some("hans@example.de")
+        );
+        // A message that fails leaves nothing behind in the buffer.
+        let broken = person('a', "a@example.de", Some("A\nB"), json!({}));
+        assert!(
+            prepared
+                .write_message(&broken.recipient(), 0, &mut buffer)
+                .is_err()
+        );
+        assert!(buffer.is_empty());
     }
 
     #[test]
