@@ -903,7 +903,8 @@ fn href_holes(source: &str, table: &mut LinkTable) -> Vec<Hole> {
             let name = from + found;
             from = name + 4;
             let before = lower[..name].bytes().next_back();
-            if !before.is_some_and(|b| b.is_ascii_whitespace()) {
+            if !before.is_some_and(|b| b.is_ascii_whitespace()) || !in_link_element(&lower[..name])
+            {
                 continue;
             }
             let after = text[from..].trim_start();
@@ -979,6 +980,24 @@ fn url_holes(source: &str, table: &mut LinkTable) -> Vec<Hole> {
     sorted(holes)
 }
 
+/// Whether the text before an attribute ends inside an `<a …` or
+/// `<area …` start tag (a stylesheet's or a base's `href` is no link to
+/// track).
+fn in_link_element(before: &str) -> bool {
+    let Some(open) = before.rfind('<') else {
+        return false;
+    };
+    let tag = &before[open + 1..];
+    if tag.contains('>') {
+        return false;
+    }
+    let name: String = tag
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric())
+        .collect();
+    matches!(name.as_str(), "a" | "area")
+}
+
 fn is_web_url(text: &str) -> bool {
     let lower = |n: usize| text.get(..n).map(str::to_ascii_lowercase);
     lower(8).is_some_and(|s| s == "https://") || lower(7).is_some_and(|s| s == "http://")
@@ -1009,6 +1028,7 @@ mod tests {
 <a  href='https://sparkasse.example/filialen'>Filialen</a> <a href="https://sparkasse.example/aktion?id=1&amp;q=zins">noch einmal</a>
 <a href="https://sparkasse.example/kunde/{{ contact.city }}">Ihre Filiale</a>
 <a href="mailto:service@sparkasse.example">Schreiben Sie uns</a>
+<link rel="stylesheet" href="https://cdn.example/stil.css"><p data-x="1" href="https://keinlink.example/">kein Link</p>
 {# ein Kommentar mit <a href="https://kommentar.example/"> #}
 <p>{{- " Leerraum " -}}</p>   {%- if true %} x {% endif -%}   y
 {% raw %}<a href="https://roh.example/{{ nicht }}">roh</a>{% endraw %}
@@ -1271,6 +1291,8 @@ mod tests {
         assert!(html.contains("href=\"mailto:service@sparkasse.example\""));
         assert!(html.contains("href=\"https://emma.example/abmelden/dG9r-ZW5_a\""));
         assert!(!html.contains("kommentar.example"));
+        assert!(html.contains("href=\"https://cdn.example/stil.css\""));
+        assert!(html.contains("href=\"https://keinlink.example/\""));
     }
 
     #[test]
