@@ -130,6 +130,12 @@ pub struct Prepared {
     size_hint: usize,
 }
 
+// One prepared campaign serves every worker thread.
+const _: fn() = || {
+    fn shared<T: Send + Sync>() {}
+    shared::<Prepared>();
+};
+
 impl std::fmt::Debug for Prepared {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Prepared")
