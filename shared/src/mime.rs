@@ -1,10 +1,17 @@
 //! MIME messages, built by mail-builder: multipart/alternative with a text
-//! and an HTML part, UTF-8, RFC 2047 encoded headers, and a Message-ID on
-//! the sender's domain. Header values with CR or LF are refused, so no input
-//! can inject a header.
+//! and an HTML part, UTF-8, RFC 2047 encoded headers, a Message-ID on the
+//! sender's domain and, when asked, one-click unsubscribe headers
+//! (RFC 2369, RFC 8058). Header values with CR or LF are refused, so no
+//! input can inject a header.
+//!
+//! This builds one whole message per call (test mails, opt-in mails); a
+//! campaign's many messages go through `content::message`, which encodes
+//! the shared parts once.
 
 use mail_builder::MessageBuilder;
 use mail_builder::headers::address::Address;
+use mail_builder::headers::text::Text;
+use mail_builder::headers::url::URL;
 
 use crate::domain::EmailAddress;
 
@@ -12,6 +19,8 @@ use crate::domain::EmailAddress;
 pub enum MimeError {
     #[error("the header field {0} contains a line break")]
     LineBreakInHeader(&'static str),
+    #[error("the header field {0} holds a character it may not")]
+    InvalidHeader(&'static str),
     #[error("the message could not be written: {0}")]
     Write(String),
 }
@@ -28,6 +37,40 @@ pub struct Message {
     pub html: String,
     /// Further header fields, e.g. ("X-EMMA-Test", "1").
     pub headers: Vec<(&'static str, String)>,
+    /// `List-Unsubscribe` and `List-Unsubscribe-Post`, when given.
+    pub list_unsubscribe: Option<ListUnsubscribe>,
+}
+
+/// The two ways out a mailing names in its header (RFC 2369): the
+/// one-click page (RFC 8058: mail clients POST `List-Unsubscribe=One-Click`
+/// to it) and a mail to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListUnsubscribe {
+    /// `https://…/abmelden/{token}`.
+    pub https: String,
+    /// `mailto:…?subject=…`.
+    pub mailto: String,
+}
+
+/// The value of `List-Unsubscribe-Post` (RFC 8058, section 3.1).
+pub const ONE_CLICK: &str = "List-Unsubscribe=One-Click";
+
+impl ListUnsubscribe {
+    /// The `List-Unsubscribe` header's value, written by mail-builder.
+    pub fn header(&self) -> URL<'_> {
+        URL::new_list([self.https.as_str(), self.mailto.as_str()].into_iter())
+    }
+
+    /// Refuses a URI that would break out of its angle brackets or line.
+    pub fn check(&self) -> Result<(), MimeError> {
+        for uri in [&self.https, &self.mailto] {
+            no_line_break("List-Unsubscribe", uri)?;
+            if uri.contains(['<', '>', ' ', ',']) {
+                return Err(MimeError::InvalidHeader("List-Unsubscribe"));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// A built message: its Message-ID (without angle brackets) and its bytes.
@@ -37,7 +80,7 @@ pub struct Built {
     pub raw: Vec<u8>,
 }
 
-fn no_line_break(field: &'static str, value: &str) -> Result<(), MimeError> {
+pub(crate) fn no_line_break(field: &'static str, value: &str) -> Result<(), MimeError> {
     if value.contains(['\r', '\n']) {
         Err(MimeError::LineBreakInHeader(field))
     } else {
@@ -52,6 +95,9 @@ pub fn build(message: &Message, date: i64) -> Result<Built, MimeError> {
     no_line_break("Subject", &message.subject)?;
     for (name, value) in &message.headers {
         no_line_break(name, value)?;
+    }
+    if let Some(list) = &message.list_unsubscribe {
+        list.check()?;
     }
     let message_id = format!(
         "{}@{}",
@@ -76,10 +122,12 @@ pub fn build(message: &Message, date: i64) -> Result<Built, MimeError> {
         .text_body(message.text.as_str())
         .html_body(message.html.as_str());
     for (name, value) in &message.headers {
-        builder = builder.header(
-            *name,
-            mail_builder::headers::text::Text::new(value.as_str()),
-        );
+        builder = builder.header(*name, Text::new(value.as_str()));
+    }
+    if let Some(list) = &message.list_unsubscribe {
+        builder = builder
+            .header("List-Unsubscribe", list.header())
+            .header("List-Unsubscribe-Post", Text::new(ONE_CLICK));
     }
     let raw = builder
         .write_to_vec()
@@ -117,7 +165,59 @@ mod tests {
             text: "Hallo Jürgen,\nviele Grüße".into(),
             html: "<p>Hallo J&uuml;rgen,</p>".into(),
             headers: vec![("X-EMMA-Test", "1".into())],
+            list_unsubscribe: None,
         }
+    }
+
+    #[test]
+    fn one_click_unsubscribe_headers_are_written_when_asked() {
+        let mut m = message();
+        m.list_unsubscribe = Some(ListUnsubscribe {
+            https: "https://emma.example/abmelden/dG9rZW4".into(),
+            mailto: "mailto:abmelden@emma.example?subject=unsubscribe-dG9rZW4".into(),
+        });
+        let built = build(&m, 1_795_000_000).unwrap();
+        let parsed = mail_parser::MessageParser::default()
+            .parse(&built.raw)
+            .expect("valid MIME");
+        let urls = match parsed.header("List-Unsubscribe") {
+            Some(mail_parser::HeaderValue::Address(list)) => list
+                .iter()
+                .filter_map(|a| a.address().map(str::to_owned))
+                .collect::<Vec<_>>(),
+            other => panic!("List-Unsubscribe: {other:?}"),
+        };
+        assert_eq!(
+            urls,
+            [
+                "https://emma.example/abmelden/dG9rZW4",
+                "mailto:abmelden@emma.example?subject=unsubscribe-dG9rZW4"
+            ]
+        );
+        assert_eq!(
+            parsed.header_raw("List-Unsubscribe-Post").map(str::trim),
+            Some(ONE_CLICK)
+        );
+        assert!(
+            build(&message(), 0)
+                .unwrap()
+                .raw
+                .windows(16)
+                .all(|w| w != b"List-Unsubscribe")
+        );
+    }
+
+    #[test]
+    fn an_unsubscribe_uri_that_could_leave_its_brackets_is_refused() {
+        let mut m = message();
+        m.list_unsubscribe = Some(ListUnsubscribe {
+            https: "https://emma.example/a>, <https://evil.example/".into(),
+            mailto: "mailto:abmelden@emma.example".into(),
+        });
+        assert_eq!(
+            build(&m, 0).unwrap_err(),
+            MimeError::InvalidHeader("List-Unsubscribe")
+        );
     }
 
     #[test]

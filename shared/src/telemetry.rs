@@ -54,6 +54,23 @@ impl Pseudonymizer {
         hex::encode(&mac.finalize().into_bytes()[..16])
     }
 
+    /// An HMAC-SHA256 key of its own for one purpose (`"link-tokens"`, …),
+    /// derived from the platform key by HKDF with the purpose as its info.
+    /// HKDF keys its first step with a fixed salt, not with the platform
+    /// key, so no `hash` of any value can equal a derived key or a MAC
+    /// made with one: a keyed hash of one purpose never stands in for
+    /// another's.
+    pub fn derive_key(&self, purpose: &str) -> aws_lc_rs::hmac::Key {
+        use aws_lc_rs::{hkdf, hmac};
+        let salt = hkdf::Salt::new(hkdf::HKDF_SHA256, b"emma derived keys v1");
+        let prk = salt.extract(self.key.expose_secret());
+        let info = [purpose.as_bytes()];
+        let okm = prk
+            .expand(&info, hmac::HMAC_SHA256)
+            .expect("HKDF gives 32 bytes for any purpose");
+        hmac::Key::from(okm)
+    }
+
     /// The hash of an e-mail address, case-insensitive.
     pub fn email(&self, email: &crate::domain::EmailAddress) -> String {
         self.hash(&email.normalized())
@@ -93,5 +110,17 @@ mod tests {
         let p1 = Pseudonymizer::new(b"0123456789abcdef0123456789abcdef");
         let p2 = Pseudonymizer::new(b"fedcba9876543210fedcba9876543210");
         assert_ne!(p1.email(&a), p2.email(&a));
+    }
+
+    #[test]
+    fn derived_keys_differ_by_purpose_and_from_the_plain_hash() {
+        use aws_lc_rs::hmac;
+        let p = Pseudonymizer::new(b"0123456789abcdef0123456789abcdef");
+        let links = hmac::sign(&p.derive_key("link-tokens"), b"x");
+        let other = hmac::sign(&p.derive_key("other"), b"x");
+        assert_ne!(links.as_ref(), other.as_ref());
+        let again = hmac::sign(&p.derive_key("link-tokens"), b"x");
+        assert_eq!(links.as_ref(), again.as_ref());
+        assert_ne!(hex::encode(&links.as_ref()[..16]), p.hash("x"));
     }
 }

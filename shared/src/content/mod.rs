@@ -4,5 +4,7 @@
 pub mod checks;
 pub mod context;
 pub mod image;
+pub mod links;
+pub mod message;
 pub mod template;
 pub mod text;

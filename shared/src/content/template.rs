@@ -219,6 +219,20 @@ impl Compiled {
             .render(context)
             .map_err(failed)
     }
+
+    /// One part's compiled template, for the campaign's message builder,
+    /// which writes the output straight into MIME (`content::message`).
+    pub(crate) fn template(
+        &self,
+        part: TemplatePart,
+    ) -> Result<minijinja::Template<'_, '_>, RenderError> {
+        self.env
+            .get_template(part.field())
+            .map_err(|e| RenderError {
+                part,
+                message: e.to_string(),
+            })
+    }
 }
 
 /// The environment every template renders in (see the module's text).

@@ -373,6 +373,7 @@ pub async fn send_link(app: &App, user: &User, kind: LinkKind) -> Result<(), Acc
             link = mime::escape_html(link.as_str()),
         ),
         headers: vec![("Auto-Submitted", "auto-generated".to_owned())],
+        list_unsubscribe: None,
     };
     let built = mime::build(&message, now.timestamp())
         .map_err(|e| AccountError::Internal(e.to_string()))?;

@@ -962,6 +962,7 @@ pub async fn submit(
         html: mail_html(&text, Some(&link)),
         text,
         headers: vec![("X-EMMA-Kind", "double-opt-in".to_owned())],
+        list_unsubscribe: None,
     };
     let built = mime::build(&message, now.timestamp())?;
     // The same message without the live link, to keep as evidence.

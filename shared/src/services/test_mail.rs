@@ -59,6 +59,7 @@ pub async fn send(
             mime::escape_html(tenant.name.as_str())
         ),
         headers: vec![("X-EMMA-Test", "1".to_owned())],
+        list_unsubscribe: None,
     };
     let built = mime::build(&message, app.clock.now().timestamp())?;
     let mail = OutgoingMail {
