@@ -506,6 +506,9 @@ async fn request_for(
         | ("PUT", "/api/tenants/{tenant_id}/templates/{template_id}") => {
             Some(template_json("Newsletter", "Inhalt"))
         }
+        ("POST", "/api/tenants/{tenant_id}/templates/{template_id}/test-send") => {
+            Some(json!({ "addresses": [unique_email("test")] }))
+        }
         ("POST", "/api/tenants/{tenant_id}/templates/preview") => {
             let mut draft = template_json("", "Entwurf");
             draft.as_object_mut().unwrap().remove("name");

@@ -18,6 +18,8 @@ emma_tests::on_both_adapter_sets!(
     a_save_based_on_a_stale_version_is_refused_and_writes_nothing,
     a_preview_renders_for_the_chosen_contact_with_the_content_checks,
     another_tenants_template_is_not_found,
+    a_test_send_reaches_each_address_marked_as_a_test_and_unsubscribes_nobody,
+    a_test_send_to_no_address_too_many_or_a_bad_one_sends_nothing,
 );
 
 const BODY: &str = r#"<mjml><mj-body><mj-section><mj-column>
@@ -260,4 +262,131 @@ async fn another_tenants_template_is_not_found(adapters: Adapters) {
         .get(&format!("/api/tenants/{b}/templates/{id}"))
         .await;
     assert_eq!(reply.status, StatusCode::NOT_FOUND);
+}
+
+async fn a_test_send_reaches_each_address_marked_as_a_test_and_unsubscribes_nobody(
+    adapters: Adapters,
+) {
+    let app = spawn(adapters).await;
+    let tenant = create_tenant(&app, "Sparkasse Test").await;
+    let editor = app.signed_in(Role::Editor, Some(&tenant)).await;
+    let contact = create_contact(&app, &tenant, "jana@example.de", "Jana").await;
+    let contact_path = format!("/api/tenants/{tenant}/contacts/{contact}");
+    let status_before = editor.get(&contact_path).await.json["status"].clone();
+    let created = create(
+        &editor,
+        &tenant,
+        &template("Dezember", "Hallo {{ contact.first_name }}", BODY),
+    )
+    .await;
+    let id = created["template"]["id"].as_str().unwrap();
+    let reply = editor
+        .post_json(
+            &format!("/api/tenants/{tenant}/templates/{id}/test-send"),
+            &json!({
+                "addresses": ["redaktion@example.de", " chefin@example.de ", "redaktion@example.de"],
+                "contact_id": contact,
+            }),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.json);
+    let sent = reply.json["sent"].as_array().unwrap();
+    assert_eq!(sent.len(), 2, "each address once: {}", reply.json);
+    for (entry, to) in sent
+        .iter()
+        .zip(["redaktion@example.de", "chefin@example.de"])
+    {
+        assert_eq!(entry["to"], to);
+        let message_id = entry["message_id"].as_str().unwrap();
+        let raw = emma_tests::sent::messages_containing(&app, message_id).await;
+        assert_eq!(raw.len(), 1, "one message to {to}");
+        let parsed = mail_parser::MessageParser::default()
+            .parse(&raw[0])
+            .expect("a parsable message");
+        assert_eq!(parsed.subject(), Some("[Test] Hallo Jana"));
+        assert_eq!(
+            parsed
+                .to()
+                .and_then(|a| a.first())
+                .and_then(|a| a.address()),
+            Some(to)
+        );
+        assert_eq!(parsed.header_raw("X-EMMA-Test").map(str::trim), Some("1"));
+        let unsubscribe = parsed.header_raw("List-Unsubscribe").unwrap();
+        assert!(
+            unsubscribe.contains("<http")
+                && unsubscribe.contains("/abmelden/")
+                && unsubscribe.contains("<mailto:"),
+            "{unsubscribe}"
+        );
+        assert_eq!(
+            parsed.header_raw("List-Unsubscribe-Post").map(str::trim),
+            Some("List-Unsubscribe=One-Click")
+        );
+        let html = parsed.body_html(0).expect("an HTML part");
+        assert!(html.contains("Jana!"), "rendered for the chosen contact");
+        assert!(
+            html.contains("https://sparkasse.example/zinsen"),
+            "a test's links are not tracked"
+        );
+        assert!(parsed.body_text(0).expect("a text part").contains("Jana"));
+        // The unsubscribe link names nobody: following it changes nothing.
+        let link = unsubscribe
+            .split(['<', '>'])
+            .find(|part| part.contains("/abmelden/"))
+            .unwrap();
+        let path = url::Url::parse(link).unwrap().path().to_owned();
+        let request = http::Request::post(&path)
+            .header(
+                http::header::CONTENT_TYPE,
+                "application/x-www-form-urlencoded",
+            )
+            .body(axum::body::Body::from("List-Unsubscribe=One-Click"))
+            .unwrap();
+        let answer = emma_tests::http::call(&app.router(), request).await;
+        assert!(answer.status.is_success(), "{}", answer.status);
+    }
+    let person = editor.get(&contact_path).await;
+    assert_eq!(
+        person.json["status"], status_before,
+        "nobody was unsubscribed"
+    );
+    assert_ne!(person.json["status"], "unsubscribed");
+}
+
+async fn a_test_send_to_no_address_too_many_or_a_bad_one_sends_nothing(adapters: Adapters) {
+    let app = spawn(adapters).await;
+    let tenant = create_tenant(&app, "Sparkasse Zuviel").await;
+    let editor = app.signed_in(Role::Editor, Some(&tenant)).await;
+    let marker = uuid::Uuid::new_v4().simple().to_string();
+    let body = BODY.replace("Zu den Zinsen", &marker);
+    let created = create(&editor, &tenant, &template("Dezember", "Betreff", &body)).await;
+    let id = created["template"]["id"].as_str().unwrap();
+    let path = format!("/api/tenants/{tenant}/templates/{id}/test-send");
+    let eleven: Vec<String> = (0..11).map(|i| format!("test{i}@example.de")).collect();
+    for (addresses, expected) in [
+        (json!([]), "at least one"),
+        (json!(eleven), "at most 10"),
+        (json!(["gut@example.de", "kein-at-zeichen"]), "address 2"),
+    ] {
+        let reply = editor
+            .post_json(&path, &json!({ "addresses": addresses }))
+            .await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.json);
+        assert_eq!(reply.json["field"], "addresses");
+        let detail = reply.json["detail"].as_str().unwrap();
+        assert!(detail.contains(expected), "{detail}");
+    }
+    // A viewer may not send tests at all.
+    let viewer = app.signed_in(Role::Viewer, Some(&tenant)).await;
+    let reply = viewer
+        .post_json(&path, &json!({ "addresses": ["x@example.de"] }))
+        .await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+    assert!(
+        emma_tests::sent::messages_containing(&app, &marker)
+            .await
+            .is_empty(),
+        "nothing was sent"
+    );
 }

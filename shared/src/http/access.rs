@@ -552,6 +552,12 @@ pub static ROUTES: &[RouteAccess] = &[
         ReadContent,
         None,
     ),
+    route(
+        Method::POST,
+        "/api/tenants/{tenant_id}/templates/{template_id}/test-send",
+        SendTestMail,
+        Some("template.test_send"),
+    ),
     // The browser UI (shared/src/ui): pages and their form posts.
     route(Method::GET, "/anmelden", Public, None),
     // Sign-in writes its own audit entries, also for unknown accounts.
@@ -727,6 +733,12 @@ pub static ROUTES: &[RouteAccess] = &[
         "/vorlagen/{template_id}/pruefen",
         ReadContent,
         None,
+    ),
+    route(
+        Method::POST,
+        "/vorlagen/{template_id}/test",
+        SendTestMail,
+        Some("template.test_send"),
     ),
     route(
         Method::POST,

@@ -344,6 +344,11 @@ impl From<TemplateError> for ApiError {
             TemplateError::Invalid { field, reason } => Self::bad_request(field, reason),
             TemplateError::Compile(c) => Self::bad_request(c.part.field(), c),
             TemplateError::Conflict { .. } => Self::Conflict(e.to_string()),
+            TemplateError::Message(crate::content::message::MessageError::Render(r)) => {
+                Self::bad_request(r.part.field(), r)
+            }
+            TemplateError::Message(m) => Self::Unprocessable(m.to_string()),
+            TemplateError::Mail(m) => m.into(),
             TemplateError::Store(s) => s.into(),
         }
     }

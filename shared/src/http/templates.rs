@@ -26,6 +26,7 @@ pub fn routes() -> OpenApiRouter<App> {
         .routes(routes!(all_versions))
         .routes(routes!(get_version))
         .routes(routes!(preview_saved))
+        .routes(routes!(test_send))
 }
 
 fn template_id(raw: &str) -> Result<TemplateId, ApiError> {
@@ -181,6 +182,31 @@ pub struct DraftPreview {
     pub text: Option<String>,
     /// The contact to render for; a sample contact when absent.
     pub contact_id: Option<String>,
+}
+
+/// A test send of a template.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TestSendBody {
+    /// 1 to 10 addresses.
+    #[schema(example = json!(["redaktion@sparkasse.example"]))]
+    pub addresses: Vec<String>,
+    /// The version to send; the current one when absent.
+    pub version: Option<u32>,
+    /// The contact to render for; a sample contact when absent.
+    pub contact_id: Option<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct TestSentView {
+    pub to: String,
+    /// The Message-ID header of the sent message.
+    pub message_id: String,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct TestSendView {
+    pub sent: Vec<TestSentView>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -422,4 +448,47 @@ async fn preview_saved(
     let (_, version) = templates::version(&app, &tenant, &template, params.version).await?;
     let preview = templates::preview(&app, &tenant, &version.source, contact.as_ref()).await?;
     Ok(Json(preview.into()))
+}
+
+/// Sends a version as a test ("[Test]" before the subject, not tracked, an
+/// unsubscribe link that names nobody) to up to ten addresses.
+#[utoipa::path(post, path = "/api/tenants/{tenant_id}/templates/{template_id}/test-send", tag = "templates",
+    params(
+        ("tenant_id" = String, Path, description = "The tenant"),
+        ("template_id" = String, Path, description = "The template"),
+    ),
+    request_body = TestSendBody,
+    responses(
+        (status = 200, description = "Sent", body = TestSendView),
+        (status = 400, description = "No address, more than ten, or one that is not an address", body = super::Problem),
+        (status = 404, description = "No such tenant, template, version or contact", body = super::Problem),
+        (status = 422, description = "The mail service refused the message", body = super::Problem),
+    ))]
+async fn test_send(
+    State(app): State<App>,
+    Path((tenant, template)): Path<(String, String)>,
+    ApiJson(body): ApiJson<TestSendBody>,
+) -> Result<Json<TestSendView>, ApiError> {
+    let tenant = super::path_tenant(&tenant)?;
+    let template = template_id(&template)?;
+    let contact = body.contact_id.as_deref().map(contact_id).transpose()?;
+    let addresses = templates::test_addresses(&body.addresses)?;
+    let sent = templates::test_send(
+        &app,
+        &tenant,
+        &template,
+        body.version,
+        &addresses,
+        contact.as_ref(),
+    )
+    .await?;
+    Ok(Json(TestSendView {
+        sent: sent
+            .into_iter()
+            .map(|s| TestSentView {
+                to: s.to.to_string(),
+                message_id: s.message_id,
+            })
+            .collect(),
+    }))
 }

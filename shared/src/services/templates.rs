@@ -46,6 +46,12 @@ pub enum TemplateError {
     Compile(#[from] content::TemplateError),
     #[error("the template was saved meanwhile (now version {current}); reload it first")]
     Conflict { current: u32 },
+    /// A test message could not be made (a value with a line break in
+    /// the subject, say).
+    #[error(transparent)]
+    Message(#[from] crate::content::message::MessageError),
+    #[error(transparent)]
+    Mail(#[from] crate::ports::MailError),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -340,6 +346,147 @@ pub async fn delete(app: &App, tenant: &TenantId, id: &TemplateId) -> Result<(),
             return Ok(());
         }
     }
+}
+
+/// The most addresses one test send goes to.
+pub const MAX_TEST_ADDRESSES: usize = 10;
+
+/// One message of a test send.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TestSent {
+    pub to: EmailAddress,
+    /// The Message-ID header of the sent message.
+    pub message_id: String,
+}
+
+/// The addresses of a test send: 1 to 10, each checked, each once.
+pub fn test_addresses(raw: &[String]) -> Result<Vec<EmailAddress>, TemplateError> {
+    let mut addresses: Vec<EmailAddress> = Vec::new();
+    for (index, line) in raw.iter().enumerate() {
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        let address = EmailAddress::parse(line).map_err(|e| {
+            TemplateError::invalid("addresses", format!("address {}: {e}", index + 1))
+        })?;
+        if !addresses.contains(&address) {
+            addresses.push(address);
+        }
+    }
+    if addresses.is_empty() {
+        return Err(TemplateError::invalid(
+            "addresses",
+            "name at least one address",
+        ));
+    }
+    if addresses.len() > MAX_TEST_ADDRESSES {
+        return Err(TemplateError::invalid(
+            "addresses",
+            format!("at most {MAX_TEST_ADDRESSES} addresses per test send"),
+        ));
+    }
+    Ok(addresses)
+}
+
+/// Sends a version of a template (the current one when `number` is none)
+/// as a test to up to ten addresses, rendered for a chosen contact or the
+/// sample contact, through the mail port, exactly as a campaign's message
+/// is made. A test is marked as one: "[Test]" before the subject, an
+/// `X-EMMA-Test` header, a `kind=test` tag; its links are not tracked,
+/// and its unsubscribe link names no contact, so clicking it changes
+/// nothing.
+pub async fn test_send(
+    app: &App,
+    tenant: &TenantId,
+    id: &TemplateId,
+    number: Option<u32>,
+    addresses: &[EmailAddress],
+    contact: Option<&ContactId>,
+) -> Result<Vec<TestSent>, TemplateError> {
+    use crate::content::links::LinkKey;
+    use crate::content::message::{CampaignMail, Prepared, Recipient};
+
+    let tenant_record = tenants::get_active(app, tenant).await?;
+    if addresses.is_empty() || addresses.len() > MAX_TEST_ADDRESSES {
+        return Err(TemplateError::invalid(
+            "addresses",
+            format!("name 1 to {MAX_TEST_ADDRESSES} addresses"),
+        ));
+    }
+    let (template, version) = self::version(app, tenant, id, number).await?;
+    let person = match contact {
+        Some(id) => crate::services::contacts::get(app, tenant, id)
+            .await
+            .map_err(|_| TemplateError::ContactNotFound)?,
+        None => sample_contact(app),
+    };
+    let mut source = version.source.clone();
+    source.subject = format!("[Test] {}", source.subject);
+    let compiled = validate(&source)?;
+    let from = app.settings.mail_from.clone();
+    let mail = CampaignMail {
+        tenant: tenant.clone(),
+        campaign: uuid::Uuid::now_v7(),
+        from_name: tenant_record
+            .settings
+            .default_from_name
+            .clone()
+            .unwrap_or_else(|| tenant_record.name.as_str().to_owned()),
+        message_id_domain: from.domain().to_owned(),
+        from: from.clone(),
+        reply_to: None,
+        tracking: crate::domain::TrackingMode::Off,
+        public_url: app.settings.public_url.clone(),
+        unsubscribe_mailto: from.clone(),
+        headers: vec![
+            ("X-EMMA-Test", "1".to_owned()),
+            (
+                "X-EMMA-Template",
+                format!("{} v{}", template.id, version.number),
+            ),
+        ],
+    };
+    let prepared = Prepared::new(compiled, &mail, &LinkKey::new(&app.pseudonyms))?;
+    // Nobody's unsubscribe link: the sample contact does not exist.
+    let nobody = ContactId::parse(&"0".repeat(32)).expect("a valid id");
+    let token = crate::services::unsubscribe::token(app, tenant, &nobody);
+    let values = context::for_contact(&person, "", tenant_record.name.as_str());
+    let mut sent = Vec::new();
+    for to in addresses {
+        let recipient = Recipient {
+            contact: &nobody,
+            to,
+            name: None,
+            unsubscribe_token: &token,
+            context: &values,
+        };
+        let built = prepared.message(&recipient, app.clock.now().timestamp())?;
+        let outgoing = crate::ports::OutgoingMail {
+            tenant: tenant.clone(),
+            from: from.clone(),
+            recipients: vec![to.clone()],
+            raw: built.raw,
+            tags: vec![
+                ("tenant".to_owned(), tenant.to_string()),
+                ("kind".to_owned(), "test".to_owned()),
+                ("template".to_owned(), template.id.to_string()),
+            ],
+        };
+        app.mailer.send(&outgoing).await?;
+        tracing::info!(
+            tenant = %tenant,
+            template = %template.id,
+            version = version.number,
+            recipient = %app.pseudonyms.email(to),
+            "template test sent"
+        );
+        sent.push(TestSent {
+            to: to.clone(),
+            message_id: built.message_id,
+        });
+    }
+    Ok(sent)
 }
 
 /// A contact who stands for "any recipient" in the preview when none is

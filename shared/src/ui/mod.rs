@@ -128,6 +128,7 @@ pub fn routes() -> Router<App> {
             get(templates::page).post(templates::save),
         )
         .route("/vorlagen/{template_id}/pruefen", post(templates::check))
+        .route("/vorlagen/{template_id}/test", post(templates::test))
         .route("/vorlagen/{template_id}/loeschen", post(templates::delete))
         .route(
             "/vorlagen/{template_id}/vorschau",

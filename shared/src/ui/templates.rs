@@ -74,9 +74,12 @@ fn failure(visit: &Visit, e: TemplateError) -> Response {
         | TemplateError::VersionNotFound(_)
         | TemplateError::ContactNotFound => visit.fail(StatusCode::NOT_FOUND),
         TemplateError::Store(s) => visit.store_failure(s),
+        TemplateError::Mail(m) if m.is_retryable() => visit.fail(StatusCode::SERVICE_UNAVAILABLE),
         TemplateError::Invalid { .. }
         | TemplateError::Compile(_)
-        | TemplateError::Conflict { .. } => visit.fail(StatusCode::BAD_REQUEST),
+        | TemplateError::Conflict { .. }
+        | TemplateError::Message(_)
+        | TemplateError::Mail(_) => visit.fail(StatusCode::BAD_REQUEST),
     }
 }
 
@@ -95,6 +98,7 @@ fn notice_id(raw: &str) -> Option<&'static str> {
         "angelegt" => Some("templates-notice-created"),
         "gespeichert" => Some("templates-notice-saved"),
         "geloescht" => Some("templates-notice-deleted"),
+        "test-gesendet" => Some("templates-notice-test-sent"),
         _ => None,
     }
 }
@@ -291,6 +295,11 @@ struct EditorView {
     preview_subject: Option<String>,
     preview_email: String,
     versions: Vec<VersionRow>,
+    /// The test send form: whether it is offered, its addresses as typed,
+    /// and why they were refused.
+    may_test: bool,
+    test_addresses: String,
+    test_error: Option<String>,
 }
 
 fn finding_rows(visit: &Visit, findings: &[Finding]) -> Vec<FindingRow> {
@@ -435,6 +444,7 @@ async fn editor_page(
     values.id = template.id.to_string();
     values.current = template.current;
     values.may_write = member.principal.role.may(Permission::WriteContent);
+    values.may_test = member.principal.role.may(Permission::SendTestMail);
     let layout = visit.layout(member, "/vorlagen");
     view::page(status, "template.html", &layout, &values, visit.https)
 }
@@ -565,6 +575,75 @@ pub(super) async fn check(visit: Visit, Path(raw_id): Path<String>, body: FormBo
         StatusCode::OK
     };
     editor_page(&visit, &member, &tenant, &template, values, status).await
+}
+
+/// `POST /vorlagen/{template_id}/test`: sends the shown version as a test to
+/// the addresses typed (one per line, at most ten), personalised for the
+/// preview's contact.
+pub(super) async fn test(visit: Visit, Path(raw_id): Path<String>, body: FormBody) -> Response {
+    let number = body.get("version").parse::<u32>().ok();
+    let (member, tenant, template, version) = match shown(&visit, &raw_id, number).await {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    if !member.principal.role.may(Permission::SendTestMail) {
+        return visit.fail(StatusCode::FORBIDDEN);
+    }
+    let typed = body.get("adressen").to_owned();
+    let lines: Vec<String> = typed
+        .split(['\n', ',', ';'])
+        .map(|l| l.trim().to_owned())
+        .collect();
+    let sent = match templates::test_addresses(&lines) {
+        Ok(addresses) => match preview_contact(&visit, &tenant, body.get("vorschau_email")).await {
+            Ok(contact) => {
+                templates::test_send(
+                    &visit.app,
+                    &tenant,
+                    &template.id,
+                    Some(version.number),
+                    &addresses,
+                    contact.as_ref(),
+                )
+                .await
+            }
+            Err(()) => Err(TemplateError::ContactNotFound),
+        },
+        Err(e) => Err(e),
+    };
+    let problem = match sent {
+        Ok(_) => {
+            let mut path = format!("/vorlagen/{}?hinweis=test-gesendet", template.id);
+            if version.number != template.current {
+                path.push_str(&format!("&version={}", version.number));
+            }
+            return redirect_naming(&path, &template.id);
+        }
+        Err(TemplateError::Invalid { reason, .. }) => {
+            visit.tr_args("templates-problem-invalid", &[("reason", reason)])
+        }
+        Err(TemplateError::ContactNotFound) => visit.tr("templates-preview-contact-unknown"),
+        Err(TemplateError::Mail(m)) => {
+            tracing::warn!(error = %m, "page: a template test send failed");
+            visit.tr("templates-problem-test-send")
+        }
+        Err(e) => return failure(&visit, e),
+    };
+    let mut values = loaded(&template, &version);
+    let invalid = visit.invalid("adressen", "templates-test-addresses", problem);
+    values.alert = Some(invalid.alert);
+    values.test_error = Some(invalid.problem);
+    values.test_addresses = typed;
+    values.preview_email = body.get("vorschau_email").to_owned();
+    editor_page(
+        &visit,
+        &member,
+        &tenant,
+        &template,
+        values,
+        StatusCode::BAD_REQUEST,
+    )
+    .await
 }
 
 /// `POST /vorlagen/{template_id}/loeschen`: deletes the template with all

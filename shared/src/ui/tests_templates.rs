@@ -370,3 +370,61 @@ fn every_check_message_is_in_both_catalogues() {
         }
     }
 }
+
+#[tokio::test]
+async fn the_test_form_sends_to_the_typed_addresses_and_refuses_eleven() {
+    let t = local_app().await;
+    let tenant = t.tenant("Sparkasse Testversand").await;
+    let editor = t.user(Role::Editor, &tenant).await;
+    let pages = t.pages_of(&editor);
+    let id = created(&pages, "Dezember", "mjml").await;
+    let page = send(&pages, get(&format!("/vorlagen/{id}"))).await;
+    assert!(page.body.contains("<form id=\"template-test\""));
+
+    let sent = send(
+        &pages,
+        post_form(
+            &format!("/vorlagen/{id}/test"),
+            &[
+                ("version", "1"),
+                ("vorschau_email", ""),
+                ("adressen", "redaktion@example.de\nchefin@example.de"),
+            ],
+        ),
+    )
+    .await;
+    assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.body);
+    assert_eq!(
+        sent.location(),
+        format!("/vorlagen/{id}?hinweis=test-gesendet")
+    );
+
+    let eleven: Vec<String> = (0..11).map(|i| format!("t{i}@example.de")).collect();
+    let refused = send(
+        &pages,
+        post_form(
+            &format!("/vorlagen/{id}/test"),
+            &[("version", "1"), ("adressen", &eleven.join("\n"))],
+        ),
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert!(refused.body.contains("id=\"template-test-error\""));
+    assert!(refused.body.contains("at most 10"), "{}", refused.body);
+    assert!(refused.body.contains("t10@example.de"), "the input is kept");
+
+    // A viewer has no test form and may not send.
+    let viewer = t.user(Role::Viewer, &tenant).await;
+    let viewer_pages = t.pages_of(&viewer);
+    let page = send(&viewer_pages, get(&format!("/vorlagen/{id}"))).await;
+    assert!(!page.body.contains("<form id=\"template-test\""));
+    let refused = send(
+        &viewer_pages,
+        post_form(
+            &format!("/vorlagen/{id}/test"),
+            &[("adressen", "x@example.de")],
+        ),
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+}
