@@ -445,6 +445,81 @@ async fn an_editor_writes_a_template_and_the_sandboxed_preview_follows_without_r
     );
 }
 
+#[tokio::test]
+async fn an_editor_uploads_an_image_and_a_scripted_svg_is_refused_in_words() {
+    let browser = browser::start().await;
+    signed_in_as(&browser, Role::Editor).await;
+    let folder = tempfile::tempdir().expect("a temporary folder");
+    let png = folder.path().join("stern.png");
+    std::fs::write(&png, crate::assets::PIXEL_PNG).expect("the image written");
+    let svg = folder.path().join("logo.svg");
+    std::fs::write(
+        &svg,
+        r#"<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>"#,
+    )
+    .expect("the SVG written");
+
+    browser.visit("/bilder").await;
+    browser
+        .wait_for("form#new-asset input[type=file]")
+        .await
+        .send_keys(&png.display().to_string())
+        .await
+        .expect("the file chosen");
+    browser.submit("form#new-asset").await;
+    // Announced, PUT to the blob store, checked: the image's own page.
+    let address = browser.wait_for("input#asset-url").await;
+    let url = address
+        .prop("value")
+        .await
+        .expect("the address")
+        .unwrap_or_default();
+    assert!(url.contains("/img/") && url.ends_with(".png"), "{url}");
+    browser.wait_for("img.asset-preview").await;
+    let mut width = serde_json::Value::Null;
+    for _ in 0..50 {
+        width = browser
+            .client
+            .execute(
+                "const img = document.querySelector('img.asset-preview'); \
+                 return img.complete ? img.naturalWidth : null;",
+                vec![],
+            )
+            .await
+            .expect("the image's width");
+        if !width.is_null() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(width, 1, "the image loads from its public address");
+    browser.screenshot("asset-uploaded").await;
+
+    browser.visit("/bilder").await;
+    browser
+        .wait_for("form#new-asset input[type=file]")
+        .await
+        .send_keys(&svg.display().to_string())
+        .await
+        .expect("the file chosen");
+    browser.submit("form#new-asset").await;
+    let error = browser.wait_for("#asset-file-error:not([hidden])").await;
+    let mut message = String::new();
+    for _ in 0..50 {
+        message = error.text().await.unwrap_or_default();
+        if !message.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(
+        message.starts_with("Das Bild wurde abgelehnt:") && message.contains("script"),
+        "{message}"
+    );
+    let rows = browser.find_all("table#assets tbody tr").await;
+    assert_eq!(rows.len(), 1, "only the PNG is in the library");
+}
+
 /// A form post of the pages (what the browser's script sends), through the
 /// whole router with its guard.
 async fn post_form(
