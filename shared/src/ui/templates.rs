@@ -22,10 +22,16 @@ use crate::services::contacts;
 use crate::services::templates::{self, Template, TemplateError, Version};
 
 /// What the preview frame's document may do: show the mail's own styles
-/// and images over https, and nothing else (no script, form, plug-in or
-/// frame; `sandbox` gives it an origin of its own).
-const PREVIEW_CSP: &str = "sandbox; default-src 'none'; img-src https: data:; \
-    style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'self'";
+/// and images over https (and the library's own, from EMMA's address), and
+/// nothing else (no script, form, plug-in or frame; `sandbox` gives it an
+/// origin of its own).
+fn preview_policy(visit: &Visit) -> String {
+    let origin = visit.app.settings.public_url.origin().ascii_serialization();
+    format!(
+        "sandbox; default-src 'none'; img-src https: data: {origin}; \
+         style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'self'"
+    )
+}
 
 /// The first version of a new MJML template: responsive, with the
 /// greeting, a button and the unsubscribe link every mailing needs.
@@ -670,7 +676,7 @@ pub(super) async fn delete(visit: Visit, Path(raw_id): Path<String>, body: FormB
 // The preview frame
 
 /// The mail's HTML as a document of its own, for the sandboxed frame.
-fn preview_document(html: String) -> Response {
+fn preview_document(visit: &Visit, html: String) -> Response {
     let mut response = (StatusCode::OK, html).into_response();
     let headers = response.headers_mut();
     headers.insert(
@@ -679,7 +685,8 @@ fn preview_document(html: String) -> Response {
     );
     headers.insert(
         header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(PREVIEW_CSP),
+        HeaderValue::from_str(&preview_policy(visit))
+            .unwrap_or_else(|_| HeaderValue::from_static("sandbox; default-src 'none'")),
     );
     headers.insert(
         header::X_FRAME_OPTIONS,
@@ -700,12 +707,15 @@ fn preview_document(html: String) -> Response {
 /// A short notice in the frame instead of the mail (the template does not
 /// compile, the contact is unknown), escaped.
 fn preview_notice(visit: &Visit, text: &str) -> Response {
-    let mut response = preview_document(format!(
-        "<!doctype html><html lang=\"{}\"><meta charset=\"utf-8\">\
+    let mut response = preview_document(
+        visit,
+        format!(
+            "<!doctype html><html lang=\"{}\"><meta charset=\"utf-8\">\
          <p style=\"font-family:sans-serif;color:#a00\">{}</p></html>",
-        visit.lang.code(),
-        crate::mime::escape_html(text)
-    ));
+            visit.lang.code(),
+            crate::mime::escape_html(text)
+        ),
+    );
     *response.status_mut() = StatusCode::BAD_REQUEST;
     response
 }
@@ -721,7 +731,7 @@ async fn render_preview(
         Err(()) => return preview_notice(visit, &visit.tr("templates-preview-contact-unknown")),
     };
     match templates::preview(&visit.app, tenant, source, contact.as_ref()).await {
-        Ok(preview) => preview_document(preview.rendered.html),
+        Ok(preview) => preview_document(visit, preview.rendered.html),
         Err(e) => {
             let mut values = EditorView::default();
             refuse(visit, &mut values, &e);

@@ -243,6 +243,10 @@ async fn the_preview_frame_shows_the_mail_for_a_chosen_contact_under_its_own_san
     assert!(csp.starts_with("sandbox;"), "{csp}");
     assert!(csp.contains("default-src 'none'"), "{csp}");
     assert!(!csp.contains("script-src"), "no script may run: {csp}");
+    assert!(
+        csp.contains("img-src https: data: http://127.0.0.1:8080;"),
+        "images over https and the library's own: {csp}"
+    );
     assert_eq!(frame.headers[header::X_FRAME_OPTIONS], "SAMEORIGIN");
     assert_eq!(frame.headers[header::CACHE_CONTROL], "no-store");
     assert!(
