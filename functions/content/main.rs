@@ -1,4 +1,5 @@
-//! Lambda `content`: a tenant's templates and their previews.
+//! Lambda `content`: a tenant's templates with their versions and previews,
+//! its image library and its campaigns.
 
 #[tokio::main]
 async fn main() -> Result<(), emma::lambda::Error> {

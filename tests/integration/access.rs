@@ -55,6 +55,10 @@ struct Fixture {
     /// A checked image of A, and one of B.
     asset_a: String,
     asset_b: String,
+    /// A draft campaign of A (to a list with a subscribed contact), and
+    /// one of B.
+    campaign_a: String,
+    campaign_b: String,
 }
 
 const SECRET_OF_B: &str = "nur-fuer-b@example.de";
@@ -106,6 +110,11 @@ async fn fixture(adapters: Adapters) -> Fixture {
     let template_b = new_template(&app, &b, SECRET_OF_B).await;
     let asset_a = new_asset(&app, &a).await;
     let asset_b = new_asset(&app, &b).await;
+    verify_sender_domain(&app, &a).await;
+    verify_sender_domain(&app, &b).await;
+    subscribed_member(&app, &a, &list_a).await;
+    let campaign_a = new_campaign(&app, &a, &template_a, &list_a, Stage::Draft).await;
+    let campaign_b = new_campaign(&app, &b, &template_b, &list_b, Stage::Draft).await;
     Fixture {
         app,
         a,
@@ -134,7 +143,111 @@ async fn fixture(adapters: Adapters) -> Fixture {
         template_b,
         asset_a,
         asset_b,
+        campaign_a,
+        campaign_b,
     }
+}
+
+/// Lets the tenant send from example.de.
+async fn verify_sender_domain(app: &TestApp, tenant: &str) {
+    let tenant = TenantId::parse(tenant).unwrap();
+    let mut settings = emma::services::tenants::get(app.app(), &tenant)
+        .await
+        .unwrap()
+        .settings;
+    settings.sender_domains = vec!["example.de".to_owned()];
+    emma::services::tenants::update(
+        app.app(),
+        &tenant,
+        emma::services::tenants::TenantChange {
+            settings: Some(settings),
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("the sender domain set");
+}
+
+/// Puts a subscribed contact on the list, so a campaign to it has someone
+/// to mail.
+async fn subscribed_member(app: &TestApp, tenant: &str, list: &str) {
+    let tenant = TenantId::parse(tenant).unwrap();
+    let mut draft = emma::domain::ContactDraft::new(
+        emma::domain::EmailAddress::parse(&unique_email("abonnent")).unwrap(),
+    );
+    draft.status = ContactStatus::Subscribed;
+    let contact = emma::services::contacts::create(app.app(), &tenant, draft)
+        .await
+        .expect("a subscribed contact");
+    lists::add_member(
+        app.app(),
+        &tenant,
+        &emma::domain::ListId::parse(list).unwrap(),
+        &contact.id,
+    )
+    .await
+    .expect("a member");
+}
+
+/// How far a campaign made for the walk has got.
+#[derive(Clone, Copy)]
+enum Stage {
+    Draft,
+    Scheduled,
+    Paused,
+}
+
+/// The body of a campaign of the tenant to the list.
+fn campaign_json(template: &str, list: &str) -> Value {
+    json!({
+        "name": "Dezember",
+        "template_id": template,
+        "from_name": "Sparkasse",
+        "from_email": "newsletter@example.de",
+        "audience": { "lists": [list] },
+    })
+}
+
+/// Creates a campaign to the list and takes it to `stage`; returns its id.
+async fn new_campaign(
+    app: &TestApp,
+    tenant: &str,
+    template: &str,
+    list: &str,
+    stage: Stage,
+) -> String {
+    use emma::services::campaigns;
+    let tenant = TenantId::parse(tenant).unwrap();
+    let draft = campaigns::CampaignDraft {
+        name: "Dezember".to_owned(),
+        template: emma::domain::TemplateId::parse(template).unwrap(),
+        template_version: None,
+        subject: None,
+        preheader: None,
+        from_name: "Sparkasse".to_owned(),
+        from_email: "newsletter@example.de".to_owned(),
+        reply_to: None,
+        audience: campaigns::Audience {
+            lists: vec![emma::domain::ListId::parse(list).unwrap()],
+            segments: Vec::new(),
+        },
+        tracking: emma::domain::TrackingMode::Aggregate,
+    };
+    let campaign = campaigns::create(app.app(), &tenant, &draft)
+        .await
+        .expect("a campaign");
+    if matches!(stage, Stage::Scheduled | Stage::Paused) {
+        let at = app.app().clock.now() + chrono::Duration::days(1);
+        campaigns::schedule(app.app(), &tenant, &campaign.id, at)
+            .await
+            .expect("scheduled");
+    }
+    if matches!(stage, Stage::Paused) {
+        campaigns::pause(app.app(), &tenant, &campaign.id)
+            .await
+            .expect("paused");
+    }
+    campaign.id.to_string()
 }
 
 /// Uploads and checks an image in the tenant; returns its id.
@@ -415,6 +528,26 @@ async fn request_for(
     } else {
         fx.asset_a.clone()
     };
+    let campaign_id = if of_b {
+        fx.campaign_b.clone()
+    } else if rule.path.contains("{campaign_id}") {
+        // A fresh campaign in the state each change needs.
+        let stage = if rule.path.ends_with("/pause") {
+            Some(Stage::Scheduled)
+        } else if rule.path.ends_with("/resume") {
+            Some(Stage::Paused)
+        } else if rule.path.ends_with("/schedule") || rule.path.ends_with("/cancel") {
+            Some(Stage::Draft)
+        } else {
+            None
+        };
+        match stage {
+            Some(stage) => new_campaign(&fx.app, tenant, &fx.template_a, &fx.list_a, stage).await,
+            None => fx.campaign_a.clone(),
+        }
+    } else {
+        String::new()
+    };
     let mut key_id = objects.2.to_owned();
     if rule.path.contains("{key_id}") && objects.2 != fx.key_b {
         // A fresh key to revoke, each time.
@@ -434,6 +567,7 @@ async fn request_for(
         .replace("{attribute_name}", &attribute_name)
         .replace("{template_id}", &template_id)
         .replace("{asset_id}", &asset_id)
+        .replace("{campaign_id}", &campaign_id)
         .replace("{version}", "1")
         .replace(
             "{export_id}",
@@ -519,6 +653,16 @@ async fn request_for(
         }
         ("PATCH", "/api/tenants/{tenant_id}/assets/{asset_id}") => {
             Some(json!({ "name": "Umbenannt" }))
+        }
+        ("POST", "/api/tenants/{tenant_id}/campaigns")
+        | ("PUT", "/api/tenants/{tenant_id}/campaigns/{campaign_id}") => {
+            Some(campaign_json(&fx.template_a, &fx.list_a))
+        }
+        ("POST", "/api/tenants/{tenant_id}/campaigns/audience-count") => {
+            Some(json!({ "lists": [fx.list_a] }))
+        }
+        ("POST", "/api/tenants/{tenant_id}/campaigns/{campaign_id}/schedule") => {
+            Some(json!({ "scheduled_at": "2099-01-01T09:00" }))
         }
         ("POST", _) => Some(json!({})),
         _ => None,
@@ -684,6 +828,7 @@ async fn another_tenants_path_or_object_is_not_found_and_shows_nothing(adapters:
                 || rule.path.contains("{attribute_name}")
                 || rule.path.contains("{template_id}")
                 || rule.path.contains("{asset_id}")
+                || rule.path.contains("{campaign_id}")
             {
                 let request = request_for(
                     &fx,

@@ -10,6 +10,7 @@ mod assets;
 mod attributes;
 mod blob_conformance;
 mod browser;
+mod campaigns;
 mod contacts;
 mod events;
 mod gdpr;

@@ -31,6 +31,8 @@ pub enum IdError {
     Template,
     #[error("an asset id is a UUID")]
     Asset,
+    #[error("a campaign id is a UUID")]
+    Campaign,
 }
 
 /// The id of a tenant (an institute). Lower-case letters, digits and `-`.
@@ -241,6 +243,12 @@ uuid_id!(
     /// The id of an image in the tenant's asset library.
     AssetId,
     IdError::Asset
+);
+
+uuid_id!(
+    /// The id of a campaign (time-ordered: newest last).
+    CampaignId,
+    IdError::Campaign
 );
 
 #[cfg(test)]

@@ -19,8 +19,8 @@ pub use contact::{
 };
 pub use email::{EmailAddress, EmailAddressError};
 pub use ids::{
-    AssetId, ContactId, ExportId, IdError, ImportId, ListId, SegmentId, SignupFormId, TemplateId,
-    TenantId, UserId,
+    AssetId, CampaignId, ContactId, ExportId, IdError, ImportId, ListId, SegmentId, SignupFormId,
+    TemplateId, TenantId, UserId,
 };
 pub use principal::{Credential, Principal};
 pub use role::{Permission, Role};

@@ -496,6 +496,62 @@ pub static ROUTES: &[RouteAccess] = &[
         WriteContent,
         Some("asset.finish"),
     ),
+    // Campaigns (Kampagnen): editors plan them; readers follow them.
+    route(
+        Method::POST,
+        "/api/tenants/{tenant_id}/campaigns",
+        WriteContent,
+        Some("campaign.create"),
+    ),
+    route(
+        Method::GET,
+        "/api/tenants/{tenant_id}/campaigns",
+        ReadContent,
+        None,
+    ),
+    // Counting an audience changes nothing.
+    route(
+        Method::POST,
+        "/api/tenants/{tenant_id}/campaigns/audience-count",
+        ReadContent,
+        None,
+    ),
+    route(
+        Method::GET,
+        "/api/tenants/{tenant_id}/campaigns/{campaign_id}",
+        ReadContent,
+        None,
+    ),
+    route(
+        Method::PUT,
+        "/api/tenants/{tenant_id}/campaigns/{campaign_id}",
+        WriteContent,
+        Some("campaign.update"),
+    ),
+    route(
+        Method::POST,
+        "/api/tenants/{tenant_id}/campaigns/{campaign_id}/schedule",
+        WriteContent,
+        Some("campaign.schedule"),
+    ),
+    route(
+        Method::POST,
+        "/api/tenants/{tenant_id}/campaigns/{campaign_id}/pause",
+        WriteContent,
+        Some("campaign.pause"),
+    ),
+    route(
+        Method::POST,
+        "/api/tenants/{tenant_id}/campaigns/{campaign_id}/resume",
+        WriteContent,
+        Some("campaign.resume"),
+    ),
+    route(
+        Method::POST,
+        "/api/tenants/{tenant_id}/campaigns/{campaign_id}/cancel",
+        WriteContent,
+        Some("campaign.cancel"),
+    ),
     // Templates (Vorlagen): editors write them; every saved version stays.
     route(
         Method::POST,

@@ -10,6 +10,7 @@ use serde::Serialize;
 use crate::ports::{MailError, StoreError};
 use crate::services::api_keys::ApiKeyError;
 use crate::services::assets::AssetError;
+use crate::services::campaigns::CampaignError;
 use crate::services::contacts::ContactError;
 use crate::services::exports::ExportError;
 use crate::services::imports::ImportError;
@@ -330,6 +331,21 @@ impl From<AssetError> for ApiError {
                 }
             }
             AssetError::Store(s) => s.into(),
+        }
+    }
+}
+
+impl From<CampaignError> for ApiError {
+    fn from(e: CampaignError) -> Self {
+        match e {
+            CampaignError::Tenant(t) => t.into(),
+            CampaignError::NotFound => Self::NotFound("campaign"),
+            CampaignError::Invalid { field, reason } => Self::bad_request(field, reason),
+            CampaignError::State { .. } | CampaignError::Conflict => Self::Conflict(e.to_string()),
+            CampaignError::Content(_) | CampaignError::EmptyAudience => {
+                Self::Unprocessable(e.to_string())
+            }
+            CampaignError::Store(s) => s.into(),
         }
     }
 }

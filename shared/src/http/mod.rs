@@ -9,6 +9,7 @@ pub mod assets;
 pub mod attributes;
 pub mod audit;
 pub mod auth;
+pub mod campaigns;
 pub mod contacts;
 pub mod error;
 pub mod exports;
@@ -81,9 +82,11 @@ pub const GROUPS: &[(&str, Group)] = &[
     ("content", content_routes),
 ];
 
-/// The `content` group: templates and images (later campaigns).
+/// The `content` group: templates, images and campaigns.
 pub fn content_routes() -> OpenApiRouter<App> {
-    templates::routes().merge(assets::routes())
+    templates::routes()
+        .merge(assets::routes())
+        .merge(campaigns::routes())
 }
 
 /// The `contacts` group: contacts, their imports and exports.

@@ -7,6 +7,7 @@ pub mod api_keys;
 pub mod assets;
 pub mod attributes;
 pub mod audit;
+pub mod campaigns;
 pub mod consent;
 pub mod contacts;
 pub mod exports;

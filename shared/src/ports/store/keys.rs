@@ -5,8 +5,8 @@
 
 use super::{IndexKey, Key, KeyPrefix};
 use crate::domain::{
-    AssetId, AttributeName, ContactId, ExportId, ImportId, ListId, SegmentId, SignupFormId,
-    TemplateId, TenantId, UserId,
+    AssetId, AttributeName, CampaignId, ContactId, ExportId, ImportId, ListId, SegmentId,
+    SignupFormId, TemplateId, TenantId, UserId,
 };
 
 const PLATFORM: &str = "#platform";
@@ -134,6 +134,16 @@ pub fn segments(tenant: &TenantId) -> KeyPrefix {
 /// hash (outside the `segment#` prefix).
 pub fn segment_count(tenant: &TenantId, filter_hash: &str) -> Key {
     tenant_key(tenant, format!("segment-count#{filter_hash}"))
+}
+
+/// A campaign of the tenant.
+pub fn campaign(tenant: &TenantId, id: &CampaignId) -> Key {
+    tenant_key(tenant, format!("campaign#{id}"))
+}
+
+/// The tenant's campaigns, oldest first (ids are time-ordered).
+pub fn campaigns(tenant: &TenantId) -> KeyPrefix {
+    tenant_prefix(tenant, "campaign#")
 }
 
 /// An image of the tenant's asset library.

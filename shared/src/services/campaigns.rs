@@ -1,0 +1,616 @@
+//! Campaigns (Kampagnen): a template version sent from one of the tenant's
+//! verified senders to an audience of lists and segments.
+//!
+//! The lifecycle: draft → scheduled → sending → sent, with pause, resume
+//! and cancel. Only a draft is edited; editing a scheduled campaign takes it
+//! back to draft (it has to be scheduled again, with its checks). Scheduling
+//! checks everything a mailing needs: a time in the future, a sender whose
+//! domain the tenant verified, a subject of one line, a template version
+//! without content errors, and an audience with at least one contact who
+//! may be mailed (subscribed, not suppressed; counted once however many
+//! lists and segments name them). Every state change is a conditional
+//! write on the version read, so two editors cannot both schedule, or
+//! schedule what the other just cancelled. Times are stored in UTC.
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::App;
+use crate::content::checks;
+pub use crate::domain::CampaignId;
+use crate::domain::{
+    ContactId, EmailAddress, ListId, SegmentId, TemplateId, TenantId, TrackingMode, short_text,
+};
+use crate::ports::store::{Item, MAX_BATCH_GET, PutCondition, Query, StoreError, Version, keys};
+use crate::services::tenants::{self, TenantError};
+use crate::services::{lists, segments, templates};
+
+#[derive(Debug, thiserror::Error)]
+pub enum CampaignError {
+    #[error(transparent)]
+    Tenant(#[from] TenantError),
+    #[error("no campaign with this id")]
+    NotFound,
+    #[error("{field}: {reason}")]
+    Invalid { field: &'static str, reason: String },
+    /// The change does not fit the campaign's state.
+    #[error("a campaign that is {state} cannot be {action}")]
+    State {
+        state: &'static str,
+        action: &'static str,
+    },
+    /// The template version has content errors (the codes).
+    #[error("the template has errors that block sending: {}", .0.join(", "))]
+    Content(Vec<&'static str>),
+    #[error("nobody in the audience may be mailed (subscribed and not suppressed)")]
+    EmptyAudience,
+    #[error("the campaign was changed meanwhile; reload it")]
+    Conflict,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl CampaignError {
+    fn invalid(field: &'static str, reason: impl Into<String>) -> Self {
+        Self::Invalid {
+            field,
+            reason: reason.into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CampaignState {
+    Draft,
+    Scheduled,
+    Sending,
+    Paused,
+    Sent,
+    Cancelled,
+}
+
+impl CampaignState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Draft => "draft",
+            Self::Scheduled => "scheduled",
+            Self::Sending => "sending",
+            Self::Paused => "paused",
+            Self::Sent => "sent",
+            Self::Cancelled => "cancelled",
+        }
+    }
+}
+
+/// Who gets a campaign: the union of lists and segments.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Audience {
+    #[schema(value_type = Vec<String>)]
+    pub lists: Vec<ListId>,
+    #[schema(value_type = Vec<String>)]
+    pub segments: Vec<SegmentId>,
+}
+
+/// What an editor sets on a campaign.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CampaignDraft {
+    pub name: String,
+    pub template: TemplateId,
+    /// The template version; the current one when none is given.
+    pub template_version: Option<u32>,
+    /// The subject; the template's when none is given. Merge fields allowed.
+    pub subject: Option<String>,
+    /// The preview text mail programs show after the subject.
+    pub preheader: Option<String>,
+    pub from_name: String,
+    pub from_email: String,
+    pub reply_to: Option<String>,
+    pub audience: Audience,
+    pub tracking: TrackingMode,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Campaign {
+    pub id: CampaignId,
+    pub name: String,
+    pub state: CampaignState,
+    pub template: TemplateId,
+    pub template_version: u32,
+    pub subject: Option<String>,
+    pub preheader: Option<String>,
+    pub from_name: String,
+    pub from_email: EmailAddress,
+    pub reply_to: Option<EmailAddress>,
+    pub audience: Audience,
+    pub tracking: TrackingMode,
+    /// When it goes out (UTC); set while scheduled, kept after.
+    pub scheduled_at: Option<DateTime<Utc>>,
+    /// The state a paused campaign resumes to.
+    #[serde(default)]
+    pub paused_from: Option<CampaignState>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// How much a tracking mode records, for "within the tenant's mode".
+fn tracking_rank(mode: TrackingMode) -> u8 {
+    match mode {
+        TrackingMode::Off => 0,
+        TrackingMode::Aggregate => 1,
+        TrackingMode::PerPerson => 2,
+    }
+}
+
+fn one_line(field: &'static str, value: &str, max: usize) -> Result<String, CampaignError> {
+    let value = value.trim();
+    if value.contains(['\r', '\n']) {
+        return Err(CampaignError::invalid(field, "contains a line break"));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(CampaignError::invalid(field, "contains control characters"));
+    }
+    if value.chars().count() > max {
+        return Err(CampaignError::invalid(
+            field,
+            format!("is longer than {max} characters"),
+        ));
+    }
+    Ok(value.to_owned())
+}
+
+/// Checks a draft against the tenant: a name, a sender on a verified
+/// domain, a reply-to address, a template version that exists, lists and
+/// segments of the tenant, tracking within the tenant's mode.
+async fn checked(
+    app: &App,
+    tenant: &TenantId,
+    draft: &CampaignDraft,
+) -> Result<CheckedDraft, CampaignError> {
+    let record = tenants::get_active(app, tenant).await?;
+    let name = short_text(&draft.name).map_err(|r| CampaignError::invalid("name", r))?;
+    if name.is_empty() {
+        return Err(CampaignError::invalid("name", "is empty"));
+    }
+    let from_name = one_line("from_name", &draft.from_name, 100)?;
+    if from_name.is_empty() {
+        return Err(CampaignError::invalid("from_name", "is empty"));
+    }
+    let from_email = EmailAddress::parse(draft.from_email.trim())
+        .map_err(|e| CampaignError::invalid("from_email", e.to_string()))?;
+    let verified = record
+        .settings
+        .sender_domains
+        .iter()
+        .any(|d| d.eq_ignore_ascii_case(from_email.domain()));
+    if !verified {
+        return Err(CampaignError::invalid(
+            "from_email",
+            format!(
+                "{} is not a verified sender domain of this institute",
+                from_email.domain()
+            ),
+        ));
+    }
+    let reply_to = match draft.reply_to.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(raw) => Some(
+            EmailAddress::parse(raw)
+                .map_err(|e| CampaignError::invalid("reply_to", e.to_string()))?,
+        ),
+    };
+    let subject = match draft.subject.as_deref() {
+        Some(s) if !s.trim().is_empty() => {
+            Some(one_line("subject", s, templates::MAX_SUBJECT_CHARS)?)
+        }
+        _ => None,
+    };
+    let preheader = match draft.preheader.as_deref() {
+        Some(p) if !p.trim().is_empty() => Some(one_line("preheader", p, 200)?),
+        _ => None,
+    };
+    let (_, version) = templates::version(app, tenant, &draft.template, draft.template_version)
+        .await
+        .map_err(|e| match e {
+            templates::TemplateError::NotFound => {
+                CampaignError::invalid("template_id", "no template with this id")
+            }
+            templates::TemplateError::VersionNotFound(n) => CampaignError::invalid(
+                "template_version",
+                format!("the template has no version {n}"),
+            ),
+            templates::TemplateError::Store(s) => CampaignError::Store(s),
+            other => CampaignError::invalid("template_id", other.to_string()),
+        })?;
+    for list in &draft.audience.lists {
+        lists::get(app, tenant, list)
+            .await
+            .map_err(|_| CampaignError::invalid("audience.lists", format!("no list {list}")))?;
+    }
+    for segment in &draft.audience.segments {
+        segments::get(app, tenant, segment).await.map_err(|_| {
+            CampaignError::invalid("audience.segments", format!("no segment {segment}"))
+        })?;
+    }
+    if tracking_rank(draft.tracking) > tracking_rank(record.settings.tracking) {
+        return Err(CampaignError::invalid(
+            "tracking",
+            "records more than the institute's tracking mode allows",
+        ));
+    }
+    Ok(CheckedDraft {
+        name,
+        template_version: version.number,
+        subject,
+        preheader,
+        from_name,
+        from_email,
+        reply_to,
+    })
+}
+
+struct CheckedDraft {
+    name: String,
+    template_version: u32,
+    subject: Option<String>,
+    preheader: Option<String>,
+    from_name: String,
+    from_email: EmailAddress,
+    reply_to: Option<EmailAddress>,
+}
+
+async fn load(
+    app: &App,
+    tenant: &TenantId,
+    id: &CampaignId,
+) -> Result<(Campaign, Version), CampaignError> {
+    let stored = app
+        .store
+        .get(&keys::campaign(tenant, id))
+        .await?
+        .ok_or(CampaignError::NotFound)?;
+    Ok((stored.item.parse()?, stored.version))
+}
+
+async fn store(
+    app: &App,
+    tenant: &TenantId,
+    campaign: &Campaign,
+    condition: PutCondition,
+) -> Result<(), CampaignError> {
+    let item = Item::new(keys::campaign(tenant, &campaign.id), campaign)?;
+    app.store
+        .put(item, condition)
+        .await
+        .map(drop)
+        .map_err(|e| match e {
+            StoreError::ConditionFailed => CampaignError::Conflict,
+            other => other.into(),
+        })
+}
+
+/// Creates a draft.
+pub async fn create(
+    app: &App,
+    tenant: &TenantId,
+    draft: &CampaignDraft,
+) -> Result<Campaign, CampaignError> {
+    let checked = checked(app, tenant, draft).await?;
+    let now = app.clock.now();
+    let campaign = Campaign {
+        id: CampaignId::generate(),
+        name: checked.name,
+        state: CampaignState::Draft,
+        template: draft.template,
+        template_version: checked.template_version,
+        subject: checked.subject,
+        preheader: checked.preheader,
+        from_name: checked.from_name,
+        from_email: checked.from_email,
+        reply_to: checked.reply_to,
+        audience: draft.audience.clone(),
+        tracking: draft.tracking,
+        scheduled_at: None,
+        paused_from: None,
+        created_at: now,
+        updated_at: now,
+    };
+    store(app, tenant, &campaign, PutCondition::NotExists).await?;
+    Ok(campaign)
+}
+
+/// One campaign.
+pub async fn get(app: &App, tenant: &TenantId, id: &CampaignId) -> Result<Campaign, CampaignError> {
+    tenants::get(app, tenant).await?;
+    Ok(load(app, tenant, id).await?.0)
+}
+
+/// Every campaign of the tenant, newest first.
+pub async fn all(app: &App, tenant: &TenantId) -> Result<Vec<Campaign>, CampaignError> {
+    tenants::get(app, tenant).await?;
+    let mut campaigns = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = app
+            .store
+            .query(
+                Query::table(keys::campaigns(tenant))
+                    .descending()
+                    .limit(200)
+                    .after(cursor),
+            )
+            .await?;
+        for stored in &page.items {
+            campaigns.push(stored.item.parse()?);
+        }
+        match page.next {
+            Some(next) => cursor = Some(next),
+            None => return Ok(campaigns),
+        }
+    }
+}
+
+/// Changes a draft; a scheduled campaign goes back to draft with it.
+pub async fn update(
+    app: &App,
+    tenant: &TenantId,
+    id: &CampaignId,
+    draft: &CampaignDraft,
+) -> Result<Campaign, CampaignError> {
+    let checked = checked(app, tenant, draft).await?;
+    let (mut campaign, version) = load(app, tenant, id).await?;
+    if !matches!(
+        campaign.state,
+        CampaignState::Draft | CampaignState::Scheduled
+    ) {
+        return Err(CampaignError::State {
+            state: campaign.state.as_str(),
+            action: "edited",
+        });
+    }
+    campaign.name = checked.name;
+    campaign.template = draft.template;
+    campaign.template_version = checked.template_version;
+    campaign.subject = checked.subject;
+    campaign.preheader = checked.preheader;
+    campaign.from_name = checked.from_name;
+    campaign.from_email = checked.from_email;
+    campaign.reply_to = checked.reply_to;
+    campaign.audience = draft.audience.clone();
+    campaign.tracking = draft.tracking;
+    campaign.state = CampaignState::Draft;
+    campaign.updated_at = app.clock.now();
+    store(app, tenant, &campaign, PutCondition::Version(version)).await?;
+    Ok(campaign)
+}
+
+/// How many contacts the audience reaches: each contact once, however many
+/// lists and segments name it, and only those who may be mailed
+/// (subscribed, not on the suppression list).
+pub async fn audience_count(
+    app: &App,
+    tenant: &TenantId,
+    audience: &Audience,
+) -> Result<u64, CampaignError> {
+    tenants::get(app, tenant).await?;
+    let mut mailable: BTreeSet<ContactId> = BTreeSet::new();
+    let mut seen: BTreeSet<ContactId> = BTreeSet::new();
+    let mut candidates = Vec::new();
+    for list in &audience.lists {
+        let mut cursor = None;
+        loop {
+            let (page, next) = lists::members(app, tenant, list, MAX_BATCH_GET as u32, cursor)
+                .await
+                .map_err(|_| CampaignError::invalid("audience.lists", format!("no list {list}")))?;
+            candidates.extend(page);
+            if candidates.len() >= MAX_BATCH_GET {
+                keep_mailable(app, tenant, &mut candidates, &mut seen, &mut mailable).await?;
+            }
+            match next {
+                Some(next) => cursor = Some(next),
+                None => break,
+            }
+        }
+    }
+    for segment in &audience.segments {
+        let filter = segments::checked_filter_of(app, tenant, segment)
+            .await
+            .map_err(|_| {
+                CampaignError::invalid("audience.segments", format!("no segment {segment}"))
+            })?;
+        let mut members = segments::members_of(app, tenant, filter);
+        while let Some(batch) = members.next_batch().await.map_err(|e| match e {
+            segments::SegmentError::Store(s) => CampaignError::Store(s),
+            other => CampaignError::invalid("audience.segments", other.to_string()),
+        })? {
+            candidates.extend(batch);
+            if candidates.len() >= MAX_BATCH_GET {
+                keep_mailable(app, tenant, &mut candidates, &mut seen, &mut mailable).await?;
+            }
+        }
+    }
+    keep_mailable(app, tenant, &mut candidates, &mut seen, &mut mailable).await?;
+    Ok(mailable.len() as u64)
+}
+
+/// Moves the candidates who may be mailed into `mailable`, each once.
+async fn keep_mailable(
+    app: &App,
+    tenant: &TenantId,
+    candidates: &mut Vec<crate::domain::Contact>,
+    seen: &mut BTreeSet<ContactId>,
+    mailable: &mut BTreeSet<ContactId>,
+) -> Result<(), CampaignError> {
+    let fresh: Vec<crate::domain::Contact> = candidates
+        .drain(..)
+        .filter(|c| c.status.is_mailable() && seen.insert(c.id.clone()))
+        .collect();
+    for chunk in fresh.chunks(MAX_BATCH_GET) {
+        let suppression_keys: Vec<_> = chunk
+            .iter()
+            .map(|c| keys::suppression(tenant, &c.id))
+            .collect();
+        let suppressed = app.store.get_many(&suppression_keys).await?;
+        for (contact, entry) in chunk.iter().zip(suppressed) {
+            if entry.is_none() {
+                mailable.insert(contact.id.clone());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Schedules a draft for `at` (UTC), after every check a mailing needs.
+pub async fn schedule(
+    app: &App,
+    tenant: &TenantId,
+    id: &CampaignId,
+    at: DateTime<Utc>,
+) -> Result<Campaign, CampaignError> {
+    let record = tenants::get_active(app, tenant).await?;
+    let (mut campaign, version) = load(app, tenant, id).await?;
+    if campaign.state != CampaignState::Draft {
+        return Err(CampaignError::State {
+            state: campaign.state.as_str(),
+            action: "scheduled",
+        });
+    }
+    if at <= app.clock.now() {
+        return Err(CampaignError::invalid(
+            "scheduled_at",
+            "lies in the past; choose a time in the future",
+        ));
+    }
+    // The sender must still be verified, the tracking still allowed.
+    let verified = record
+        .settings
+        .sender_domains
+        .iter()
+        .any(|d| d.eq_ignore_ascii_case(campaign.from_email.domain()));
+    if !verified {
+        return Err(CampaignError::invalid(
+            "from_email",
+            "is no longer on a verified sender domain",
+        ));
+    }
+    if tracking_rank(campaign.tracking) > tracking_rank(record.settings.tracking) {
+        return Err(CampaignError::invalid(
+            "tracking",
+            "records more than the institute's tracking mode allows",
+        ));
+    }
+    let (_, template_version) = templates::version(
+        app,
+        tenant,
+        &campaign.template,
+        Some(campaign.template_version),
+    )
+    .await
+    .map_err(|_| CampaignError::invalid("template_id", "the template version is gone"))?;
+    let mut source = template_version.source.clone();
+    if let Some(subject) = &campaign.subject {
+        source.subject = subject.clone();
+    }
+    let preview = templates::preview(app, tenant, &source, None)
+        .await
+        .map_err(|e| CampaignError::invalid("template_id", e.to_string()))?;
+    let errors: Vec<&'static str> = preview
+        .findings
+        .iter()
+        .filter(|f| f.severity == checks::Severity::Error)
+        .map(|f| f.code)
+        .collect();
+    if !errors.is_empty() {
+        return Err(CampaignError::Content(errors));
+    }
+    if audience_count(app, tenant, &campaign.audience).await? == 0 {
+        return Err(CampaignError::EmptyAudience);
+    }
+    campaign.state = CampaignState::Scheduled;
+    campaign.scheduled_at = Some(at);
+    campaign.updated_at = app.clock.now();
+    store(app, tenant, &campaign, PutCondition::Version(version)).await?;
+    Ok(campaign)
+}
+
+/// Moves a campaign from one of `from` to `to`, or says why it cannot.
+async fn transition(
+    app: &App,
+    tenant: &TenantId,
+    id: &CampaignId,
+    from: &[CampaignState],
+    action: &'static str,
+    change: impl FnOnce(&mut Campaign),
+) -> Result<Campaign, CampaignError> {
+    tenants::get_active(app, tenant).await?;
+    let (mut campaign, version) = load(app, tenant, id).await?;
+    if !from.contains(&campaign.state) {
+        return Err(CampaignError::State {
+            state: campaign.state.as_str(),
+            action,
+        });
+    }
+    change(&mut campaign);
+    campaign.updated_at = app.clock.now();
+    store(app, tenant, &campaign, PutCondition::Version(version)).await?;
+    Ok(campaign)
+}
+
+/// Pauses a scheduled or sending campaign.
+pub async fn pause(
+    app: &App,
+    tenant: &TenantId,
+    id: &CampaignId,
+) -> Result<Campaign, CampaignError> {
+    transition(
+        app,
+        tenant,
+        id,
+        &[CampaignState::Scheduled, CampaignState::Sending],
+        "paused",
+        |c| {
+            c.paused_from = Some(c.state);
+            c.state = CampaignState::Paused;
+        },
+    )
+    .await
+}
+
+/// Resumes a paused campaign where it was.
+pub async fn resume(
+    app: &App,
+    tenant: &TenantId,
+    id: &CampaignId,
+) -> Result<Campaign, CampaignError> {
+    transition(app, tenant, id, &[CampaignState::Paused], "resumed", |c| {
+        c.state = c.paused_from.take().unwrap_or(CampaignState::Scheduled);
+    })
+    .await
+}
+
+/// Cancels a campaign that has not been sent; nothing more goes out.
+pub async fn cancel(
+    app: &App,
+    tenant: &TenantId,
+    id: &CampaignId,
+) -> Result<Campaign, CampaignError> {
+    transition(
+        app,
+        tenant,
+        id,
+        &[
+            CampaignState::Draft,
+            CampaignState::Scheduled,
+            CampaignState::Sending,
+            CampaignState::Paused,
+        ],
+        "cancelled",
+        |c| {
+            c.state = CampaignState::Cancelled;
+            c.paused_from = None;
+        },
+    )
+    .await
+}
