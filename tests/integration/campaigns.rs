@@ -373,14 +373,20 @@ async fn bad_campaign_input_is_refused_by_name_and_changes_nothing(adapters: Ada
 
     // Nobody to mail: refused.
     let empty = created(&editor, &tenant, &campaign(&good, &[&nobody])).await;
-    let (status, problem) = act(
-        &editor,
-        &tenant,
-        empty["id"].as_str().unwrap(),
-        "schedule",
-        json!({ "scheduled_at": "2099-01-01T09:00" }),
-    )
-    .await;
+    let schedule = |id: String| {
+        let (editor, tenant) = (&editor, &tenant);
+        async move {
+            act(
+                editor,
+                tenant,
+                &id,
+                "schedule",
+                json!({ "scheduled_at": "2099-01-01T09:00" }),
+            )
+            .await
+        }
+    };
+    let (status, problem) = schedule(empty["id"].as_str().unwrap().to_owned()).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
     assert!(
         problem["detail"].as_str().unwrap().contains("nobody"),
@@ -390,14 +396,7 @@ async fn bad_campaign_input_is_refused_by_name_and_changes_nothing(adapters: Ada
     // A template without unsubscribe link: refused, naming the check.
     let bad = template(&editor, &tenant, "<p>Ohne Abmeldelink</p>").await;
     let blocked = created(&editor, &tenant, &campaign(&bad, &[&list])).await;
-    let (status, problem) = act(
-        &editor,
-        &tenant,
-        blocked["id"].as_str().unwrap(),
-        "schedule",
-        json!({ "scheduled_at": "2099-01-01T09:00" }),
-    )
-    .await;
+    let (status, problem) = schedule(blocked["id"].as_str().unwrap().to_owned()).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
     assert!(
         problem["detail"]

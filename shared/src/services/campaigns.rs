@@ -360,30 +360,27 @@ pub async fn update(
     draft: &CampaignDraft,
 ) -> Result<Campaign, CampaignError> {
     let checked = checked(app, tenant, draft).await?;
-    let (mut campaign, version) = load(app, tenant, id).await?;
-    if !matches!(
-        campaign.state,
-        CampaignState::Draft | CampaignState::Scheduled
-    ) {
-        return Err(CampaignError::State {
-            state: campaign.state.as_str(),
-            action: "edited",
-        });
-    }
-    campaign.name = checked.name;
-    campaign.template = draft.template;
-    campaign.template_version = checked.template_version;
-    campaign.subject = checked.subject;
-    campaign.preheader = checked.preheader;
-    campaign.from_name = checked.from_name;
-    campaign.from_email = checked.from_email;
-    campaign.reply_to = checked.reply_to;
-    campaign.audience = draft.audience.clone();
-    campaign.tracking = draft.tracking;
-    campaign.state = CampaignState::Draft;
-    campaign.updated_at = app.clock.now();
-    store(app, tenant, &campaign, PutCondition::Version(version)).await?;
-    Ok(campaign)
+    transition(
+        app,
+        tenant,
+        id,
+        &[CampaignState::Draft, CampaignState::Scheduled],
+        "edited",
+        |campaign| {
+            campaign.name = checked.name;
+            campaign.template = draft.template;
+            campaign.template_version = checked.template_version;
+            campaign.subject = checked.subject;
+            campaign.preheader = checked.preheader;
+            campaign.from_name = checked.from_name;
+            campaign.from_email = checked.from_email;
+            campaign.reply_to = checked.reply_to;
+            campaign.audience = draft.audience.clone();
+            campaign.tracking = draft.tracking;
+            campaign.state = CampaignState::Draft;
+        },
+    )
+    .await
 }
 
 /// How many contacts the audience reaches: each contact once, however many
