@@ -434,6 +434,9 @@ async fn an_editor_writes_a_template_and_the_sandboxed_preview_follows_without_r
         .wait_for("form#template-editor button[formaction$='/pruefen']")
         .await;
     check.click().await.expect("the check button");
+    // The page before the click has no error in its checks; the answer
+    // does.
+    browser.wait_for("#template-checks li.check-error").await;
     let checks = browser
         .wait_for("#template-checks")
         .await
