@@ -136,7 +136,7 @@ pub struct Campaign {
 }
 
 /// How much a tracking mode records, for "within the tenant's mode".
-fn tracking_rank(mode: TrackingMode) -> u8 {
+pub fn tracking_rank(mode: TrackingMode) -> u8 {
     match mode {
         TrackingMode::Off => 0,
         TrackingMode::Aggregate => 1,

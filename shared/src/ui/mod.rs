@@ -14,6 +14,7 @@ mod account;
 mod admin;
 mod assets;
 mod attributes;
+mod campaigns;
 mod contacts;
 mod dev_idp;
 mod exports;
@@ -39,6 +40,8 @@ mod page_tests;
 mod tests;
 #[cfg(test)]
 mod tests_attributes;
+#[cfg(test)]
+mod tests_campaigns;
 #[cfg(test)]
 mod tests_imports;
 #[cfg(test)]
@@ -113,6 +116,25 @@ pub fn routes() -> Router<App> {
             get(segments::page).post(segments::update),
         )
         .route("/segmente/{segment_id}/loeschen", post(segments::delete))
+        .route("/kampagnen", get(campaigns::all).post(campaigns::create))
+        .route("/kampagnen/neu", get(campaigns::new))
+        .route("/kampagnen/zaehlen", post(campaigns::count))
+        .route("/kampagnen/{campaign_id}", get(campaigns::page))
+        .route(
+            "/kampagnen/{campaign_id}/bearbeiten",
+            get(campaigns::edit).post(campaigns::update),
+        )
+        .route("/kampagnen/{campaign_id}/planen", post(campaigns::schedule))
+        .route("/kampagnen/{campaign_id}/pausieren", post(campaigns::pause))
+        .route(
+            "/kampagnen/{campaign_id}/fortsetzen",
+            post(campaigns::resume),
+        )
+        .route(
+            "/kampagnen/{campaign_id}/abbrechen",
+            post(campaigns::cancel),
+        )
+        .route("/kampagnen/{campaign_id}/test", post(campaigns::test))
         .route("/bilder", get(library::all).post(library::announce))
         .route(
             "/bilder/{asset_id}",

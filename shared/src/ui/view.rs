@@ -43,6 +43,12 @@ pub(super) const TEMPLATES: &[(&str, &str)] = &[
     ("templates.html", include_str!("templates/templates.html")),
     ("assets.html", include_str!("templates/assets.html")),
     ("asset.html", include_str!("templates/asset.html")),
+    ("campaigns.html", include_str!("templates/campaigns.html")),
+    (
+        "campaign_form.html",
+        include_str!("templates/campaign_form.html"),
+    ),
+    ("campaign.html", include_str!("templates/campaign.html")),
     ("template.html", include_str!("templates/template.html")),
     ("segments.html", include_str!("templates/segments.html")),
     (
@@ -207,6 +213,12 @@ pub(super) fn nav(role: Role, current: &str) -> Vec<NavItem> {
             "nav-attributes",
             Some("nav-attributes-description"),
             role.may(Permission::WriteContacts),
+        ),
+        (
+            "/kampagnen",
+            "nav-campaigns",
+            Some("nav-campaigns-description"),
+            role.may(Permission::ReadContent),
         ),
         (
             "/vorlagen",
