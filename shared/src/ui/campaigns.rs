@@ -507,17 +507,26 @@ async fn find(visit: &Visit, tenant: &TenantId, raw_id: &str) -> Result<Campaign
         .map_err(|e| failure(visit, e))
 }
 
+/// For a user whose role holds `permission`: the campaign of their tenant
+/// the path names.
+async fn with_campaign(
+    visit: &Visit,
+    raw_id: &str,
+    permission: Permission,
+) -> Result<(Member, TenantId, Campaign), Response> {
+    let (member, tenant) = member_in_tenant(visit, permission).await?;
+    let campaign = find(visit, &tenant, raw_id).await?;
+    Ok((member, tenant, campaign))
+}
+
 /// `GET /kampagnen/{campaign_id}/bearbeiten`: the wizard for a draft or a
 /// scheduled campaign (saving takes it back to draft).
 pub(super) async fn edit(visit: Visit, Path(raw_id): Path<String>) -> Response {
-    let (member, tenant) = match member_in_tenant(&visit, Permission::WriteContent).await {
-        Ok(found) => found,
-        Err(response) => return response,
-    };
-    let campaign = match find(&visit, &tenant, &raw_id).await {
-        Ok(campaign) => campaign,
-        Err(response) => return response,
-    };
+    let (member, tenant, campaign) =
+        match with_campaign(&visit, &raw_id, Permission::WriteContent).await {
+            Ok(found) => found,
+            Err(response) => return response,
+        };
     let values = FormView {
         id: Some(campaign.id.to_string()),
         scheduled: campaign.state == CampaignState::Scheduled,
@@ -537,14 +546,11 @@ pub(super) async fn edit(visit: Visit, Path(raw_id): Path<String>) -> Response {
 /// `POST /kampagnen/{campaign_id}/bearbeiten`: counts, or saves the change
 /// (a scheduled campaign becomes a draft again).
 pub(super) async fn update(visit: Visit, Path(raw_id): Path<String>, body: FormBody) -> Response {
-    let (member, tenant) = match member_in_tenant(&visit, Permission::WriteContent).await {
-        Ok(found) => found,
-        Err(response) => return response,
-    };
-    let campaign = match find(&visit, &tenant, &raw_id).await {
-        Ok(campaign) => campaign,
-        Err(response) => return response,
-    };
+    let (member, tenant, campaign) =
+        match with_campaign(&visit, &raw_id, Permission::WriteContent).await {
+            Ok(found) => found,
+            Err(response) => return response,
+        };
     let sent = Sent::from(&body);
     let mode = match tenants::get(&visit.app, &tenant).await {
         Ok(record) => record.settings.tracking,
@@ -726,14 +732,11 @@ async fn campaign_page(
 /// `GET /kampagnen/{campaign_id}`: one campaign, its checks and actions.
 pub(super) async fn page(visit: Visit, Path(raw_id): Path<String>, uri: Uri) -> Response {
     let query = page_query(&uri);
-    let (member, tenant) = match member_in_tenant(&visit, Permission::ReadContent).await {
-        Ok(found) => found,
-        Err(response) => return response,
-    };
-    let campaign = match find(&visit, &tenant, &raw_id).await {
-        Ok(campaign) => campaign,
-        Err(response) => return response,
-    };
+    let (member, tenant, campaign) =
+        match with_campaign(&visit, &raw_id, Permission::ReadContent).await {
+            Ok(found) => found,
+            Err(response) => return response,
+        };
     let values = CampaignView {
         notice: notice_id(&query.hinweis).map(|id| visit.tr(id)),
         ..CampaignView::default()
@@ -743,14 +746,11 @@ pub(super) async fn page(visit: Visit, Path(raw_id): Path<String>, uri: Uri) -> 
 
 /// `POST /kampagnen/{campaign_id}/planen`: schedules at the Berlin time sent.
 pub(super) async fn schedule(visit: Visit, Path(raw_id): Path<String>, body: FormBody) -> Response {
-    let (member, tenant) = match member_in_tenant(&visit, Permission::WriteContent).await {
-        Ok(found) => found,
-        Err(response) => return response,
-    };
-    let campaign = match find(&visit, &tenant, &raw_id).await {
-        Ok(campaign) => campaign,
-        Err(response) => return response,
-    };
+    let (member, tenant, campaign) =
+        match with_campaign(&visit, &raw_id, Permission::WriteContent).await {
+            Ok(found) => found,
+            Err(response) => return response,
+        };
     let raw = body.get("zeitpunkt").to_owned();
     let result = match crate::http::campaigns::read_time(&raw) {
         Ok(at) => campaigns::schedule(&visit.app, &tenant, &campaign.id, at).await,
@@ -808,12 +808,9 @@ enum Action {
 }
 
 async fn change(visit: Visit, raw_id: String, action: Action) -> Response {
-    let (_, tenant) = match member_in_tenant(&visit, Permission::WriteContent).await {
+    let (_, tenant, campaign) = match with_campaign(&visit, &raw_id, Permission::WriteContent).await
+    {
         Ok(found) => found,
-        Err(response) => return response,
-    };
-    let campaign = match find(&visit, &tenant, &raw_id).await {
-        Ok(campaign) => campaign,
         Err(response) => return response,
     };
     let (app, id) = (&visit.app, &campaign.id);
@@ -849,14 +846,11 @@ pub(super) async fn cancel(visit: Visit, Path(raw_id): Path<String>) -> Response
 /// `POST /kampagnen/{campaign_id}/test`: sends the campaign's template
 /// version as a test to the addresses typed.
 pub(super) async fn test(visit: Visit, Path(raw_id): Path<String>, body: FormBody) -> Response {
-    let (member, tenant) = match member_in_tenant(&visit, Permission::SendTestMail).await {
-        Ok(found) => found,
-        Err(response) => return response,
-    };
-    let campaign = match find(&visit, &tenant, &raw_id).await {
-        Ok(campaign) => campaign,
-        Err(response) => return response,
-    };
+    let (member, tenant, campaign) =
+        match with_campaign(&visit, &raw_id, Permission::SendTestMail).await {
+            Ok(found) => found,
+            Err(response) => return response,
+        };
     let typed = body.get("adressen").to_owned();
     let lines: Vec<String> = typed
         .split(['\n', ',', ';'])
