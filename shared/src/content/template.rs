@@ -354,6 +354,57 @@ fn mjml_offset(e: &mrml::prelude::parser::Error, source_len: usize) -> Option<us
     }
 }
 
+/// The template with a campaign's preheader: the preview text mail
+/// programs show after the subject. MJML gets it as its `mj-preview` (in
+/// place of one the template has); HTML as a hidden block at the start of
+/// the body. The text is escaped as HTML; merge fields in it still work.
+pub fn with_preheader(source: &TemplateSource, preheader: &str) -> TemplateSource {
+    let text = crate::mime::escape_html(preheader.trim());
+    let mut result = source.clone();
+    if text.is_empty() {
+        return result;
+    }
+    let body = &source.body;
+    result.body = match source.kind {
+        TemplateKind::Mjml => {
+            let preview = format!("<mj-preview>{text}</mj-preview>");
+            if let (Some(start), Some(end)) = (body.find("<mj-preview"), body.find("</mj-preview>"))
+                && start < end
+            {
+                format!(
+                    "{}{preview}{}",
+                    &body[..start],
+                    &body[end + "</mj-preview>".len()..]
+                )
+            } else if let Some(head) = body.find("<mj-head>") {
+                let at = head + "<mj-head>".len();
+                format!("{}{preview}{}", &body[..at], &body[at..])
+            } else if let Some(at) = tag_end(body, "<mjml") {
+                format!("{}<mj-head>{preview}</mj-head>{}", &body[..at], &body[at..])
+            } else {
+                body.clone()
+            }
+        }
+        TemplateKind::Html => {
+            let hidden = format!(
+                "<div style=\"display:none;max-height:0;max-width:0;overflow:hidden;\
+                 opacity:0;font-size:1px;line-height:1px;mso-hide:all\">{text}</div>"
+            );
+            match tag_end(body, "<body") {
+                Some(at) => format!("{}{hidden}{}", &body[..at], &body[at..]),
+                None => format!("{hidden}{body}"),
+            }
+        }
+    };
+    result
+}
+
+/// Where the opening tag that starts with `open` ends (after its `>`).
+fn tag_end(body: &str, open: &str) -> Option<usize> {
+    let start = body.find(open)?;
+    body[start..].find('>').map(|end| start + end + 1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -511,5 +562,56 @@ mod tests {
         assert_eq!(line_and_column("ab\nüöx", 7), (2, 3));
         assert_eq!(line_and_column("abc", 0), (1, 1));
         assert_eq!(line_and_column("abc", 99), (1, 4));
+    }
+
+    #[test]
+    fn a_preheader_becomes_the_mjml_preview_or_a_hidden_block_of_the_html() {
+        let mjml = TemplateSource {
+            kind: TemplateKind::Mjml,
+            subject: "s".into(),
+            body: "<mjml><mj-body><mj-section><mj-column><mj-text>Hallo</mj-text>\
+                   </mj-column></mj-section></mj-body></mjml>"
+                .into(),
+            text: Some("t".into()),
+        };
+        let with = with_preheader(&mjml, "Zinsen & mehr für {{ contact.first_name }}");
+        let html = compile(&with)
+            .unwrap()
+            .render(&context(Some("Jana")))
+            .unwrap()
+            .html;
+        assert!(html.contains("Zinsen &amp; mehr für Jana"), "{html}");
+        // A template's own preview is replaced, not doubled.
+        let own = TemplateSource {
+            body: mjml.body.replace(
+                "<mjml>",
+                "<mjml><mj-head><mj-preview>Alt</mj-preview></mj-head>",
+            ),
+            ..mjml.clone()
+        };
+        let replaced = with_preheader(&own, "Neu");
+        assert!(replaced.body.contains("<mj-preview>Neu</mj-preview>"));
+        assert!(!replaced.body.contains("Alt"));
+
+        let page = TemplateSource {
+            kind: TemplateKind::Html,
+            body: "<html><body class=\"x\"><p>Hallo</p></body></html>".into(),
+            ..mjml
+        };
+        let hidden = with_preheader(&page, "<b>Vorschau</b>");
+        assert!(
+            hidden
+                .body
+                .starts_with("<html><body class=\"x\"><div style=\"display:none")
+        );
+        assert!(
+            hidden.body.contains("&lt;b&gt;Vorschau&lt;/b&gt;"),
+            "escaped"
+        );
+        assert_eq!(
+            with_preheader(&page, "  ").body,
+            page.body,
+            "none: unchanged"
+        );
     }
 }

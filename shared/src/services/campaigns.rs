@@ -498,18 +498,7 @@ pub async fn schedule(
             "records more than the institute's tracking mode allows",
         ));
     }
-    let (_, template_version) = templates::version(
-        app,
-        tenant,
-        &campaign.template,
-        Some(campaign.template_version),
-    )
-    .await
-    .map_err(|_| CampaignError::invalid("template_id", "the template version is gone"))?;
-    let mut source = template_version.source.clone();
-    if let Some(subject) = &campaign.subject {
-        source.subject = subject.clone();
-    }
+    let (_, source) = content_of(app, tenant, &campaign).await?;
     let preview = templates::preview(app, tenant, &source, None)
         .await
         .map_err(|e| CampaignError::invalid("template_id", e.to_string()))?;
@@ -530,6 +519,34 @@ pub async fn schedule(
     campaign.updated_at = app.clock.now();
     store(app, tenant, &campaign, PutCondition::Version(version)).await?;
     Ok(campaign)
+}
+
+/// The template as the campaign sends it: the version it names, with the
+/// campaign's subject and preheader; and the template's name.
+pub async fn content_of(
+    app: &App,
+    tenant: &TenantId,
+    campaign: &Campaign,
+) -> Result<(String, crate::content::template::TemplateSource), CampaignError> {
+    let (template, version) = templates::version(
+        app,
+        tenant,
+        &campaign.template,
+        Some(campaign.template_version),
+    )
+    .await
+    .map_err(|e| match e {
+        templates::TemplateError::Store(s) => CampaignError::Store(s),
+        _ => CampaignError::invalid("template_id", "the template version is gone"),
+    })?;
+    let mut source = version.source;
+    if let Some(subject) = &campaign.subject {
+        source.subject = subject.clone();
+    }
+    if let Some(preheader) = &campaign.preheader {
+        source = crate::content::template::with_preheader(&source, preheader);
+    }
+    Ok((template.name, source))
 }
 
 /// Moves a campaign from one of `from` to `to`, or says why it cannot.

@@ -638,19 +638,8 @@ async fn campaign_page(
     status: StatusCode,
 ) -> Response {
     let app = &visit.app;
-    if let Ok((template, version)) = templates::version(
-        app,
-        tenant,
-        &campaign.template,
-        Some(campaign.template_version),
-    )
-    .await
-    {
-        values.template_name = template.name;
-        let mut source = version.source;
-        if let Some(subject) = &campaign.subject {
-            source.subject = subject.clone();
-        }
+    if let Ok((template_name, source)) = campaigns::content_of(app, tenant, &campaign).await {
+        values.template_name = template_name;
         values.subject = source.subject.clone();
         if let Ok(preview) = templates::preview(app, tenant, &source, None).await {
             values.blocking = crate::content::checks::blocks(&preview.findings);
