@@ -866,8 +866,8 @@ pub(super) async fn test(visit: Visit, Path(raw_id): Path<String>, body: FormBod
                 &campaign.id,
             );
         }
-        Err(templates::TemplateError::Invalid { reason, .. }) => {
-            visit.tr_args("templates-problem-invalid", &[("reason", reason)])
+        Err(templates::TemplateError::Invalid { .. }) => {
+            super::templates::test_address_problem(&visit, &lines)
         }
         Err(e) => {
             tracing::warn!(error = %e, "page: a campaign test send failed");

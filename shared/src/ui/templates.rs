@@ -625,9 +625,7 @@ pub(super) async fn test(visit: Visit, Path(raw_id): Path<String>, body: FormBod
             }
             return redirect_naming(&path, &template.id);
         }
-        Err(TemplateError::Invalid { reason, .. }) => {
-            visit.tr_args("templates-problem-invalid", &[("reason", reason)])
-        }
+        Err(TemplateError::Invalid { .. }) => test_address_problem(&visit, &lines),
         Err(TemplateError::ContactNotFound) => visit.tr("templates-preview-contact-unknown"),
         Err(TemplateError::Mail(m)) => {
             tracing::warn!(error = %m, "page: a template test send failed");
@@ -650,6 +648,28 @@ pub(super) async fn test(visit: Visit, Path(raw_id): Path<String>, body: FormBod
         StatusCode::BAD_REQUEST,
     )
     .await
+}
+
+/// Why the addresses typed for a test send are refused, in the reader's
+/// language: none, one that is no address (by its place), or more than ten.
+pub(super) fn test_address_problem(visit: &Visit, lines: &[String]) -> String {
+    let typed: Vec<&String> = lines.iter().filter(|l| !l.trim().is_empty()).collect();
+    if typed.is_empty() {
+        return visit.tr("templates-problem-test-none");
+    }
+    if let Some(place) = typed
+        .iter()
+        .position(|l| crate::domain::EmailAddress::parse(l.trim()).is_err())
+    {
+        return visit.tr_args(
+            "templates-problem-test-address",
+            &[("place", (place + 1).to_string())],
+        );
+    }
+    visit.tr_args(
+        "templates-problem-test-too-many",
+        &[("max", templates::MAX_TEST_ADDRESSES.to_string())],
+    )
 }
 
 /// `POST /vorlagen/{template_id}/loeschen`: deletes the template with all

@@ -348,6 +348,11 @@ fn every_check_message_is_in_both_catalogues() {
         "templates-notice-deleted",
         "templates-kind-mjml",
         "templates-kind-html",
+        "templates-notice-test-sent",
+        "templates-problem-test-send",
+        "templates-problem-test-none",
+        "templates-problem-test-address",
+        "templates-problem-test-too-many",
     ] {
         for lang in Lang::ALL {
             assert!(i18n::has(lang, id), "{id} missing in {lang:?}");
@@ -414,7 +419,11 @@ async fn the_test_form_sends_to_the_typed_addresses_and_refuses_eleven() {
     .await;
     assert_eq!(refused.status, StatusCode::BAD_REQUEST);
     assert!(refused.body.contains("id=\"template-test-error\""));
-    assert!(refused.body.contains("at most 10"), "{}", refused.body);
+    assert!(
+        refused.body.contains("Höchstens 10 Adressen je Test."),
+        "{}",
+        refused.body
+    );
     assert!(refused.body.contains("t10@example.de"), "the input is kept");
 
     // A viewer has no test form and may not send.

@@ -908,3 +908,6 @@ campaigns-problem-past = Der Zeitpunkt liegt in der Vergangenheit. Bitte wählen
 campaigns-problem-time = Bitte geben Sie Datum und Uhrzeit an.
 campaigns-problem-empty-audience = Unter den Empfängern ist niemand, der angeschrieben werden darf.
 campaigns-problem-content = Die Vorlage hat Fehler, die den Versand verhindern (siehe Prüfung).
+templates-problem-test-none = Bitte geben Sie mindestens eine Adresse an.
+templates-problem-test-address = Die { $place }. Adresse ist keine gültige E-Mail-Adresse.
+templates-problem-test-too-many = Höchstens { $max } Adressen je Test.

@@ -907,3 +907,6 @@ campaigns-problem-past = The time lies in the past. Please choose a later one.
 campaigns-problem-time = Please give a date and a time.
 campaigns-problem-empty-audience = Nobody among the recipients may be mailed.
 campaigns-problem-content = The template has errors that prevent sending (see the checks).
+templates-problem-test-none = Please give at least one address.
+templates-problem-test-address = Address { $place } is not a valid e-mail address.
+templates-problem-test-too-many = At most { $max } addresses per test.
