@@ -524,6 +524,130 @@ async fn an_editor_uploads_an_image_and_a_scripted_svg_is_refused_in_words() {
     assert_eq!(rows.len(), 1, "only the PNG is in the library");
 }
 
+#[tokio::test]
+async fn an_editor_writes_a_campaign_in_the_wizard_counts_its_audience_and_schedules_it() {
+    let browser = browser::start().await;
+    let user = signed_in_as(&browser, Role::Editor).await;
+    let tenant = user.tenant.clone().expect("a tenant user");
+    let app = browser.app.app();
+    let mut settings = emma::services::tenants::get(app, &tenant)
+        .await
+        .unwrap()
+        .settings;
+    settings.sender_domains = vec!["example.de".to_owned()];
+    emma::services::tenants::update(
+        app,
+        &tenant,
+        emma::services::tenants::TenantChange {
+            settings: Some(settings),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    emma::services::templates::create(
+        app,
+        &tenant,
+        "Dezember",
+        emma::content::template::TemplateSource {
+            kind: emma::content::template::TemplateKind::Html,
+            subject: "Neues".into(),
+            body: "<p>{{ contact.greeting }}</p><a href=\"{{ unsubscribe_url }}\">Abmelden</a>"
+                .into(),
+            text: Some("Abmelden: {{ unsubscribe_url }}".into()),
+        },
+    )
+    .await
+    .unwrap();
+    let list = emma::services::lists::create(app, &tenant, "Newsletter")
+        .await
+        .unwrap();
+    for email in ["anna@example.de", "ben@example.de"] {
+        let mut draft =
+            emma::domain::ContactDraft::new(emma::domain::EmailAddress::parse(email).unwrap());
+        draft.status = emma::domain::ContactStatus::Subscribed;
+        let contact = emma::services::contacts::create(app, &tenant, draft)
+            .await
+            .unwrap();
+        emma::services::lists::add_member(app, &tenant, &list.id, &contact.id)
+            .await
+            .unwrap();
+    }
+
+    browser.visit("/kampagnen").await;
+    let links = nav_links(&browser).await;
+    assert!(
+        links
+            .iter()
+            .any(|(text, href)| text == "Kampagnen" && href == "/kampagnen"),
+        "{links:?}"
+    );
+    browser.visit("/kampagnen/neu").await;
+    browser
+        .fill("form#campaign-form", "name", "Dezember-Newsletter")
+        .await;
+    let template = browser
+        .wait_for("form#campaign-form select[name=template_id] option:nth-child(2)")
+        .await
+        .attr("value")
+        .await
+        .unwrap()
+        .unwrap_or_default();
+    browser
+        .choose("form#campaign-form", "template_id", &template)
+        .await;
+    browser
+        .wait_for(&format!("input[name=listen][value='{}']", list.id))
+        .await
+        .click()
+        .await
+        .expect("the list ticked");
+    browser
+        .wait_for("form#campaign-form button[formaction='/kampagnen/zaehlen']")
+        .await
+        .click()
+        .await
+        .expect("the count button");
+    let count = browser.wait_for("#campaign-count:not(:empty)").await;
+    let text = count.text().await.unwrap_or_default();
+    assert!(text.starts_with("2 Empfänger"), "{text}");
+    // The count kept what was chosen; save it as a draft.
+    browser
+        .wait_for("form#campaign-form button:not([formaction])")
+        .await
+        .click()
+        .await
+        .expect("the save button");
+    browser.wait_for("form#campaign-schedule").await;
+    browser
+        .client
+        .execute(
+            "document.querySelector('#campaign-at').value = '2099-12-01T09:00';",
+            vec![],
+        )
+        .await
+        .expect("the time set");
+    browser.submit("form#campaign-schedule").await;
+    let state = browser
+        .wait_for("#campaign-scheduled-at")
+        .await
+        .text()
+        .await
+        .unwrap_or_default();
+    assert!(
+        state.contains("01.12.2099") && state.contains("09:00"),
+        "{state}"
+    );
+    let shown = browser
+        .wait_for("#campaign-state")
+        .await
+        .text()
+        .await
+        .unwrap_or_default();
+    assert_eq!(shown.trim(), "Geplant");
+    browser.screenshot("campaign-scheduled").await;
+}
+
 /// A form post of the pages (what the browser's script sends), through the
 /// whole router with its guard.
 async fn post_form(
