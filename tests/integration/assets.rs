@@ -38,6 +38,17 @@ async fn uploaded(
     name: &str,
     bytes: &[u8],
 ) -> String {
+    uploaded_with(app, editor, tenant, name, bytes).await.0
+}
+
+/// Announces and uploads a file; answers the asset's id and its upload.
+async fn uploaded_with(
+    app: &TestApp,
+    editor: &Client,
+    tenant: &str,
+    name: &str,
+    bytes: &[u8],
+) -> (String, emma::ports::PresignedRequest) {
     let reply = editor
         .post_json(
             &format!("/api/tenants/{tenant}/assets"),
@@ -58,7 +69,10 @@ async fn uploaded(
     };
     let (status, _) = app.perform_presigned(&upload, bytes.to_vec()).await;
     assert!(status.is_success(), "the upload: {status}");
-    reply.json["asset"]["id"].as_str().unwrap().to_owned()
+    (
+        reply.json["asset"]["id"].as_str().unwrap().to_owned(),
+        upload,
+    )
 }
 
 async fn finish(editor: &Client, tenant: &str, id: &str) -> (StatusCode, Value) {
@@ -89,7 +103,7 @@ async fn an_uploaded_image_is_checked_and_served_publicly_with_long_caching(adap
     let app = spawn(adapters).await;
     let tenant = create_tenant(&app, "Sparkasse Bilder").await;
     let editor = app.signed_in(Role::Editor, Some(&tenant)).await;
-    let id = uploaded(&app, &editor, &tenant, "Weihnachtsbaum.png", PIXEL_PNG).await;
+    let (id, upload) = uploaded_with(&app, &editor, &tenant, "Weihnachtsbaum.png", PIXEL_PNG).await;
 
     // Not served before the check.
     let path = format!("/img/{tenant}/{id}.png");
@@ -118,6 +132,15 @@ async fn an_uploaded_image_is_checked_and_served_publicly_with_long_caching(adap
         served.headers[http::header::X_CONTENT_TYPE_OPTIONS],
         "nosniff"
     );
+    // The upload, sent again after the check, replaces nothing served.
+    let (status, _) = app
+        .perform_presigned(&upload, vec![b'x'; PIXEL_PNG.len()])
+        .await;
+    assert!(
+        status.is_success(),
+        "the presigned PUT is still valid: {status}"
+    );
+    assert_eq!(app.anonymous().get(&path).await.body, PIXEL_PNG);
     // The wrong extension names nothing.
     let wrong = app
         .anonymous()

@@ -9,7 +9,7 @@
 
 use emma::domain::{ContactDraft, ContactStatus, EmailAddress, Role, TenantId};
 use emma::services::{contacts, lists, tenants};
-use emma_tests::app::{Adapters, TestApp, spawn};
+use emma_tests::app::{Adapters, TestApp, spawn, spawn_with_clock};
 use emma_tests::http::Client;
 use http::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -21,6 +21,7 @@ emma_tests::on_both_adapter_sets!(
     a_campaign_is_scheduled_edited_back_to_draft_paused_resumed_and_cancelled,
     bad_campaign_input_is_refused_by_name_and_changes_nothing,
     another_tenants_campaign_is_not_found,
+    a_campaign_whose_time_passed_while_paused_is_not_resumed_and_its_template_stays,
 );
 
 const BODY: &str = r#"<p>{{ contact.greeting }},</p><p>Neues von uns.</p>
@@ -234,6 +235,7 @@ async fn a_campaign_is_scheduled_edited_back_to_draft_paused_resumed_and_cancell
     assert_eq!(status, StatusCode::CONFLICT);
     let mut changed = campaign(&template, &[&list]);
     changed["subject"] = json!("Neues für {{ contact.first_name | default(\"Sie\") }}");
+    changed["preheader"] = json!("Alles für {{ contact.first_name | default(\"Sie\") }}");
     let edited = editor
         .json(
             Method::PUT,
@@ -331,6 +333,7 @@ async fn bad_campaign_input_is_refused_by_name_and_changes_nothing(adapters: Ada
             "template_id",
         ),
         (json!({ "name": "" }), "name"),
+        (json!({ "preheader": "Hallo {{ kaputt" }), "preheader"),
     ] {
         let mut body = campaign(&good, &[&list]);
         for (key, value) in change.as_object().unwrap() {
@@ -459,4 +462,65 @@ async fn another_tenants_campaign_is_not_found(adapters: Adapters) {
             .json["state"],
         "draft"
     );
+}
+
+async fn a_campaign_whose_time_passed_while_paused_is_not_resumed_and_its_template_stays(
+    adapters: Adapters,
+) {
+    let clock = emma::ports::ManualClock::new(chrono::Utc::now());
+    let app = spawn_with_clock(adapters, std::sync::Arc::new(clock.clone())).await;
+    let (tenant, editor) = tenant_with_sender(&app, "Sparkasse Pause").await;
+    let anna = contact(&app, &tenant, "anna@example.de", ContactStatus::Subscribed).await;
+    let list = list_of(&app, &tenant, &[&anna]).await;
+    let template = template(&editor, &tenant, BODY).await;
+    let draft = created(&editor, &tenant, &campaign(&template, &[&list])).await;
+    let id = draft["id"].as_str().unwrap();
+
+    // The template a campaign sends is not deleted.
+    let refused = editor
+        .delete(&format!("/api/tenants/{tenant}/templates/{template}"))
+        .await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.json);
+    assert!(
+        refused.json["detail"]
+            .as_str()
+            .unwrap()
+            .contains("Dezember-Newsletter"),
+        "{}",
+        refused.json
+    );
+
+    let soon = (app.app().clock.now() + chrono::Duration::minutes(5)).to_rfc3339();
+    let (status, _) = act(
+        &editor,
+        &tenant,
+        id,
+        "schedule",
+        json!({ "scheduled_at": soon }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = act(&editor, &tenant, id, "pause", json!({})).await;
+    assert_eq!(status, StatusCode::OK);
+    // Ten minutes later (within the session's idle time).
+    clock.advance(chrono::Duration::minutes(10));
+    let (status, problem) = act(&editor, &tenant, id, "resume", json!({})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{problem}");
+    assert_eq!(problem["field"], "scheduled_at");
+    let paused = editor
+        .get(&format!("/api/tenants/{tenant}/campaigns/{id}"))
+        .await;
+    assert_eq!(paused.json["state"], "paused", "nothing goes out at once");
+
+    // Editing makes it a draft without a time, to be scheduled again.
+    let edited = editor
+        .json(
+            Method::PUT,
+            &format!("/api/tenants/{tenant}/campaigns/{id}"),
+            &campaign(&template, &[&list]),
+        )
+        .await;
+    assert_eq!(edited.status, StatusCode::OK, "{}", edited.json);
+    assert_eq!(edited.json["state"], "draft");
+    assert_eq!(edited.json["scheduled_at"], Value::Null);
 }

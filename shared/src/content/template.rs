@@ -359,7 +359,13 @@ fn mjml_offset(e: &mrml::prelude::parser::Error, source_len: usize) -> Option<us
 /// place of one the template has); HTML as a hidden block at the start of
 /// the body. The text is escaped as HTML; merge fields in it still work.
 pub fn with_preheader(source: &TemplateSource, preheader: &str) -> TemplateSource {
-    let text = crate::mime::escape_html(preheader.trim());
+    // Markup characters escaped, quotes kept: a merge field's quoted
+    // argument (`default("Kunde")`) must stay as written.
+    let text = preheader
+        .trim()
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;");
     let mut result = source.clone();
     if text.is_empty() {
         return result;
@@ -574,7 +580,10 @@ mod tests {
                 .into(),
             text: Some("t".into()),
         };
-        let with = with_preheader(&mjml, "Zinsen & mehr für {{ contact.first_name }}");
+        let with = with_preheader(
+            &mjml,
+            "Zinsen & mehr für {{ contact.first_name | default(\"Sie\") }}",
+        );
         let html = compile(&with)
             .unwrap()
             .render(&context(Some("Jana")))

@@ -322,7 +322,9 @@ impl From<AssetError> for ApiError {
             AssetError::Name(reason) => Self::bad_request("name", reason),
             AssetError::TooLarge { .. } | AssetError::Empty => Self::bad_request("size_bytes", e),
             AssetError::Refused(reason) => Self::bad_request("file", reason),
-            AssetError::NotUploaded | AssetError::InUse(_) => Self::Conflict(e.to_string()),
+            AssetError::NotUploaded | AssetError::InUse(_) | AssetError::Conflict => {
+                Self::Conflict(e.to_string())
+            }
             AssetError::Blob(b) => {
                 if matches!(b, crate::ports::BlobError::Unavailable(_)) {
                     Self::Unavailable(b.to_string())
@@ -359,7 +361,9 @@ impl From<TemplateError> for ApiError {
             TemplateError::ContactNotFound => Self::NotFound("contact"),
             TemplateError::Invalid { field, reason } => Self::bad_request(field, reason),
             TemplateError::Compile(c) => Self::bad_request(c.part.field(), c),
-            TemplateError::Conflict { .. } => Self::Conflict(e.to_string()),
+            TemplateError::Conflict { .. } | TemplateError::InUse(_) => {
+                Self::Conflict(e.to_string())
+            }
             TemplateError::Message(crate::content::message::MessageError::Render(r)) => {
                 Self::bad_request(r.part.field(), r)
             }

@@ -36,6 +36,8 @@ pub enum AssetError {
     Empty,
     #[error("the image has not been uploaded yet")]
     NotUploaded,
+    #[error("the image was changed meanwhile; reload it")]
+    Conflict,
     /// The uploaded file is no image the library takes; it is removed.
     #[error(transparent)]
     Refused(ImageError),
@@ -101,9 +103,23 @@ impl Asset {
     }
 }
 
-/// Where an image's file is kept (the presigned PUT writes it there).
-pub fn blob_key(tenant: &TenantId, id: &AssetId) -> Result<BlobKey, BlobError> {
-    BlobKey::new(tenant, &format!("assets/{id}"))
+/// Where the presigned PUT writes an image before its check.
+pub fn upload_key(tenant: &TenantId, id: &AssetId) -> Result<BlobKey, BlobError> {
+    BlobKey::new(tenant, &format!("assets/{id}/upload"))
+}
+
+/// Where the checked bytes are kept and served from. Only the server
+/// writes here, so a second PUT of the (still valid) presigned upload can
+/// never replace an image after its check.
+fn image_key(tenant: &TenantId, id: &AssetId) -> Result<BlobKey, BlobError> {
+    BlobKey::new(tenant, &format!("assets/{id}/image"))
+}
+
+fn conflict(e: StoreError) -> AssetError {
+    match e {
+        StoreError::ConditionFailed => AssetError::Conflict,
+        other => other.into(),
+    }
 }
 
 fn asset_name(raw: &str) -> Result<String, AssetError> {
@@ -161,7 +177,7 @@ pub async fn announce(
     let upload = app
         .blobs
         .presign_put_sized(
-            &blob_key(tenant, &asset.id)?,
+            &upload_key(tenant, &asset.id)?,
             "application/octet-stream",
             size_bytes,
             Duration::minutes(UPLOAD_TTL_MINUTES)
@@ -181,12 +197,21 @@ pub async fn finish(app: &App, tenant: &TenantId, id: &AssetId) -> Result<Asset,
     if asset.status == AssetStatus::Ready {
         return Ok(asset);
     }
-    let key = blob_key(tenant, id)?;
+    let key = upload_key(tenant, id)?;
     let Some(blob) = app.blobs.get(&key).await? else {
         return Err(AssetError::NotUploaded);
     };
     match image::check(&blob.bytes) {
         Ok(kind) => {
+            // The checked bytes themselves, copied where no upload reaches.
+            app.blobs
+                .put(
+                    &image_key(tenant, id)?,
+                    blob.bytes.clone(),
+                    kind.content_type(),
+                )
+                .await?;
+            app.blobs.delete(&key).await?;
             asset.status = AssetStatus::Ready;
             asset.kind = Some(kind);
             asset.size_bytes = blob.bytes.len() as u64;
@@ -196,7 +221,8 @@ pub async fn finish(app: &App, tenant: &TenantId, id: &AssetId) -> Result<Asset,
                     Item::new(keys::asset(tenant, id), &asset)?,
                     PutCondition::Version(version),
                 )
-                .await?;
+                .await
+                .map_err(conflict)?;
             Ok(asset)
         }
         Err(refusal) => {
@@ -250,37 +276,57 @@ pub async fn rename(
             Item::new(keys::asset(tenant, id), &asset)?,
             PutCondition::Version(version),
         )
-        .await?;
+        .await
+        .map_err(conflict)?;
     Ok(asset)
 }
 
-/// The names of the templates whose current version shows the image.
+/// The names of the templates whose current version shows the image, and
+/// of the campaigns still to send whose pinned version does.
 pub async fn used_by(
     app: &App,
     tenant: &TenantId,
     asset: &Asset,
 ) -> Result<Vec<String>, AssetError> {
+    use crate::services::campaigns::{self, CampaignState};
+    use crate::services::templates::{self, TemplateError};
     let Some(path) = asset.public_path(tenant) else {
         return Ok(Vec::new());
     };
-    let templates = crate::services::templates::all(app, tenant)
-        .await
-        .map_err(|e| match e {
-            crate::services::templates::TemplateError::Tenant(t) => AssetError::Tenant(t),
-            crate::services::templates::TemplateError::Store(s) => AssetError::Store(s),
-            _ => AssetError::NotFound,
-        })?;
+    let shows = |source: &crate::content::template::TemplateSource| {
+        source.body.contains(&path) || source.text.as_deref().is_some_and(|t| t.contains(&path))
+    };
+    let failed = |e: TemplateError| match e {
+        TemplateError::Tenant(t) => AssetError::Tenant(t),
+        TemplateError::Store(s) => AssetError::Store(s),
+        _ => AssetError::NotFound,
+    };
     let mut names = Vec::new();
-    for template in templates {
-        let Ok((_, version)) =
-            crate::services::templates::version(app, tenant, &template.id, None).await
-        else {
-            continue;
-        };
-        let source = &version.source;
-        if source.body.contains(&path) || source.text.as_deref().is_some_and(|t| t.contains(&path))
+    for template in templates::all(app, tenant).await.map_err(failed)? {
+        if let Ok((_, version)) = templates::version(app, tenant, &template.id, None).await
+            && shows(&version.source)
         {
             names.push(template.name);
+        }
+    }
+    let pending = campaigns::all(app, tenant).await.map_err(|e| match e {
+        campaigns::CampaignError::Store(s) => AssetError::Store(s),
+        _ => AssetError::NotFound,
+    })?;
+    for campaign in pending
+        .into_iter()
+        .filter(|c| !matches!(c.state, CampaignState::Sent | CampaignState::Cancelled))
+    {
+        if let Ok((_, version)) = templates::version(
+            app,
+            tenant,
+            &campaign.template,
+            Some(campaign.template_version),
+        )
+        .await
+            && shows(&version.source)
+        {
+            names.push(campaign.name);
         }
     }
     Ok(names)
@@ -304,7 +350,8 @@ pub async fn delete(
     }
     // The file first: a half-finished delete leaves a record without a
     // file (shown as missing), never a served file without a record.
-    app.blobs.delete(&blob_key(tenant, id)?).await?;
+    app.blobs.delete(&image_key(tenant, id)?).await?;
+    app.blobs.delete(&upload_key(tenant, id)?).await?;
     app.store.delete(&keys::asset(tenant, id)).await?;
     Ok(())
 }
@@ -335,7 +382,7 @@ pub async fn public(
     }
     Ok(app
         .blobs
-        .get(&blob_key(tenant, &id)?)
+        .get(&image_key(tenant, &id)?)
         .await?
         .map(|blob| (blob.bytes, kind.content_type())))
 }

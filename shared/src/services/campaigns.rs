@@ -224,6 +224,21 @@ async fn checked(
             templates::TemplateError::Store(s) => CampaignError::Store(s),
             other => CampaignError::invalid("template_id", other.to_string()),
         })?;
+    // The subject and preheader as the campaign will send them must compile.
+    let mut source = version.source.clone();
+    if let Some(subject) = &subject {
+        source.subject = subject.clone();
+    }
+    if let Some(preheader) = &preheader {
+        source = crate::content::template::with_preheader(&source, preheader);
+    }
+    if let Err(e) = crate::content::template::compile(&source) {
+        let field = match e.part {
+            crate::content::template::TemplatePart::Subject => "subject",
+            _ => "preheader",
+        };
+        return Err(CampaignError::invalid(field, e.message));
+    }
     for list in &draft.audience.lists {
         lists::get(app, tenant, list)
             .await
@@ -360,11 +375,23 @@ pub async fn update(
     draft: &CampaignDraft,
 ) -> Result<Campaign, CampaignError> {
     let checked = checked(app, tenant, draft).await?;
+    // A campaign paused while sending is not edited: part of it went out.
+    let current = load(app, tenant, id).await?.0;
+    if current.paused_from == Some(CampaignState::Sending) {
+        return Err(CampaignError::State {
+            state: "paused while sending",
+            action: "edited",
+        });
+    }
     transition(
         app,
         tenant,
         id,
-        &[CampaignState::Draft, CampaignState::Scheduled],
+        &[
+            CampaignState::Draft,
+            CampaignState::Scheduled,
+            CampaignState::Paused,
+        ],
         "edited",
         |campaign| {
             campaign.name = checked.name;
@@ -378,6 +405,8 @@ pub async fn update(
             campaign.audience = draft.audience.clone();
             campaign.tracking = draft.tracking;
             campaign.state = CampaignState::Draft;
+            campaign.scheduled_at = None;
+            campaign.paused_from = None;
         },
     )
     .await
@@ -592,12 +621,25 @@ pub async fn pause(
     .await
 }
 
-/// Resumes a paused campaign where it was.
+/// Resumes a paused campaign where it was; one whose time passed while
+/// it was paused is not sent at once: it has to be edited and scheduled
+/// again (with its checks).
 pub async fn resume(
     app: &App,
     tenant: &TenantId,
     id: &CampaignId,
 ) -> Result<Campaign, CampaignError> {
+    let (current, _) = load(app, tenant, id).await?;
+    let now = app.clock.now();
+    if current.state == CampaignState::Paused
+        && current.paused_from != Some(CampaignState::Sending)
+        && current.scheduled_at.is_some_and(|at| at <= now)
+    {
+        return Err(CampaignError::invalid(
+            "scheduled_at",
+            "passed while the campaign was paused; edit and schedule it again",
+        ));
+    }
     transition(app, tenant, id, &[CampaignState::Paused], "resumed", |c| {
         c.state = c.paused_from.take().unwrap_or(CampaignState::Scheduled);
     })

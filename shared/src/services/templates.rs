@@ -46,6 +46,9 @@ pub enum TemplateError {
     Compile(#[from] content::TemplateError),
     #[error("the template was saved meanwhile (now version {current}); reload it first")]
     Conflict { current: u32 },
+    /// Campaigns send a version of the template: it stays.
+    #[error("campaigns use this template: {}", .0.join(", "))]
+    InUse(Vec<String>),
     /// A test message could not be made (a value with a line break in
     /// the subject, say).
     #[error(transparent)]
@@ -324,12 +327,26 @@ pub async fn save(
     }
 }
 
-/// Deletes a template with all its versions.
+/// Deletes a template with all its versions, unless a campaign sends one
+/// of them (a campaign keeps the exact version it was sent with).
 pub async fn delete(app: &App, tenant: &TenantId, id: &TemplateId) -> Result<(), TemplateError> {
     tenants::get_active(app, tenant).await?;
     let key = keys::template(tenant, id);
     if app.store.get(&key).await?.is_none() {
         return Err(TemplateError::NotFound);
+    }
+    let users: Vec<String> = crate::services::campaigns::all(app, tenant)
+        .await
+        .map_err(|e| match e {
+            crate::services::campaigns::CampaignError::Store(s) => TemplateError::Store(s),
+            other => TemplateError::invalid("template", other.to_string()),
+        })?
+        .into_iter()
+        .filter(|c| c.template == *id)
+        .map(|c| c.name)
+        .collect();
+    if !users.is_empty() {
+        return Err(TemplateError::InUse(users));
     }
     // The template first: a half-finished delete leaves versions no one
     // can reach, never a template without its versions.
@@ -404,6 +421,22 @@ pub async fn test_send(
     addresses: &[EmailAddress],
     contact: Option<&ContactId>,
 ) -> Result<Vec<TestSent>, TemplateError> {
+    let (template, version) = self::version(app, tenant, id, number).await?;
+    let label = format!("{} v{}", template.id, version.number);
+    test_send_source(app, tenant, &label, &version.source, addresses, contact).await
+}
+
+/// Sends `source` as a test (see [`test_send`]); `label` names what is
+/// tested in the `X-EMMA-Template` header (a template version, or a
+/// campaign with its own subject and preheader).
+pub async fn test_send_source(
+    app: &App,
+    tenant: &TenantId,
+    label: &str,
+    source: &TemplateSource,
+    addresses: &[EmailAddress],
+    contact: Option<&ContactId>,
+) -> Result<Vec<TestSent>, TemplateError> {
     use crate::content::links::LinkKey;
     use crate::content::message::{CampaignMail, Prepared, Recipient};
 
@@ -414,16 +447,16 @@ pub async fn test_send(
             format!("name 1 to {MAX_TEST_ADDRESSES} addresses"),
         ));
     }
-    let (template, version) = self::version(app, tenant, id, number).await?;
     let person = match contact {
         Some(id) => crate::services::contacts::get(app, tenant, id)
             .await
             .map_err(|_| TemplateError::ContactNotFound)?,
         None => sample_contact(app),
     };
-    let mut source = version.source.clone();
+    let mut source = source.clone();
     source.subject = format!("[Test] {}", source.subject);
-    let compiled = validate(&source)?;
+    // Checked when saved; the prefix may take a subject past its limit.
+    let compiled = content::compile(&source)?;
     let from = app.settings.mail_from.clone();
     let mail = CampaignMail {
         tenant: tenant.clone(),
@@ -441,15 +474,12 @@ pub async fn test_send(
         unsubscribe_mailto: from.clone(),
         headers: vec![
             ("X-EMMA-Test", "1".to_owned()),
-            (
-                "X-EMMA-Template",
-                format!("{} v{}", template.id, version.number),
-            ),
+            ("X-EMMA-Template", label.to_owned()),
         ],
     };
     let prepared = Prepared::new(compiled, &mail, &LinkKey::new(&app.pseudonyms))?;
     // Nobody's unsubscribe link: the sample contact does not exist.
-    let nobody = ContactId::parse(&"0".repeat(32)).expect("a valid id");
+    let nobody = nobody();
     let token = crate::services::unsubscribe::token(app, tenant, &nobody);
     let values = context::for_contact(&person, "", tenant_record.name.as_str());
     let mut sent = Vec::new();
@@ -470,14 +500,12 @@ pub async fn test_send(
             tags: vec![
                 ("tenant".to_owned(), tenant.to_string()),
                 ("kind".to_owned(), "test".to_owned()),
-                ("template".to_owned(), template.id.to_string()),
             ],
         };
         app.mailer.send(&outgoing).await?;
         tracing::info!(
             tenant = %tenant,
-            template = %template.id,
-            version = version.number,
+            tested = label,
             recipient = %app.pseudonyms.email(to),
             "template test sent"
         );
@@ -489,6 +517,12 @@ pub async fn test_send(
     Ok(sent)
 }
 
+/// The id no contact has (the sample contact's): unsubscribe links of
+/// previews and test sends name it, so following them changes nothing.
+fn nobody() -> ContactId {
+    ContactId::parse(&"0".repeat(32)).expect("a valid id")
+}
+
 /// A contact who stands for "any recipient" in the preview when none is
 /// chosen: every standard field filled.
 fn sample_contact(app: &App) -> Contact {
@@ -498,11 +532,7 @@ fn sample_contact(app: &App) -> Contact {
     draft.salutation = Some(Salutation::Female);
     draft.first_name = PersonName::parse("Erika").ok();
     draft.last_name = PersonName::parse("Mustermann").ok();
-    Contact::new(
-        ContactId::parse(&"0".repeat(32)).expect("a valid sample id"),
-        draft,
-        app.clock.now(),
-    )
+    Contact::new(nobody(), draft, app.clock.now())
 }
 
 /// Renders a template (saved or being edited) as it would be sent to one
@@ -522,7 +552,9 @@ pub async fn preview(
             .map_err(|_| TemplateError::ContactNotFound)?,
         None => sample_contact(app),
     };
-    let unsubscribe_url = crate::services::unsubscribe::url(app, tenant, &contact.id);
+    // Nobody's link, with the real shape: a preview shows a contact's mail
+    // to readers who may not unsubscribe that contact.
+    let unsubscribe_url = crate::services::unsubscribe::url(app, tenant, &nobody());
     let attributes = crate::services::attributes::list(app, tenant)
         .await
         .map_err(|e| TemplateError::invalid("attributes", e.to_string()))?;

@@ -701,7 +701,10 @@ async fn campaign_page(
     ));
     values.scheduled_at = campaign.scheduled_at.map(|at| date_time(visit.lang, at));
     let state = campaign.state;
-    values.editable = may_write && matches!(state, CampaignState::Draft | CampaignState::Scheduled);
+    values.editable = may_write
+        && (matches!(state, CampaignState::Draft | CampaignState::Scheduled)
+            || (state == CampaignState::Paused
+                && campaign.paused_from != Some(CampaignState::Sending)));
     values.may_schedule = may_write && state == CampaignState::Draft;
     values.may_pause =
         may_write && matches!(state, CampaignState::Scheduled | CampaignState::Sending);
@@ -846,17 +849,14 @@ pub(super) async fn test(visit: Visit, Path(raw_id): Path<String>, body: FormBod
         .map(|l| l.trim().to_owned())
         .collect();
     let sent = match templates::test_addresses(&lines) {
-        Ok(addresses) => {
-            templates::test_send(
-                &visit.app,
-                &tenant,
-                &campaign.template,
-                Some(campaign.template_version),
-                &addresses,
-                None,
-            )
-            .await
-        }
+        Ok(addresses) => match campaigns::content_of(&visit.app, &tenant, &campaign).await {
+            Ok((_, source)) => {
+                let label = format!("campaign {}", campaign.id);
+                templates::test_send_source(&visit.app, &tenant, &label, &source, &addresses, None)
+                    .await
+            }
+            Err(e) => return failure(&visit, e),
+        },
         Err(e) => Err(e),
     };
     let problem = match sent {
@@ -866,9 +866,9 @@ pub(super) async fn test(visit: Visit, Path(raw_id): Path<String>, body: FormBod
                 &campaign.id,
             );
         }
-        Err(templates::TemplateError::Invalid { .. }) => {
-            super::templates::test_address_problem(&visit, &lines)
-        }
+        Err(templates::TemplateError::Invalid {
+            field: "addresses", ..
+        }) => super::templates::test_address_problem(&visit, &lines),
         Err(e) => {
             tracing::warn!(error = %e, "page: a campaign test send failed");
             visit.tr("templates-problem-test-send")

@@ -30,6 +30,7 @@ fn failure(visit: &Visit, e: AssetError) -> Response {
     match e {
         AssetError::Tenant(t) => tenant_failure(visit, t),
         AssetError::NotFound => visit.fail(StatusCode::NOT_FOUND),
+        AssetError::Conflict | AssetError::InUse(_) => visit.fail(StatusCode::CONFLICT),
         AssetError::Store(s) => visit.store_failure(s),
         AssetError::Blob(BlobError::Unavailable(_)) => visit.fail(StatusCode::SERVICE_UNAVAILABLE),
         AssetError::Blob(_) => visit.fail(StatusCode::INTERNAL_SERVER_ERROR),

@@ -81,6 +81,7 @@ fn failure(visit: &Visit, e: TemplateError) -> Response {
         | TemplateError::ContactNotFound => visit.fail(StatusCode::NOT_FOUND),
         TemplateError::Store(s) => visit.store_failure(s),
         TemplateError::Mail(m) if m.is_retryable() => visit.fail(StatusCode::SERVICE_UNAVAILABLE),
+        TemplateError::InUse(_) => visit.fail(StatusCode::CONFLICT),
         TemplateError::Invalid { .. }
         | TemplateError::Compile(_)
         | TemplateError::Conflict { .. }
@@ -625,7 +626,9 @@ pub(super) async fn test(visit: Visit, Path(raw_id): Path<String>, body: FormBod
             }
             return redirect_naming(&path, &template.id);
         }
-        Err(TemplateError::Invalid { .. }) => test_address_problem(&visit, &lines),
+        Err(TemplateError::Invalid {
+            field: "addresses", ..
+        }) => test_address_problem(&visit, &lines),
         Err(TemplateError::ContactNotFound) => visit.tr("templates-preview-contact-unknown"),
         Err(TemplateError::Mail(m)) => {
             tracing::warn!(error = %m, "page: a template test send failed");

@@ -1091,7 +1091,7 @@ async fn every_route_is_in_the_page_table_and_every_table_entry_is_routed() {
     t.app
         .blobs
         .put(
-            &crate::services::assets::blob_key(&tenant.id, &image.id).unwrap(),
+            &crate::services::assets::upload_key(&tenant.id, &image.id).unwrap(),
             b"GIF89a".to_vec(),
             "application/octet-stream",
         )

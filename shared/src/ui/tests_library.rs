@@ -33,7 +33,7 @@ async fn upload(
         .and_then(|rest| rest.strip_suffix("/pruefen"))
         .unwrap()
         .to_owned();
-    let key = assets::blob_key(&tenant.id, &AssetId::parse(&id).unwrap()).unwrap();
+    let key = assets::upload_key(&tenant.id, &AssetId::parse(&id).unwrap()).unwrap();
     t.app
         .blobs
         .put(&key, bytes.to_vec(), "application/octet-stream")
