@@ -175,7 +175,7 @@ async fn a_twenty_megabyte_image_is_refused_before_anything_is_stored(adapters: 
     assert_eq!(reply.json["field"], "size_bytes");
     let detail = reply.json["detail"].as_str().unwrap();
     assert!(
-        detail.contains("20971520") && detail.contains("5242880"),
+        detail.contains("20971520") && detail.contains("4194304"),
         "{detail}"
     );
     assert_eq!(count(&editor, &tenant).await, 0, "nothing was stored");

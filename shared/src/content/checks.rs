@@ -204,6 +204,32 @@ fn link(href: &str) -> Option<Finding> {
     Some(Finding::error("link_scheme", TemplatePart::Body, href))
 }
 
+/// What only the rendered message shows: links that merge fields made
+/// (`href="{{ x }}javascript:…"`), and an unsubscribe link that is read
+/// but never printed (`{% if false %}`). Findings already in `found` are
+/// not repeated.
+pub fn rendered(html: &str, unsubscribe_url: &str, found: &mut Vec<Finding>) {
+    let mut more: Vec<Finding> = markup(html)
+        .into_iter()
+        .filter(|f| matches!(f.code, "link_scheme" | "script"))
+        .collect();
+    if !unsubscribe_url.is_empty() && !html.contains(unsubscribe_url) {
+        more.push(Finding::error(
+            "unsubscribe_missing",
+            TemplatePart::Body,
+            "",
+        ));
+    }
+    for finding in more {
+        if !found
+            .iter()
+            .any(|f| f.code == finding.code && f.subject == finding.subject)
+        {
+            found.push(finding);
+        }
+    }
+}
+
 fn markup(html: &str) -> Vec<Finding> {
     let tokenizer = Tokenizer::new(Markup::default(), TokenizerOpts::default());
     let input = BufferQueue::default();
@@ -332,6 +358,34 @@ mod tests {
         assert_eq!(
             codes(&check(&source, &compiled, &[])),
             ["subject_empty", "text_empty"]
+        );
+    }
+
+    #[test]
+    fn links_made_by_merge_fields_and_a_hidden_unsubscribe_link_are_found_once_rendered() {
+        let body = r#"<a href="{{ '' }}javascript:alert(1)">x</a>
+            {% if false %}<a href="{{ unsubscribe_url }}">Abmelden</a>{% endif %}"#;
+        let source = TemplateSource {
+            kind: TemplateKind::Html,
+            subject: "s".into(),
+            body: body.into(),
+            text: Some("{{ unsubscribe_url }}".into()),
+        };
+        let compiled = compile(&source).unwrap();
+        let mut found = check(&source, &compiled, &[]);
+        assert!(!blocks(&found), "the template alone looks fine: {found:?}");
+        let url = "https://emma.example/abmelden/t";
+        let html = compiled
+            .render(&minijinja::context! { unsubscribe_url => url })
+            .unwrap()
+            .html;
+        rendered(&html, url, &mut found);
+        assert_eq!(
+            codes(&found)
+                .into_iter()
+                .filter(|c| *c != "text_derived")
+                .collect::<Vec<_>>(),
+            ["link_scheme", "unsubscribe_missing"]
         );
     }
 }

@@ -13,7 +13,9 @@ use serde::{Deserialize, Serialize};
 
 /// The largest image the library takes: mail clients load every image of
 /// a newsletter on opening, and most cap a mail's size well below this.
-pub const MAX_IMAGE_BYTES: u64 = 5 * 1024 * 1024;
+/// Images are served through a function whose answer may carry at most
+/// 6 MB, base64-encoded: 4 MiB is the most that fits.
+pub const MAX_IMAGE_BYTES: u64 = 4 * 1024 * 1024;
 
 /// The kinds of image the library takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]

@@ -1254,7 +1254,11 @@ fn page_refusal(refusal: ApiError, lang: crate::ui::Lang, https: bool) -> Respon
 }
 
 /// The largest form body the guard reads for its CSRF token.
-const MAX_FORM_BODY: usize = 1024 * 1024;
+const MAX_FORM_BODY: usize = 64 * 1024;
+
+/// The largest form body of the template editor (a newsletter's MJML,
+/// URL-encoded); only its routes take that much.
+const MAX_TEMPLATE_FORM_BODY: usize = 1024 * 1024;
 
 /// For a form post, the `csrf_token` field of its body, with the request
 /// rebuilt from the same bytes; other requests pass untouched.
@@ -1267,12 +1271,15 @@ async fn form_csrf_token(request: Request) -> Result<(Request, Option<String>), 
     if !is_form || is_safe(request.method()) {
         return Ok((request, None));
     }
+    let limit = if request.uri().path().starts_with("/vorlagen") {
+        MAX_TEMPLATE_FORM_BODY
+    } else {
+        MAX_FORM_BODY
+    };
     let (parts, body) = request.into_parts();
-    let bytes = axum::body::to_bytes(body, MAX_FORM_BODY)
+    let bytes = axum::body::to_bytes(body, limit)
         .await
-        .map_err(|_| ApiError::PayloadTooLarge {
-            limit: MAX_FORM_BODY,
-        })?;
+        .map_err(|_| ApiError::PayloadTooLarge { limit })?;
     let token = crate::ui::form_field(&bytes, crate::ui::CSRF_FIELD);
     Ok((
         Request::from_parts(parts, axum::body::Body::from(bytes)),

@@ -34,7 +34,7 @@ fn asset_id(raw: &str) -> Result<AssetId, ApiError> {
 pub struct AnnounceAsset {
     #[schema(example = "weihnachten.png")]
     pub file_name: String,
-    /// The exact size of the file; at most 5 MiB.
+    /// The exact size of the file; at most 4 MiB.
     pub size_bytes: u64,
 }
 
@@ -97,7 +97,7 @@ pub struct DeleteParams {
     pub confirmed: Option<bool>,
 }
 
-/// Announces an image: refused at once when larger than 5 MiB; otherwise a
+/// Announces an image: refused at once when larger than 4 MiB; otherwise a
 /// presigned PUT of exactly that many bytes.
 #[utoipa::path(post, path = "/api/tenants/{tenant_id}/assets", tag = "assets",
     params(("tenant_id" = String, Path, description = "The tenant")),

@@ -559,10 +559,11 @@ pub async fn preview(
         .await
         .map_err(|e| TemplateError::invalid("attributes", e.to_string()))?;
     let names: Vec<&str> = attributes.iter().map(|a| a.name.as_str()).collect();
-    let findings = checks::check(source, &compiled, &names);
+    let mut findings = checks::check(source, &compiled, &names);
     let values = context::for_contact(&contact, &unsubscribe_url, tenant_record.name.as_str());
     let rendered = compiled
         .render(&values)
         .map_err(|e| TemplateError::invalid(e.part.field(), e.message))?;
+    checks::rendered(&rendered.html, &unsubscribe_url, &mut findings);
     Ok(Preview { rendered, findings })
 }

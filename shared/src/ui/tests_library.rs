@@ -58,7 +58,7 @@ async fn an_editor_uploads_an_image_finds_its_address_and_renames_it() {
     assert!(
         empty
             .body
-            .contains("data-upload data-max-bytes=\"5242880\"")
+            .contains("data-upload data-max-bytes=\"4194304\"")
     );
 
     let (id, checked) = upload(&t, &tenant, &pages, "Stern.gif", GIF).await;
@@ -116,7 +116,7 @@ async fn a_large_file_and_an_svg_with_a_script_are_refused_in_words() {
     assert_eq!(refused.status, StatusCode::BAD_REQUEST);
     assert_eq!(
         refused.json()["message"],
-        "Das Bild ist zu groß: höchstens 5 MB sind erlaubt."
+        "Das Bild ist zu groß: höchstens 4 MB sind erlaubt."
     );
 
     let svg = br#"<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>"#;
