@@ -108,6 +108,11 @@ const ACTIVE_ELEMENTS: &[&str] = &[
     "object",
     "handler",
     "listener",
+    // Animations can set a link (`<set attributeName="href" to="…">`).
+    "set",
+    "animate",
+    "animatemotion",
+    "animatetransform",
 ];
 
 /// Attributes that name something to load.
@@ -141,6 +146,11 @@ fn check_svg(text: &str) -> Result<(), ImageError> {
                         local.as_str()
                     )));
                 }
+                if name == "style" && loads_from_outside(value.as_str()) {
+                    return Err(ImageError::ActiveSvg(
+                        "a style that loads from outside the image (url(…) or @import)".into(),
+                    ));
+                }
                 if LINK_ATTRIBUTES.contains(&name.as_str()) && !inside_or_raster(value.as_str()) {
                     return Err(ImageError::ActiveSvg(format!(
                         "a link to outside the image ({})",
@@ -153,6 +163,13 @@ fn check_svg(text: &str) -> Result<(), ImageError> {
                 xmlparser::ElementEnd::Close(..) => depth = depth.saturating_sub(1),
                 xmlparser::ElementEnd::Empty => {}
             },
+            Token::Text { text } | Token::Cdata { text, .. }
+                if loads_from_outside(text.as_str()) =>
+            {
+                return Err(ImageError::ActiveSvg(
+                    "a style that loads from outside the image (url(…) or @import)".into(),
+                ));
+            }
             Token::EntityDeclaration { .. } => {
                 return Err(ImageError::ActiveSvg("an entity declaration".into()));
             }
@@ -168,6 +185,19 @@ fn check_svg(text: &str) -> Result<(), ImageError> {
             "its root element is not <svg>".into(),
         )),
     }
+}
+
+/// Whether CSS (a `style` attribute or a `<style>` element's text) loads
+/// anything that is not inside the image or embedded raster data.
+fn loads_from_outside(css: &str) -> bool {
+    let lower = css.to_ascii_lowercase();
+    if lower.contains("@import") {
+        return true;
+    }
+    lower.match_indices("url(").any(|(at, _)| {
+        let rest = lower[at + 4..].trim_start_matches(['"', '\'', ' ']);
+        !inside_or_raster(rest)
+    })
 }
 
 /// Whether a link stays inside the image (`#id`) or is embedded raster
@@ -276,5 +306,32 @@ mod tests {
             check(b"<?xml version=\"1.0\"?><html/>"),
             Err(ImageError::InvalidSvg(_))
         ));
+    }
+
+    #[test]
+    fn an_svg_that_animates_a_link_or_styles_from_outside_is_refused() {
+        for (svg, reason) in [
+            (
+                r#"<svg xmlns="http://www.w3.org/2000/svg"><a><set attributeName="href" to="javascript:alert(1)"/><text>x</text></a></svg>"#,
+                "<set>",
+            ),
+            (
+                r#"<svg xmlns="http://www.w3.org/2000/svg"><animate attributeName="href" values="javascript:alert(1)"/></svg>"#,
+                "<animate>",
+            ),
+            (
+                r#"<svg xmlns="http://www.w3.org/2000/svg"><rect style="fill:url(https://tracker.example/p.png)"/></svg>"#,
+                "style",
+            ),
+            (
+                r#"<svg xmlns="http://www.w3.org/2000/svg"><style>@import "https://x.example/a.css";</style></svg>"#,
+                "style",
+            ),
+        ] {
+            let refused = check(svg.as_bytes()).unwrap_err();
+            assert!(refused.to_string().contains(reason), "{svg}: {refused}");
+        }
+        let inside = r##"<svg xmlns="http://www.w3.org/2000/svg"><style>rect { fill: url(#g) }</style><rect style="fill:url('#g')"/></svg>"##;
+        assert_eq!(check(inside.as_bytes()), Ok(ImageKind::Svg));
     }
 }
