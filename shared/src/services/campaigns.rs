@@ -242,12 +242,12 @@ async fn checked(
     for list in &draft.audience.lists {
         lists::get(app, tenant, list)
             .await
-            .map_err(|_| CampaignError::invalid("audience.lists", format!("no list {list}")))?;
+            .map_err(|e| no_list(e, list))?;
     }
     for segment in &draft.audience.segments {
-        segments::get(app, tenant, segment).await.map_err(|_| {
-            CampaignError::invalid("audience.segments", format!("no segment {segment}"))
-        })?;
+        segments::get(app, tenant, segment)
+            .await
+            .map_err(|e| no_segment(e, segment))?;
     }
     if tracking_rank(draft.tracking) > tracking_rank(record.settings.tracking) {
         return Err(CampaignError::invalid(
@@ -264,6 +264,23 @@ async fn checked(
         from_email,
         reply_to,
     })
+}
+
+/// A list of the audience that could not be read: not the tenant's, or
+/// the store failing (which must not look like a wrong id).
+fn no_list(e: lists::ListError, list: &ListId) -> CampaignError {
+    match e {
+        lists::ListError::Store(s) => CampaignError::Store(s),
+        _ => CampaignError::invalid("audience.lists", format!("no list {list}")),
+    }
+}
+
+/// The same for a segment.
+fn no_segment(e: segments::SegmentError, segment: &SegmentId) -> CampaignError {
+    match e {
+        segments::SegmentError::Store(s) => CampaignError::Store(s),
+        _ => CampaignError::invalid("audience.segments", format!("no segment {segment}")),
+    }
 }
 
 struct CheckedDraft {
@@ -429,7 +446,7 @@ pub async fn audience_count(
         loop {
             let (page, next) = lists::members(app, tenant, list, MAX_BATCH_GET as u32, cursor)
                 .await
-                .map_err(|_| CampaignError::invalid("audience.lists", format!("no list {list}")))?;
+                .map_err(|e| no_list(e, list))?;
             candidates.extend(page);
             if candidates.len() >= MAX_BATCH_GET {
                 keep_mailable(app, tenant, &mut candidates, &mut seen, &mut mailable).await?;
@@ -443,9 +460,7 @@ pub async fn audience_count(
     for segment in &audience.segments {
         let filter = segments::checked_filter_of(app, tenant, segment)
             .await
-            .map_err(|_| {
-                CampaignError::invalid("audience.segments", format!("no segment {segment}"))
-            })?;
+            .map_err(|e| no_segment(e, segment))?;
         let mut members = segments::members_of(app, tenant, filter);
         while let Some(batch) = members.next_batch().await.map_err(|e| match e {
             segments::SegmentError::Store(s) => CampaignError::Store(s),

@@ -450,7 +450,7 @@ pub async fn test_send_source(
     let person = match contact {
         Some(id) => crate::services::contacts::get(app, tenant, id)
             .await
-            .map_err(|_| TemplateError::ContactNotFound)?,
+            .map_err(contact_failure)?,
         None => sample_contact(app),
     };
     let mut source = source.clone();
@@ -517,6 +517,17 @@ pub async fn test_send_source(
     Ok(sent)
 }
 
+/// A contact that could not be read: not found, or the store failing
+/// (which must not look like a wrong id).
+fn contact_failure(e: crate::services::contacts::ContactError) -> TemplateError {
+    use crate::services::contacts::ContactError;
+    match e {
+        ContactError::Store(s) => TemplateError::Store(s),
+        ContactError::Tenant(t) => TemplateError::Tenant(t),
+        _ => TemplateError::ContactNotFound,
+    }
+}
+
 /// The id no contact has (the sample contact's): unsubscribe links of
 /// previews and test sends name it, so following them changes nothing.
 fn nobody() -> ContactId {
@@ -549,7 +560,7 @@ pub async fn preview(
     let contact = match contact {
         Some(id) => crate::services::contacts::get(app, tenant, id)
             .await
-            .map_err(|_| TemplateError::ContactNotFound)?,
+            .map_err(contact_failure)?,
         None => sample_contact(app),
     };
     // Nobody's link, with the real shape: a preview shows a contact's mail
@@ -557,7 +568,11 @@ pub async fn preview(
     let unsubscribe_url = crate::services::unsubscribe::url(app, tenant, &nobody());
     let attributes = crate::services::attributes::list(app, tenant)
         .await
-        .map_err(|e| TemplateError::invalid("attributes", e.to_string()))?;
+        .map_err(|e| match e {
+            crate::services::attributes::AttributeError::Store(s) => TemplateError::Store(s),
+            crate::services::attributes::AttributeError::Tenant(t) => TemplateError::Tenant(t),
+            other => TemplateError::invalid("attributes", other.to_string()),
+        })?;
     let names: Vec<&str> = attributes.iter().map(|a| a.name.as_str()).collect();
     let mut findings = checks::check(source, &compiled, &names);
     let values = context::for_contact(&contact, &unsubscribe_url, tenant_record.name.as_str());
