@@ -445,6 +445,26 @@ pub trait ItemStore: Send + Sync + 'static {
     }
 }
 
+/// Every item the query finds, page after page, parsed: for the short
+/// per-tenant collections (templates, images, campaigns) a page shows whole.
+pub async fn parse_all<T: serde::de::DeserializeOwned>(
+    store: &dyn ItemStore,
+    query: Query,
+) -> Result<Vec<T>, StoreError> {
+    let mut found = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = store.query(query.clone().after(cursor)).await?;
+        for stored in &page.items {
+            found.push(stored.item.parse()?);
+        }
+        match page.next {
+            Some(next) => cursor = Some(next),
+            None => return Ok(found),
+        }
+    }
+}
+
 /// Checks the shape of a batch before an adapter reads or writes anything:
 /// at most `max` entries (`BatchSize`), each key at most once
 /// (`DuplicateInBatch`).

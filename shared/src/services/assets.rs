@@ -16,7 +16,7 @@ use crate::App;
 use crate::content::image::{self, ImageError, ImageKind, MAX_IMAGE_BYTES};
 use crate::domain::{AssetId, TenantId, short_text};
 use crate::ports::blobs::{BlobError, BlobKey, PresignedRequest};
-use crate::ports::store::{Item, PutCondition, Query, StoreError, keys};
+use crate::ports::store::{Item, PutCondition, Query, StoreError, keys, parse_all};
 use crate::services::tenants::{self, TenantError};
 
 /// How long a presigned upload stays valid.
@@ -242,21 +242,11 @@ pub async fn get(app: &App, tenant: &TenantId, id: &AssetId) -> Result<Asset, As
 /// Every image of the tenant, oldest first.
 pub async fn all(app: &App, tenant: &TenantId) -> Result<Vec<Asset>, AssetError> {
     tenants::get(app, tenant).await?;
-    let mut assets = Vec::new();
-    let mut cursor = None;
-    loop {
-        let page = app
-            .store
-            .query(Query::table(keys::assets(tenant)).limit(500).after(cursor))
-            .await?;
-        for stored in &page.items {
-            assets.push(stored.item.parse()?);
-        }
-        match page.next {
-            Some(next) => cursor = Some(next),
-            None => return Ok(assets),
-        }
-    }
+    Ok(parse_all(
+        app.store.as_ref(),
+        Query::table(keys::assets(tenant)).limit(500),
+    )
+    .await?)
 }
 
 /// Renames an image (its address stays).

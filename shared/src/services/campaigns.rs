@@ -23,7 +23,9 @@ pub use crate::domain::CampaignId;
 use crate::domain::{
     ContactId, EmailAddress, ListId, SegmentId, TemplateId, TenantId, TrackingMode, short_text,
 };
-use crate::ports::store::{Item, MAX_BATCH_GET, PutCondition, Query, StoreError, Version, keys};
+use crate::ports::store::{
+    Item, MAX_BATCH_GET, PutCondition, Query, StoreError, Version, keys, parse_all,
+};
 use crate::services::tenants::{self, TenantError};
 use crate::services::{lists, segments, templates};
 
@@ -362,26 +364,13 @@ pub async fn get(app: &App, tenant: &TenantId, id: &CampaignId) -> Result<Campai
 /// Every campaign of the tenant, newest first.
 pub async fn all(app: &App, tenant: &TenantId) -> Result<Vec<Campaign>, CampaignError> {
     tenants::get(app, tenant).await?;
-    let mut campaigns = Vec::new();
-    let mut cursor = None;
-    loop {
-        let page = app
-            .store
-            .query(
-                Query::table(keys::campaigns(tenant))
-                    .descending()
-                    .limit(200)
-                    .after(cursor),
-            )
-            .await?;
-        for stored in &page.items {
-            campaigns.push(stored.item.parse()?);
-        }
-        match page.next {
-            Some(next) => cursor = Some(next),
-            None => return Ok(campaigns),
-        }
-    }
+    Ok(parse_all(
+        app.store.as_ref(),
+        Query::table(keys::campaigns(tenant))
+            .descending()
+            .limit(200),
+    )
+    .await?)
 }
 
 /// Changes a draft; a scheduled campaign goes back to draft with it.

@@ -18,7 +18,7 @@ use crate::domain::{
     Contact, ContactDraft, ContactId, EmailAddress, PersonName, Salutation, TemplateId, TenantId,
     short_text,
 };
-use crate::ports::store::{Item, PutCondition, Query, StoreError, TxOp, keys};
+use crate::ports::store::{Item, PutCondition, Query, StoreError, TxOp, keys, parse_all};
 use crate::services::tenants::{self, TenantError};
 
 /// The longest body accepted, in bytes (a stored version must fit one
@@ -218,25 +218,11 @@ pub async fn version(
 /// Every template of the tenant, oldest first.
 pub async fn all(app: &App, tenant: &TenantId) -> Result<Vec<Template>, TemplateError> {
     tenants::get(app, tenant).await?;
-    let mut templates = Vec::new();
-    let mut cursor = None;
-    loop {
-        let page = app
-            .store
-            .query(
-                Query::table(keys::templates(tenant))
-                    .limit(500)
-                    .after(cursor),
-            )
-            .await?;
-        for stored in &page.items {
-            templates.push(stored.item.parse()?);
-        }
-        match page.next {
-            Some(next) => cursor = Some(next),
-            None => return Ok(templates),
-        }
-    }
+    Ok(parse_all(
+        app.store.as_ref(),
+        Query::table(keys::templates(tenant)).limit(500),
+    )
+    .await?)
 }
 
 /// The saved versions of a template, newest first.
@@ -246,27 +232,13 @@ pub async fn versions(
     id: &TemplateId,
 ) -> Result<Vec<Version>, TemplateError> {
     get(app, tenant, id).await?;
-    let mut versions = Vec::new();
-    let mut cursor = None;
-    loop {
-        let page = app
-            .store
-            .query(
-                Query::table(keys::template_versions(tenant, id))
-                    .limit(100)
-                    .after(cursor),
-            )
-            .await?;
-        for stored in &page.items {
-            versions.push(stored.item.parse::<Version>()?);
-        }
-        match page.next {
-            Some(next) => cursor = Some(next),
-            None => break,
-        }
-    }
-    versions.reverse();
-    Ok(versions)
+    Ok(parse_all(
+        app.store.as_ref(),
+        Query::table(keys::template_versions(tenant, id))
+            .descending()
+            .limit(100),
+    )
+    .await?)
 }
 
 /// Saves a new version (and the name). `based_on`, when given, must be the

@@ -7,10 +7,10 @@
 use axum::extract::Path;
 use axum::http::{HeaderValue, StatusCode, Uri};
 use axum::response::Response;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::admin::{date_time, tenant_failure};
-use super::forms::{FormBody, Member, Visit, redirect};
+use super::forms::{FormBody, Member, Visit, notice_param, redirect};
 use super::lists::member_in_tenant;
 use super::view;
 use crate::content::checks::Severity;
@@ -53,18 +53,6 @@ fn notice_id(raw: &str) -> Option<&'static str> {
         "test-gesendet" => Some("templates-notice-test-sent"),
         _ => None,
     }
-}
-
-#[derive(Debug, Default, Deserialize)]
-struct PageQuery {
-    #[serde(default)]
-    hinweis: String,
-}
-
-fn page_query(uri: &Uri) -> PageQuery {
-    axum::extract::Query::<PageQuery>::try_from_uri(uri)
-        .map(|q| q.0)
-        .unwrap_or_default()
 }
 
 fn state_label(visit: &Visit, state: CampaignState) -> String {
@@ -110,7 +98,6 @@ struct CampaignsView {
 
 /// `GET /kampagnen`: the tenant's campaigns, newest first, with state.
 pub(super) async fn all(visit: Visit, uri: Uri) -> Response {
-    let query = page_query(&uri);
     let (member, tenant) = match member_in_tenant(&visit, Permission::ReadContent).await {
         Ok(found) => found,
         Err(response) => return response,
@@ -120,7 +107,7 @@ pub(super) async fn all(visit: Visit, uri: Uri) -> Response {
         Err(e) => return failure(&visit, e),
     };
     let values = CampaignsView {
-        notice: notice_id(&query.hinweis).map(|id| visit.tr(id)),
+        notice: notice_id(&notice_param(&uri)).map(|id| visit.tr(id)),
         may_write: member.principal.role.may(Permission::WriteContent),
         campaigns: all
             .into_iter()
@@ -723,14 +710,13 @@ async fn campaign_page(
 
 /// `GET /kampagnen/{campaign_id}`: one campaign, its checks and actions.
 pub(super) async fn page(visit: Visit, Path(raw_id): Path<String>, uri: Uri) -> Response {
-    let query = page_query(&uri);
     let (member, tenant, campaign) =
         match with_campaign(&visit, &raw_id, Permission::ReadContent).await {
             Ok(found) => found,
             Err(response) => return response,
         };
     let values = CampaignView {
-        notice: notice_id(&query.hinweis).map(|id| visit.tr(id)),
+        notice: notice_id(&notice_param(&uri)).map(|id| visit.tr(id)),
         ..CampaignView::default()
     };
     campaign_page(&visit, &member, &tenant, campaign, values, StatusCode::OK).await

@@ -239,6 +239,19 @@ impl<S: Send + Sync> FromRequest<S> for FormBody {
     }
 }
 
+/// The notice a redirect asked a page to show (`?hinweis=`), empty when
+/// none; each page maps it to its own fixed set of messages.
+pub(super) fn notice_param(uri: &axum::http::Uri) -> String {
+    #[derive(serde::Deserialize)]
+    struct Notice {
+        #[serde(default)]
+        hinweis: String,
+    }
+    axum::extract::Query::<Notice>::try_from_uri(uri)
+        .map(|q| q.0.hinweis)
+        .unwrap_or_default()
+}
+
 /// The first value of a field in an `application/x-www-form-urlencoded`
 /// body: what the guard reads `csrf_token` with.
 pub fn form_field(body: &[u8], name: &str) -> Option<String> {

@@ -10,10 +10,10 @@ use axum::Json;
 use axum::extract::Path;
 use axum::http::{HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::admin::{date, tenant_failure};
-use super::forms::{FormBody, Member, Visit, redirect};
+use super::forms::{FormBody, Member, Visit, notice_param, redirect};
 use super::imports::{Announced, Refused, number};
 use super::lists::member_in_tenant;
 use super::view;
@@ -59,18 +59,6 @@ fn notice_id(raw: &str) -> Option<&'static str> {
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
-struct PageQuery {
-    #[serde(default)]
-    hinweis: String,
-}
-
-fn page_query(uri: &Uri) -> PageQuery {
-    axum::extract::Query::<PageQuery>::try_from_uri(uri)
-        .map(|q| q.0)
-        .unwrap_or_default()
-}
-
 fn megabytes(visit: &Visit) -> String {
     number(visit.lang, MAX_IMAGE_BYTES / (1024 * 1024))
 }
@@ -108,7 +96,6 @@ struct LibraryView {
 
 /// `GET /bilder`: the tenant's images and the upload form.
 pub(super) async fn all(visit: Visit, uri: Uri) -> Response {
-    let query = page_query(&uri);
     let (member, tenant) = match member_in_tenant(&visit, Permission::ReadContent).await {
         Ok(found) => found,
         Err(response) => return response,
@@ -118,7 +105,7 @@ pub(super) async fn all(visit: Visit, uri: Uri) -> Response {
         Err(e) => return failure(&visit, e),
     };
     let values = LibraryView {
-        notice: notice_id(&query.hinweis).map(|id| visit.tr(id)),
+        notice: notice_id(&notice_param(&uri)).map(|id| visit.tr(id)),
         may_write: member.principal.role.may(Permission::WriteContent),
         max_bytes: MAX_IMAGE_BYTES,
         max_size: megabytes(&visit),
@@ -303,7 +290,6 @@ async fn asset_page(
 
 /// `GET /bilder/{asset_id}`: one image, its address and where it is used.
 pub(super) async fn page(visit: Visit, Path(raw_id): Path<String>, uri: Uri) -> Response {
-    let query = page_query(&uri);
     let (member, tenant) = match member_in_tenant(&visit, Permission::ReadContent).await {
         Ok(found) => found,
         Err(response) => return response,
@@ -313,7 +299,7 @@ pub(super) async fn page(visit: Visit, Path(raw_id): Path<String>, uri: Uri) -> 
         Err(response) => return response,
     };
     let values = AssetView {
-        notice: notice_id(&query.hinweis).map(|id| visit.tr(id)),
+        notice: notice_id(&notice_param(&uri)).map(|id| visit.tr(id)),
         ..AssetView::default()
     };
     asset_page(&visit, &member, &tenant, asset, values, StatusCode::OK).await
