@@ -18,6 +18,8 @@ pub struct Settings {
     pub environment: String,
     /// The only SNS topic the webhook takes delivery events from, when set.
     pub ses_events_topic_arn: Option<String>,
+    /// How campaigns are sent.
+    pub sending: crate::config::SendingConfig,
 }
 
 #[derive(Clone)]

@@ -66,6 +66,7 @@ pub async fn build(config: Config, clock: Arc<dyn Clock>) -> Result<Runtime, Boo
             Backend::Aws(aws) => aws.ses_events_topic_arn.clone(),
             Backend::Local { .. } => None,
         },
+        sending: config.sending.clone(),
     });
     match &config.backend {
         Backend::Local { data_dir } => {
@@ -152,7 +153,10 @@ pub async fn build(config: Config, clock: Arc<dyn Clock>) -> Result<Runtime, Boo
                 }
             };
             let dead_letters = Arc::new(LocalQueue::new(None, None));
-            let jobs = LocalQueue::new(Some(5), Some(dead_letters.clone()));
+            let jobs = LocalQueue::new(
+                Some(config.sending.max_receives),
+                Some(dead_letters.clone()),
+            );
             let app = App {
                 store: store.clone(),
                 blobs: blobs.clone(),

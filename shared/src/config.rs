@@ -73,7 +73,27 @@ pub struct Config {
     /// The corporate identity provider, when configured (EMMA_OIDC_*).
     /// Locally without one, EMMA runs its own development issuer.
     pub oidc: Option<OidcConfig>,
+    /// How campaigns are sent.
+    pub sending: SendingConfig,
 }
+
+/// How campaigns are sent (EMMA_SEND_*).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SendingConfig {
+    /// Messages per second across all workers (EMMA_SEND_RATE); the mail
+    /// service's own maximum (SES `GetAccount`) when unset.
+    pub rate: Option<f64>,
+    /// The address of `List-Unsubscribe`'s `mailto:` (EMMA_UNSUBSCRIBE_ADDRESS);
+    /// the campaign's sender when unset.
+    pub unsubscribe_address: Option<EmailAddress>,
+    /// How often the queue delivers a job before it moves it to the
+    /// dead-letter queue (EMMA_JOBS_MAX_RECEIVES; the redrive policy's
+    /// `maxReceiveCount`).
+    pub max_receives: u32,
+}
+
+/// The redrive policy's `maxReceiveCount` in infra/ and the local queue.
+pub const DEFAULT_MAX_RECEIVES: u32 = 5;
 
 /// The corporate OIDC issuer whose bearer tokens EMMA accepts.
 #[derive(Debug, Clone)]
@@ -205,6 +225,36 @@ impl Config {
             }
         };
 
+        let sending = SendingConfig {
+            rate: get("EMMA_SEND_RATE")
+                .map(|raw| match raw.trim().parse::<f64>() {
+                    Ok(rate) if rate.is_finite() && rate > 0.0 => Ok(rate),
+                    _ => Err(ConfigError::Invalid {
+                        name: "EMMA_SEND_RATE",
+                        reason: format!("'{raw}' is not a positive number of messages per second"),
+                    }),
+                })
+                .transpose()?,
+            unsubscribe_address: get("EMMA_UNSUBSCRIBE_ADDRESS")
+                .map(|raw| {
+                    EmailAddress::parse(&raw).map_err(|e| ConfigError::Invalid {
+                        name: "EMMA_UNSUBSCRIBE_ADDRESS",
+                        reason: e.to_string(),
+                    })
+                })
+                .transpose()?,
+            max_receives: get("EMMA_JOBS_MAX_RECEIVES")
+                .map(|raw| match raw.trim().parse::<u32>() {
+                    Ok(n) if (1..=1000).contains(&n) => Ok(n),
+                    _ => Err(ConfigError::Invalid {
+                        name: "EMMA_JOBS_MAX_RECEIVES",
+                        reason: format!("'{raw}' is not a number from 1 to 1000"),
+                    }),
+                })
+                .transpose()?
+                .unwrap_or(DEFAULT_MAX_RECEIVES),
+        };
+
         Ok(Self {
             backend,
             listen,
@@ -213,6 +263,7 @@ impl Config {
             pseudonym_key,
             environment,
             oidc,
+            sending,
         })
     }
 }

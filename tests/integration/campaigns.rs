@@ -24,11 +24,11 @@ emma_tests::on_both_adapter_sets!(
     a_campaign_whose_time_passed_while_paused_is_not_resumed_and_its_template_stays,
 );
 
-const BODY: &str = r#"<p>{{ contact.greeting }},</p><p>Neues von uns.</p>
+pub(crate) const BODY: &str = r#"<p>{{ contact.greeting }},</p><p>Neues von uns.</p>
 <a href="{{ unsubscribe_url }}">Abmelden</a>"#;
 
 /// A tenant that may send from example.de, with an editor.
-async fn tenant_with_sender(app: &TestApp, name: &str) -> (String, Client) {
+pub(crate) async fn tenant_with_sender(app: &TestApp, name: &str) -> (String, Client) {
     let tenant = create_tenant(app, name).await;
     let id = TenantId::parse(&tenant).unwrap();
     let mut settings = tenants::get(app.app(), &id).await.unwrap().settings;
@@ -47,7 +47,12 @@ async fn tenant_with_sender(app: &TestApp, name: &str) -> (String, Client) {
     (tenant, editor)
 }
 
-async fn contact(app: &TestApp, tenant: &str, email: &str, status: ContactStatus) -> String {
+pub(crate) async fn contact(
+    app: &TestApp,
+    tenant: &str,
+    email: &str,
+    status: ContactStatus,
+) -> String {
     let tenant = TenantId::parse(tenant).unwrap();
     let mut draft = ContactDraft::new(EmailAddress::parse(email).unwrap());
     draft.status = match status {
@@ -67,7 +72,7 @@ async fn contact(app: &TestApp, tenant: &str, email: &str, status: ContactStatus
     created.id.to_string()
 }
 
-async fn list_of(app: &TestApp, tenant: &str, members: &[&str]) -> String {
+pub(crate) async fn list_of(app: &TestApp, tenant: &str, members: &[&str]) -> String {
     let tenant = TenantId::parse(tenant).unwrap();
     let list = lists::create(app.app(), &tenant, "Newsletter")
         .await
@@ -85,7 +90,7 @@ async fn list_of(app: &TestApp, tenant: &str, members: &[&str]) -> String {
     list.id.to_string()
 }
 
-async fn template(editor: &Client, tenant: &str, body: &str) -> String {
+pub(crate) async fn template(editor: &Client, tenant: &str, body: &str) -> String {
     let reply = editor
         .post_json(
             &format!("/api/tenants/{tenant}/templates"),
@@ -97,7 +102,7 @@ async fn template(editor: &Client, tenant: &str, body: &str) -> String {
     reply.json["template"]["id"].as_str().unwrap().to_owned()
 }
 
-fn campaign(template: &str, lists: &[&str]) -> Value {
+pub(crate) fn campaign(template: &str, lists: &[&str]) -> Value {
     json!({
         "name": "Dezember-Newsletter",
         "template_id": template,
@@ -108,7 +113,7 @@ fn campaign(template: &str, lists: &[&str]) -> Value {
     })
 }
 
-async fn created(editor: &Client, tenant: &str, body: &Value) -> Value {
+pub(crate) async fn created(editor: &Client, tenant: &str, body: &Value) -> Value {
     let reply = editor
         .post_json(&format!("/api/tenants/{tenant}/campaigns"), body)
         .await;
@@ -117,7 +122,7 @@ async fn created(editor: &Client, tenant: &str, body: &Value) -> Value {
     reply.json
 }
 
-async fn act(
+pub(crate) async fn act(
     editor: &Client,
     tenant: &str,
     id: &str,

@@ -35,8 +35,15 @@ pub fn dynamodb_client(config: &SdkConfig) -> aws_sdk_dynamodb::Client {
     aws_sdk_dynamodb::Client::new(config)
 }
 
+/// The SES client makes every request once: `SendEmail` has no
+/// idempotency key, so a retry after a timeout could deliver a message
+/// twice. The send worker retries what was certainly not sent (throttling)
+/// itself, and records the rest as "unknown".
 pub fn sesv2_client(config: &SdkConfig) -> aws_sdk_sesv2::Client {
-    aws_sdk_sesv2::Client::new(config)
+    let config = aws_sdk_sesv2::config::Builder::from(config)
+        .retry_config(aws_sdk_sesv2::config::retry::RetryConfig::disabled())
+        .build();
+    aws_sdk_sesv2::Client::from_conf(config)
 }
 
 pub fn sqs_client(config: &SdkConfig) -> aws_sdk_sqs::Client {

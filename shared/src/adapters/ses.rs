@@ -189,6 +189,19 @@ impl Mailer for SesMailer {
             provider_message_id,
         })
     }
+
+    async fn max_send_rate(&self) -> Result<Option<f64>, MailError> {
+        let account = self
+            .client
+            .get_account()
+            .send()
+            .await
+            .map_err(|e| send_error(e, None))?;
+        Ok(account
+            .send_quota()
+            .map(|quota| quota.max_send_rate())
+            .filter(|rate| rate.is_finite() && *rate > 0.0))
+    }
 }
 
 #[cfg(test)]

@@ -31,6 +31,15 @@
 //! there, with a token signed by `links::LinkSigner`. Holes are places in
 //! the source, so a recipient's value can never make one; `mailto:` links
 //! and the unsubscribe link (a merge field) stay as they are.
+//!
+//! The open pixel: when the campaign tracks, the HTML part gets a 1×1
+//! image, `{public_url}o/{token}`, whose token carries the reserved link
+//! index [`OPEN_LINK`]. It is a hole of no width just before the last
+//! `</body>` in the template text, written at most once per message; when
+//! the rendering never reaches that place (no `</body>`, or one in a branch
+//! not taken), the pixel ends the part. Aggregate tracking's pixel is the
+//! same for everybody and is encoded once per campaign; per-person
+//! tracking's names the recipient and is encoded per message.
 
 use std::io;
 use std::ops::Range;
@@ -54,6 +63,13 @@ use crate::mime::{Built, ListUnsubscribe, MimeError, ONE_CLICK, no_line_break};
 pub const LINK_PATH: &str = "k/";
 /// Where the unsubscribe page is, below the public URL.
 pub const UNSUBSCRIBE_PATH: &str = "abmelden/";
+/// Where the open pixel is, below the public URL.
+pub const OPEN_PATH: &str = "o/";
+/// The link index an open pixel's token carries: no link has it.
+pub const OPEN_LINK: u16 = u16::MAX;
+/// The pixel's tag, around its URL.
+const PIXEL_START: &str = "<img src=\"";
+const PIXEL_END: &str = "\" width=\"1\" height=\"1\" alt=\"\" style=\"display:block;border:0\">";
 /// The longest a quoted-printable line may be before its soft break `=`.
 const QP_LINE: usize = 75;
 
@@ -112,7 +128,10 @@ pub struct Prepared {
     links: Vec<String>,
     /// Aggregate tracking: each link's URL, the same for everybody.
     aggregate_urls: Vec<String>,
+    /// Aggregate tracking: the open pixel's tag, encoded once.
+    aggregate_pixel: Option<EncodedText>,
     link_prefix: String,
+    open_prefix: String,
     unsubscribe_prefix: String,
     mailto_prefix: String,
     message_id_domain: String,
@@ -216,7 +235,12 @@ impl Prepared {
             let (html_source, text_source) = (html_template.source(), text_template.source());
             let tracked = mail.tracking != TrackingMode::Off;
             let html_holes = if tracked {
-                href_holes(html_source, &mut table)
+                let mut holes = href_holes(html_source, &mut table);
+                if let Some(pixel) = pixel_hole(html_source, &holes) {
+                    holes.push(pixel);
+                    holes.sort_by_key(|hole| (hole.range.start, hole.range.end));
+                }
+                holes
             } else {
                 Vec::new()
             };
@@ -245,6 +269,14 @@ impl Prepared {
                 .collect(),
             _ => Vec::new(),
         };
+        let open_prefix = format!("{public}{slash}{OPEN_PATH}");
+        let aggregate_pixel = (mail.tracking == TrackingMode::Aggregate).then(|| {
+            let mut tag = String::from(PIXEL_START);
+            tag.push_str(&open_prefix);
+            signer.append_token(None, OPEN_LINK, &mut tag);
+            tag.push_str(PIXEL_END);
+            EncodedText::of(tag.as_bytes())
+        });
         // Room for a whole message at once: a buffer grown by doubling
         // would pass the allocator's mmap threshold (128 KiB) and fault in
         // fresh pages for every message.
@@ -255,7 +287,9 @@ impl Prepared {
             + tail.len()
             + html.encoded.len()
             + text.encoded.len()
-            + holes * 2 * (link_prefix.len() + 128)
+            + (holes + 1) * 2 * (link_prefix.len() + 128)
+            + PIXEL_START.len()
+            + PIXEL_END.len()
             + 16 * 1024;
         Ok(Self {
             compiled,
@@ -263,6 +297,8 @@ impl Prepared {
             tracking: mail.tracking,
             links: table.urls,
             aggregate_urls,
+            aggregate_pixel,
+            open_prefix,
             unsubscribe_prefix: format!("{public}{slash}{UNSUBSCRIBE_PATH}"),
             link_prefix,
             mailto_prefix: format!(
@@ -318,6 +354,20 @@ impl Prepared {
                 Some(url)
             }
         }
+    }
+
+    /// The open pixel's URL in `recipient`'s message (per-person tracking)
+    /// or in every message (aggregate); `None` when the campaign does not
+    /// track.
+    pub fn open_url(&self, recipient: &ContactId) -> Option<String> {
+        let recipient = match self.tracking {
+            TrackingMode::Off => return None,
+            TrackingMode::Aggregate => None,
+            TrackingMode::PerPerson => Some(recipient),
+        };
+        let mut url = self.open_prefix.clone();
+        self.signer.append_token(recipient, OPEN_LINK, &mut url);
+        Some(url)
     }
 
     /// The complete message for one recipient, dated `date` (seconds since
@@ -405,6 +455,7 @@ impl Prepared {
             prepared: self,
             contact: recipient.contact,
             made: Vec::new(),
+            pixel_written: false,
         };
         let mut report = Splicing::default();
         out.extend_from_slice(&self.text_head);
@@ -442,6 +493,10 @@ impl Prepared {
         template
             .render_captured_to(context.clone(), &mut writer)
             .map_err(|e| render_error(part.part, &e))?;
+        if part.part == TemplatePart::Body && self.tracking != TrackingMode::Off {
+            // Where the rendering never reached the place before `</body>`.
+            writer.pixel();
+        }
         // The part ends where its last line ends: the CRLF that follows
         // belongs to the boundary, and a space or tab at the end of a write
         // is always encoded, so nothing trailing is lost.
@@ -469,7 +524,26 @@ fn render_error(part: TemplatePart, e: &minijinja::Error) -> RenderError {
 }
 
 fn link_index(index: usize) -> u16 {
-    u16::try_from(index).expect("a campaign has fewer than 65,536 links")
+    u16::try_from(index)
+        .ok()
+        .filter(|&index| index != OPEN_LINK)
+        .expect("a campaign has fewer than 65,535 links")
+}
+
+/// Text encoded once, from the start of a line, and the column it ends in.
+#[derive(Debug, Clone)]
+struct EncodedText {
+    bytes: Vec<u8>,
+    end: usize,
+}
+
+impl EncodedText {
+    fn of(text: &[u8]) -> Self {
+        let mut bytes = Vec::with_capacity(text.len() + text.len() / 8);
+        let mut end = 0;
+        encode(&mut bytes, &mut end, text);
+        Self { bytes, end }
+    }
 }
 
 /// One message's link URLs, each made when first written.
@@ -477,6 +551,8 @@ struct LinkUrls<'p> {
     prepared: &'p Prepared,
     contact: &'p ContactId,
     made: Vec<Option<String>>,
+    /// Whether the open pixel is in the message already.
+    pixel_written: bool,
 }
 
 impl LinkUrls<'_> {
@@ -671,9 +747,45 @@ impl Splicer<'_, '_> {
     }
 
     fn link(&mut self, link: u16) {
+        if link == OPEN_LINK {
+            self.pixel();
+            return;
+        }
         let url = self.links.url(link);
         self.report.values_encoded_here += url.len();
         encode(self.out, &mut self.column, url.as_bytes());
+    }
+
+    /// The open pixel, the first time only.
+    fn pixel(&mut self) {
+        if self.links.pixel_written {
+            return;
+        }
+        self.links.pixel_written = true;
+        let prepared = self.links.prepared;
+        match prepared.tracking {
+            TrackingMode::Off => {}
+            TrackingMode::Aggregate => {
+                if let Some(pixel) = &prepared.aggregate_pixel {
+                    self.end_line();
+                    self.out.extend_from_slice(&pixel.bytes);
+                    self.column = pixel.end;
+                }
+            }
+            TrackingMode::PerPerson => {
+                let mut tag = String::with_capacity(
+                    PIXEL_START.len() + prepared.open_prefix.len() + 128 + PIXEL_END.len(),
+                );
+                tag.push_str(PIXEL_START);
+                tag.push_str(&prepared.open_prefix);
+                prepared
+                    .signer
+                    .append_token(Some(self.links.contact), OPEN_LINK, &mut tag);
+                tag.push_str(PIXEL_END);
+                self.report.values_encoded_here += tag.len();
+                encode(self.out, &mut self.column, tag.as_bytes());
+            }
+        }
     }
 
     /// Ends the current line with a soft break, unless it is empty.
@@ -943,6 +1055,37 @@ fn href_holes(source: &str, table: &mut LinkTable) -> Vec<Hole> {
     sorted(holes)
 }
 
+/// The place of the open pixel in an HTML source: a hole of no width just
+/// before the last `</body>` of its template text, unless that lies inside
+/// a tracked link (it cannot, in a sane template).
+fn pixel_hole(source: &str, holes: &[Hole]) -> Option<Hole> {
+    let mut last = None;
+    for range in template_text(source) {
+        let lower = source[range.clone()].to_ascii_lowercase();
+        let mut from = 0;
+        while let Some(found) = lower[from..].find("</body") {
+            let at = from + found;
+            from = at + 6;
+            let closes = lower[from..]
+                .bytes()
+                .next()
+                .is_some_and(|b| b == b'>' || b.is_ascii_whitespace());
+            if closes {
+                let place = range.start + at;
+                last = last.max(Some(place));
+            }
+        }
+    }
+    let place = last?;
+    let inside_link = holes
+        .iter()
+        .any(|hole| hole.range.start < place && place < hole.range.end);
+    (!inside_link).then_some(Hole {
+        range: place..place,
+        link: OPEN_LINK,
+    })
+}
+
 /// The `http(s)` URLs in the template text of a plain-text source, as
 /// holes, their URLs added to `table`. A URL runs to the next space,
 /// quote or angle bracket; trailing punctuation is not part of it; a URL
@@ -1175,7 +1318,20 @@ mod tests {
                 text = text.replace(&format!("{url}{end}"), &format!("{tracked}{end}"));
             }
         }
+        if let Some(open) = prepared.open_url(&p.id) {
+            let pixel = pixel_tag(&open);
+            match html.rfind("</body>") {
+                Some(at) => html.insert_str(at, &pixel),
+                None => html.push_str(&pixel),
+            }
+        }
         (html, text)
+    }
+
+    fn pixel_tag(url: &str) -> String {
+        format!(
+            "<img src=\"{url}\" width=\"1\" height=\"1\" alt=\"\" style=\"display:block;border:0\">"
+        )
     }
 
     fn crlf_to_lf(text: &str) -> String {
@@ -1602,6 +1758,121 @@ mod tests {
                         "{:?} in {source:?}: {foreseen:?}",
                         &source[span.source_range()]
                     );
+                }
+            }
+        }
+    }
+
+    /// The open pixels' URLs in a decoded HTML part.
+    fn pixel_urls(html: &str) -> Vec<String> {
+        html.match_indices("<img src=\"")
+            .map(|(at, start)| {
+                let rest = &html[at + start.len()..];
+                rest[..rest.find('"').unwrap()].to_owned()
+            })
+            .filter(|url| url.contains("/o/"))
+            .collect()
+    }
+
+    #[test]
+    fn a_per_person_message_carries_one_open_pixel_that_names_its_recipient() {
+        let prepared = prepare("Betreff", TrackingMode::PerPerson);
+        let people = people();
+        let mut seen = Vec::new();
+        for p in &people {
+            let (built, report) = prepared.message_with_report(&p.recipient(), 0).unwrap();
+            assert_eq!(report.template_text_encoded_here, 0, "{report:?}");
+            let parsed = parse(&built.raw);
+            let html = parsed.body_html(0).unwrap();
+            let urls = pixel_urls(&html);
+            assert_eq!(urls.len(), 1, "{html}");
+            let url = &urls[0];
+            assert_eq!(Some(url.clone()), prepared.open_url(&p.id));
+            // Just before the end of the body, as the tag the brief names.
+            assert!(
+                crlf_to_lf(&html).contains(&format!("{}</body></html>", pixel_tag(url))),
+                "{html}"
+            );
+            let token = url.strip_prefix("https://emma.example/o/").unwrap();
+            let claims = key().verify(token).unwrap();
+            assert_eq!(claims.recipient.as_ref(), Some(&p.id));
+            assert_eq!(claims.link, OPEN_LINK);
+            assert_eq!(claims.campaign, Uuid::from_u128(42));
+            // Not in the text part.
+            assert!(!parsed.body_text(0).unwrap().contains("/o/"));
+            seen.push(url.clone());
+        }
+        seen.sort();
+        seen.dedup();
+        assert_eq!(seen.len(), people.len(), "every recipient has their own");
+    }
+
+    #[test]
+    fn an_aggregate_pixel_names_nobody_and_off_has_none() {
+        let aggregate = prepare("Betreff", TrackingMode::Aggregate);
+        let people = people();
+        let url = aggregate.open_url(&people[0].id).unwrap();
+        assert_eq!(aggregate.open_url(&people[1].id), Some(url.clone()));
+        for p in &people[..2] {
+            let (built, report) = aggregate.message_with_report(&p.recipient(), 0).unwrap();
+            assert_eq!(report.template_text_encoded_here, 0, "{report:?}");
+            let html = parse(&built.raw).body_html(0).unwrap().into_owned();
+            assert_eq!(pixel_urls(&html), std::slice::from_ref(&url));
+            assert!(crlf_to_lf(&html).contains(&format!("{}</body>", pixel_tag(&url))));
+        }
+        let token = url.strip_prefix("https://emma.example/o/").unwrap();
+        let claims = aggregate.signer().verify(token).unwrap();
+        assert_eq!((claims.recipient, claims.link), (None, OPEN_LINK));
+
+        let off = prepare("Betreff", TrackingMode::Off);
+        assert_eq!(off.open_url(&people[0].id), None);
+        let raw = off.message(&people[0].recipient(), 0).unwrap().raw;
+        let html = parse(&raw).body_html(0).unwrap().into_owned();
+        assert!(pixel_urls(&html).is_empty(), "{html}");
+        assert!(!String::from_utf8_lossy(&raw).contains("/o/"));
+    }
+
+    #[test]
+    fn the_pixel_is_written_once_and_ends_the_part_where_no_body_end_is_reached() {
+        let bodies = [
+            // No </body> at all.
+            ("<p>Hallo {{ contact.first_name }}</p>", false),
+            // In a branch not taken.
+            (
+                "<html><body><p>x</p>{% if contact.city %}</body>{% endif %}</html>",
+                false,
+            ),
+            // In a loop: still once, before the first.
+            (
+                "<html><body>{% for i in [1, 2, 3] %}<p>{{ i }}</p></BODY >{% endfor %}</html>",
+                true,
+            ),
+        ];
+        for tracking in [TrackingMode::PerPerson, TrackingMode::Aggregate] {
+            for (body, before_body_end) in bodies {
+                let source = TemplateSource {
+                    kind: TemplateKind::Html,
+                    subject: "Hallo".into(),
+                    body: body.into(),
+                    text: Some("Hallo".into()),
+                };
+                let prepared =
+                    Prepared::new(compile(&source).unwrap(), &campaign_mail(tracking), &key())
+                        .unwrap();
+                let p = person('a', "a@example.de", None, json!({ "first_name": "Anna" }));
+                let raw = prepared.message(&p.recipient(), 0).unwrap().raw;
+                let html = crlf_to_lf(&parse(&raw).body_html(0).unwrap());
+                let url = prepared.open_url(&p.id).unwrap();
+                assert_eq!(
+                    pixel_urls(&html),
+                    std::slice::from_ref(&url),
+                    "{body}: {html}"
+                );
+                let tag = pixel_tag(&url);
+                if before_body_end {
+                    assert!(html.contains(&format!("{tag}</BODY >")), "{html}");
+                } else {
+                    assert!(html.ends_with(&tag), "{body}: {html}");
                 }
             }
         }

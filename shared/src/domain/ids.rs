@@ -132,6 +132,10 @@ macro_rules! uuid_id {
             pub fn parse(raw: &str) -> Result<Self, IdError> {
                 uuid::Uuid::parse_str(raw).map(Self).map_err(|_| $error)
             }
+
+            pub fn as_uuid(&self) -> uuid::Uuid {
+                self.0
+            }
         }
 
         impl fmt::Display for $name {

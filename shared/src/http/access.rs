@@ -552,6 +552,12 @@ pub static ROUTES: &[RouteAccess] = &[
         WriteContent,
         Some("campaign.cancel"),
     ),
+    route(
+        Method::GET,
+        "/api/tenants/{tenant_id}/campaigns/{campaign_id}/progress",
+        ReadContent,
+        None,
+    ),
     // Templates (Vorlagen): editors write them; every saved version stays.
     route(
         Method::POST,
@@ -634,6 +640,11 @@ pub static ROUTES: &[RouteAccess] = &[
     // own audit entries (no actor: the person acts through the link).
     route(Method::GET, "/abmelden/{token}", Public, None),
     route(Method::POST, "/abmelden/{token}", Public, None),
+    // Tracked links and the open pixel of every tracked mailing: the
+    // signed token is the only credential; they change nothing anyone
+    // audits (events are counted, not logged).
+    route(Method::GET, "/k/{token}", Public, None),
+    route(Method::GET, "/o/{token}", Public, None),
     // The public sign-up (double opt-in): the hosted form and the post
     // from it or from the snippet embedded on another site, and the
     // confirmation link's page and its button. No session: they write

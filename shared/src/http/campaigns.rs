@@ -16,7 +16,11 @@ use utoipa_axum::routes;
 use super::{ApiError, ApiJson};
 use crate::App;
 use crate::domain::{CampaignId, ListId, SegmentId, TemplateId, TrackingMode};
-use crate::services::campaigns::{self, Audience, Campaign, CampaignDraft, CampaignState};
+use crate::services::campaigns::{
+    self, Audience, Campaign, CampaignDraft, CampaignState, PauseReason,
+};
+use crate::services::sending::{self, Progress};
+use crate::services::tracking::{self, TrackingStats};
 
 pub fn routes() -> OpenApiRouter<App> {
     OpenApiRouter::new()
@@ -27,6 +31,7 @@ pub fn routes() -> OpenApiRouter<App> {
         .routes(routes!(pause_campaign))
         .routes(routes!(resume_campaign))
         .routes(routes!(cancel_campaign))
+        .routes(routes!(campaign_progress))
 }
 
 fn campaign_id(raw: &str) -> Result<CampaignId, ApiError> {
@@ -117,6 +122,10 @@ pub struct CampaignView {
     pub scheduled_at: Option<DateTime<Utc>>,
     /// The same time in Europe/Berlin, e.g. `2026-12-01T09:00:00+01:00`.
     pub scheduled_at_berlin: Option<String>,
+    /// Why EMMA paused it by itself (none when an editor did).
+    pub pause_reason: Option<PauseReason>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -148,6 +157,9 @@ impl From<Campaign> for CampaignView {
                 .scheduled_at
                 .map(|at| at.with_timezone(&Berlin).to_rfc3339()),
             scheduled_at: c.scheduled_at,
+            pause_reason: c.pause_reason,
+            started_at: c.started_at,
+            finished_at: c.finished_at,
             created_at: c.created_at,
             updated_at: c.updated_at,
         }
@@ -439,4 +451,47 @@ mod tests {
         assert_eq!(twice.to_rfc3339(), "2026-10-25T00:30:00+00:00");
         assert!(read_time("morgen früh").is_err());
     }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProgressView {
+    pub state: CampaignState,
+    pub pause_reason: Option<PauseReason>,
+    /// None until the campaign started.
+    pub sending: Option<Progress>,
+    /// Opens and clicks, as far as the campaign's tracking records them.
+    pub tracking: TrackingStats,
+}
+
+/// How far sending got: recipients queued, sent, failed, skipped (left or
+/// suppressed after the start) and unknown (a worker stopped between the
+/// mail service and its record: never resent), problems, opens and clicks.
+#[utoipa::path(get, path = "/api/tenants/{tenant_id}/campaigns/{campaign_id}/progress", tag = "campaigns",
+    params(
+        ("tenant_id" = String, Path, description = "The tenant"),
+        ("campaign_id" = String, Path, description = "The campaign"),
+    ),
+    responses(
+        (status = 200, description = "The campaign's progress", body = ProgressView),
+        (status = 404, description = "No such tenant or campaign", body = super::Problem),
+    ))]
+async fn campaign_progress(
+    State(app): State<App>,
+    Path((tenant, campaign)): Path<(String, String)>,
+) -> Result<Json<ProgressView>, ApiError> {
+    let tenant = super::path_tenant(&tenant)?;
+    let id = campaign_id(&campaign)?;
+    let campaign = campaigns::get(&app, &tenant, &id).await?;
+    let sending = sending::progress(&app, &tenant, &id)
+        .await
+        .map_err(campaigns::CampaignError::from)?;
+    let tracking = tracking::stats(&app, &tenant, &id)
+        .await
+        .map_err(campaigns::CampaignError::from)?;
+    Ok(Json(ProgressView {
+        state: campaign.state,
+        pause_reason: campaign.pause_reason,
+        sending,
+        tracking,
+    }))
 }

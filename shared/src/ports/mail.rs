@@ -57,6 +57,12 @@ pub trait Mailer: Send + Sync + 'static {
     /// Sends one message. The sender must be a registered identity, or its
     /// domain must be.
     async fn send(&self, mail: &OutgoingMail) -> Result<SentMail, MailError>;
+
+    /// The most messages per second the service accepts from this account
+    /// (SES: `GetAccount`'s `MaxSendRate`); `None` when it sets no limit.
+    async fn max_send_rate(&self) -> Result<Option<f64>, MailError> {
+        Ok(None)
+    }
 }
 
 /// Checks a tag name or value: 1 to 256 characters of `A-Za-z0-9_-`.

@@ -24,7 +24,7 @@ use crate::domain::{
     ContactId, EmailAddress, ListId, SegmentId, TemplateId, TenantId, TrackingMode, short_text,
 };
 use crate::ports::store::{
-    Item, MAX_BATCH_GET, PutCondition, Query, StoreError, Version, keys, parse_all,
+    Item, MAX_BATCH_GET, PutCondition, Query, StoreError, TxOp, Version, keys, parse_all,
 };
 use crate::services::tenants::{self, TenantError};
 use crate::services::{lists, segments, templates};
@@ -87,6 +87,19 @@ impl CampaignState {
     }
 }
 
+/// Why EMMA paused a campaign by itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(tag = "reason", rename_all = "snake_case")]
+pub enum PauseReason {
+    /// The mail service's sending quota for the last 24 hours is used up;
+    /// sending resumes by itself from `resume_at`.
+    QuotaExhausted { resume_at: DateTime<Utc> },
+    /// The mail service no longer accepts the campaign's sender.
+    SenderNotVerified,
+    /// The institute was suspended before or while sending.
+    TenantSuspended,
+}
+
 /// Who gets a campaign: the union of lists and segments.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Audience {
@@ -133,6 +146,14 @@ pub struct Campaign {
     /// The state a paused campaign resumes to.
     #[serde(default)]
     pub paused_from: Option<CampaignState>,
+    /// Why EMMA paused it (none when an editor did).
+    #[serde(default)]
+    pub pause_reason: Option<PauseReason>,
+    /// When sending started and ended.
+    #[serde(default)]
+    pub started_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub finished_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -295,7 +316,7 @@ struct CheckedDraft {
     reply_to: Option<EmailAddress>,
 }
 
-async fn load(
+pub(crate) async fn load(
     app: &App,
     tenant: &TenantId,
     id: &CampaignId,
@@ -325,6 +346,51 @@ async fn store(
         })
 }
 
+/// Writes a scheduled campaign and its entry in the platform's due list
+/// together: the scheduler's tick finds it there. An entry left behind by
+/// an edit or a cancel is dropped by the tick, which always reads the
+/// campaign itself.
+async fn store_with_due_entry(
+    app: &App,
+    tenant: &TenantId,
+    campaign: &Campaign,
+    version: Version,
+) -> Result<(), CampaignError> {
+    let at = campaign
+        .scheduled_at
+        .ok_or_else(|| CampaignError::invalid("scheduled_at", "is not set"))?;
+    let entry = Item::new(
+        keys::campaign_due(&at, tenant, &campaign.id),
+        &DueEntry {
+            tenant: tenant.clone(),
+            campaign: campaign.id,
+            at,
+        },
+    )?;
+    let ops = vec![
+        TxOp::Put {
+            item: Item::new(keys::campaign(tenant, &campaign.id), campaign)?,
+            condition: PutCondition::Version(version),
+        },
+        TxOp::Put {
+            item: entry,
+            condition: PutCondition::Always,
+        },
+    ];
+    app.store.transact(ops).await.map_err(|e| match e {
+        StoreError::ConditionFailed => CampaignError::Conflict,
+        other => other.into(),
+    })
+}
+
+/// A campaign in the platform's due list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DueEntry {
+    pub tenant: TenantId,
+    pub campaign: CampaignId,
+    pub at: DateTime<Utc>,
+}
+
 /// Creates a draft.
 pub async fn create(
     app: &App,
@@ -348,6 +414,9 @@ pub async fn create(
         tracking: draft.tracking,
         scheduled_at: None,
         paused_from: None,
+        pause_reason: None,
+        started_at: None,
+        finished_at: None,
         created_at: now,
         updated_at: now,
     };
@@ -550,7 +619,7 @@ pub async fn schedule(
     campaign.state = CampaignState::Scheduled;
     campaign.scheduled_at = Some(at);
     campaign.updated_at = app.clock.now();
-    store(app, tenant, &campaign, PutCondition::Version(version)).await?;
+    store_with_due_entry(app, tenant, &campaign, version).await?;
     Ok(campaign)
 }
 
@@ -583,7 +652,7 @@ pub async fn content_of(
 }
 
 /// Moves a campaign from one of `from` to `to`, or says why it cannot.
-async fn transition(
+pub(crate) async fn transition(
     app: &App,
     tenant: &TenantId,
     id: &CampaignId,
@@ -644,10 +713,23 @@ pub async fn resume(
             "passed while the campaign was paused; edit and schedule it again",
         ));
     }
-    transition(app, tenant, id, &[CampaignState::Paused], "resumed", |c| {
+    let campaign = transition(app, tenant, id, &[CampaignState::Paused], "resumed", |c| {
         c.state = c.paused_from.take().unwrap_or(CampaignState::Scheduled);
+        c.pause_reason = None;
     })
-    .await
+    .await?;
+    match campaign.state {
+        CampaignState::Scheduled => {
+            // Back in the due list (an entry that is still there is kept).
+            let (campaign, version) = load(app, tenant, id).await?;
+            store_with_due_entry(app, tenant, &campaign, version).await?;
+        }
+        CampaignState::Sending => {
+            crate::services::sending::resume_dispatch(app, tenant, id).await?;
+        }
+        _ => {}
+    }
+    Ok(campaign)
 }
 
 /// Cancels a campaign that has not been sent; nothing more goes out.
@@ -670,6 +752,7 @@ pub async fn cancel(
         |c| {
             c.state = CampaignState::Cancelled;
             c.paused_from = None;
+            c.pause_reason = None;
         },
     )
     .await

@@ -319,6 +319,7 @@ pub async fn erase(app: &App, tenant: &TenantId, id: &ContactId) -> Result<(), C
     suppressions::add(app, tenant, id, None, SuppressionReason::Erased, None).await?;
     lists::remove_from_all(app, tenant, id).await?;
     crate::services::feedback::delete_of_contact(app, tenant, id).await?;
+    crate::services::tracking::delete_of_contact(app, tenant, id).await?;
     crate::services::consent::delete_all(app, tenant, id).await?;
     forget_sign_ups(app, tenant, id).await?;
     app.store.delete(&key).await?;

@@ -185,6 +185,10 @@ pub struct ContactData {
     /// Sign-ups waiting for their confirmation (double opt-in), oldest
     /// first; each goes when its link expires.
     pub pending_signups: Vec<PendingSignup>,
+    /// Per-person tracking: the first open of each campaign and the first
+    /// click of each link, with the time and the link's destination.
+    #[serde(default)]
+    pub tracking: Vec<crate::services::tracking::TrackingRecord>,
     pub audit_log: AuditNote,
 }
 
@@ -235,6 +239,7 @@ pub async fn contact_data(
         delivery_events,
         consent,
         pending_signups,
+        tracking: crate::services::tracking::of_contact(app, tenant, contact_id).await?,
         audit_log: AuditNote {
             retention_days,
             note: format!(

@@ -5,12 +5,13 @@
 use serde::{Deserialize, Serialize};
 
 use crate::App;
-use crate::domain::{ContactId, ExportId, ImportId, TenantId};
+use crate::domain::{CampaignId, ContactId, ExportId, ImportId, TenantId};
 use crate::ports::{BlobError, MailError};
 use crate::services::account::{self, AccountError};
 use crate::services::contacts::ContactError;
 use crate::services::exports::{self, ExportError};
 use crate::services::imports::{self, ImportError};
+use crate::services::sending::{self, worker::BatchOutcome};
 use crate::services::tenants::TenantError;
 use crate::services::test_mail::{self, TestMailError};
 
@@ -31,6 +32,20 @@ pub enum Job {
     Import {
         tenant_id: TenantId,
         import_id: ImportId,
+    },
+    /// One step of a started campaign's dispatch.
+    Dispatch {
+        tenant_id: TenantId,
+        campaign_id: CampaignId,
+    },
+    /// Send a campaign to a batch of its recipients.
+    SendBatch {
+        tenant_id: TenantId,
+        campaign_id: CampaignId,
+        contacts: Vec<ContactId>,
+        /// How often the batch was throttled before (for the backoff).
+        #[serde(default)]
+        attempt: u32,
     },
     /// Mail a password reset link to the account with this address (keyed
     /// hash), if there is one.
@@ -71,6 +86,14 @@ impl JobError {
     }
 }
 
+fn sending_failure(e: sending::SendingError) -> JobError {
+    if e.is_retryable() {
+        JobError::Retryable(e.to_string())
+    } else {
+        JobError::Permanent(e.to_string())
+    }
+}
+
 impl From<TestMailError> for JobError {
     fn from(e: TestMailError) -> Self {
         let retryable = match &e {
@@ -91,9 +114,55 @@ impl From<TestMailError> for JobError {
     }
 }
 
+/// Runs one job delivered for the `receive_count`-th time. A campaign
+/// batch that fails on the last delivery the queue allows is given up
+/// visibly (see `sending::worker::give_up`) before it goes to the
+/// dead-letter queue.
+pub async fn run_delivery(app: &App, job: &Job, receive_count: u32) -> Result<(), JobError> {
+    let result = run(app, job).await;
+    if let (
+        Err(e),
+        Job::SendBatch {
+            tenant_id,
+            campaign_id,
+            contacts,
+            ..
+        },
+    ) = (&result, job)
+    {
+        let last = receive_count >= app.settings.sending.max_receives;
+        if (last || !e.is_retryable())
+            && let Err(also) =
+                sending::worker::give_up(app, tenant_id, campaign_id, contacts, &e.to_string())
+                    .await
+        {
+            tracing::error!(tenant = %tenant_id, campaign = %campaign_id, error = %also, "a failed batch could not be given up");
+        }
+    }
+    result
+}
+
 /// Runs one job.
 pub async fn run(app: &App, job: &Job) -> Result<(), JobError> {
     match job {
+        Job::Dispatch {
+            tenant_id,
+            campaign_id,
+        } => sending::dispatch::step(app, tenant_id, campaign_id)
+            .await
+            .map_err(sending_failure),
+        Job::SendBatch {
+            tenant_id,
+            campaign_id,
+            contacts,
+            attempt,
+        } => match sending::worker::send_batch(app, tenant_id, campaign_id, contacts, *attempt)
+            .await
+            .map_err(sending_failure)?
+        {
+            BatchOutcome::Retry(why) => Err(JobError::Retryable(why)),
+            BatchOutcome::Done | BatchOutcome::Dropped(_) | BatchOutcome::Requeued => Ok(()),
+        },
         Job::TestMail {
             tenant_id,
             contact_id,

@@ -700,6 +700,35 @@ pub fn members_of<'a>(app: &'a App, tenant: &TenantId, filter: CheckedFilter) ->
     }
 }
 
+/// Goes on with a pass where an earlier one stopped ([`Members::position`]):
+/// a campaign's dispatch reads a large segment over many steps.
+pub fn members_from<'a>(
+    app: &'a App,
+    tenant: &TenantId,
+    filter: CheckedFilter,
+    position: Option<Cursor>,
+) -> Members<'a> {
+    Members {
+        app,
+        tenant: tenant.clone(),
+        filter,
+        cursor: position,
+        done: false,
+    }
+}
+
+impl Members<'_> {
+    /// Where the pass stands: `None` once it is done (or before it began).
+    pub fn position(&self) -> Option<&Cursor> {
+        self.cursor.as_ref()
+    }
+
+    /// Whether every contact was looked at.
+    pub fn is_done(&self) -> bool {
+        self.done
+    }
+}
+
 /// How long a count is kept (see the module's note on cost).
 pub const COUNT_TTL_SECONDS: i64 = 60;
 

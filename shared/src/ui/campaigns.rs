@@ -18,10 +18,11 @@ use crate::domain::{
     CampaignId, ListId, Permission, SegmentId, TemplateId, TenantId, TrackingMode,
 };
 use crate::http::access::AUDIT_OBJECT;
+use crate::services::campaigns::PauseReason;
 use crate::services::campaigns::{
     self, Audience, Campaign, CampaignDraft, CampaignError, CampaignState, tracking_rank,
 };
-use crate::services::{lists, segments, templates, tenants};
+use crate::services::{lists, segments, sending, templates, tenants, tracking};
 
 fn failure(visit: &Visit, e: CampaignError) -> Response {
     match e {
@@ -614,6 +615,28 @@ struct CampaignView {
     may_pause: bool,
     may_resume: bool,
     may_cancel: bool,
+    /// Why EMMA paused it, in words.
+    pause_reason: Option<String>,
+    sending: Option<SendingRows>,
+}
+
+/// The campaign's sending progress, for the page.
+#[derive(Debug, Default, Serialize)]
+struct SendingRows {
+    started_at: String,
+    exact: bool,
+    snapshot_complete: bool,
+    recipients: u64,
+    queued: u64,
+    sent: u64,
+    failed: u64,
+    skipped: u64,
+    unknown: u64,
+    problems: Vec<String>,
+    opens: i64,
+    unique_opens: i64,
+    clicks: i64,
+    unique_clicks: i64,
 }
 
 async fn campaign_page(
@@ -704,6 +727,41 @@ async fn campaign_page(
                 | CampaignState::Sending
                 | CampaignState::Paused
         );
+    values.pause_reason = campaign.pause_reason.as_ref().map(|reason| match reason {
+        PauseReason::QuotaExhausted { resume_at } => visit.tr_args(
+            "campaigns-paused-quota",
+            &[("at", date_time(visit.lang, *resume_at))],
+        ),
+        PauseReason::SenderNotVerified => visit.tr("campaigns-paused-sender"),
+        PauseReason::TenantSuspended => visit.tr("campaigns-paused-suspended"),
+    });
+    if let Ok(Some(progress)) = sending::progress(app, tenant, &campaign.id).await {
+        let stats = tracking::stats(app, tenant, &campaign.id)
+            .await
+            .unwrap_or_default();
+        let t = progress.totals;
+        values.sending = Some(SendingRows {
+            started_at: date_time(visit.lang, progress.started_at),
+            exact: progress.exact,
+            snapshot_complete: progress.snapshot_complete,
+            recipients: t.recipients,
+            queued: t.queued,
+            sent: t.sent,
+            failed: t.failed,
+            skipped: t.skipped,
+            unknown: t.unknown,
+            problems: progress
+                .problems
+                .iter()
+                .rev()
+                .map(|p| format!("{}: {}", date_time(visit.lang, p.at), p.what))
+                .collect(),
+            opens: stats.opens,
+            unique_opens: stats.unique_opens,
+            clicks: stats.clicks,
+            unique_clicks: stats.unique_clicks,
+        });
+    }
     let layout = visit.layout(member, "/kampagnen");
     view::page(status, "campaign.html", &layout, &values, visit.https)
 }

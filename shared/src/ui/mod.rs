@@ -31,6 +31,7 @@ mod signup;
 mod suppressions;
 mod templates;
 mod tenant;
+mod tracking;
 mod unsubscribe;
 mod view;
 
@@ -76,6 +77,8 @@ pub fn routes() -> Router<App> {
             "/abmelden/{token}",
             get(unsubscribe::page).post(unsubscribe::submit),
         )
+        .route("/k/{token}", get(tracking::click))
+        .route("/o/{token}", get(tracking::open))
         .route("/sprache", get(sign_in::language))
         .route(
             "/kennwort-vergessen",

@@ -156,7 +156,8 @@ async fn send(router: &Router, request: Request<Body>) -> Answer {
     Answer {
         status,
         headers,
-        body: String::from_utf8(bytes.to_vec()).unwrap(),
+        // Pages are UTF-8; an image (the open pixel) is read lossily.
+        body: String::from_utf8_lossy(&bytes).into_owned(),
     }
 }
 
@@ -1102,6 +1103,11 @@ async fn every_route_is_in_the_page_table_and_every_table_entry_is_routed() {
         .unwrap();
     for rule in ROUTES.iter().filter(|r| is_page(r.path)) {
         let (method, path) = (&rule.method, rule.path);
+        // A link token that is not one of ours is 404 by design;
+        // tests/integration/tracking.rs follows good ones.
+        if path == "/k/{token}" {
+            continue;
+        }
         let uri = path
             .replace("{tenant_id}", tenant.id.as_str())
             .replace("{user_id}", &user.id.to_string())

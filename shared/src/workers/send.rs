@@ -19,9 +19,14 @@ pub async fn handle(
     let mut response = SqsBatchResponse::default();
     for record in event.payload.records {
         let message_id = record.message_id.unwrap_or_default();
+        let receive_count = record
+            .attributes
+            .get("ApproximateReceiveCount")
+            .and_then(|n| n.parse::<u32>().ok())
+            .unwrap_or(1);
         let outcome = match record.body.as_deref() {
             Some(body) => match Job::from_body(body) {
-                Ok(job) => jobs::run(app, &job).await,
+                Ok(job) => jobs::run_delivery(app, &job, receive_count).await,
                 Err(e) => Err(e),
             },
             None => Err(JobError::Malformed("the message has no body".to_owned())),

@@ -147,6 +147,86 @@ pub fn campaigns(tenant: &TenantId) -> KeyPrefix {
 }
 
 /// An image of the tenant's asset library.
+/// A campaign's run while it is sent: where dispatch stands, problems.
+pub fn campaign_run(tenant: &TenantId, id: &CampaignId) -> Key {
+    tenant_key(tenant, format!("campaign-run#{id}"))
+}
+
+/// A campaign's progress counters (queued, sent, failed, ...).
+pub fn campaign_progress(tenant: &TenantId, id: &CampaignId) -> Key {
+    tenant_key(tenant, format!("campaign-progress#{id}"))
+}
+
+/// One recipient of a campaign's snapshot: their send record.
+pub fn campaign_recipient(tenant: &TenantId, id: &CampaignId, contact: &ContactId) -> Key {
+    tenant_key(tenant, format!("campaign-recipient#{id}#{contact}"))
+}
+
+/// Every recipient of a campaign's snapshot, by contact id.
+pub fn campaign_recipients(tenant: &TenantId, id: &CampaignId) -> KeyPrefix {
+    tenant_prefix(tenant, &format!("campaign-recipient#{id}#"))
+}
+
+/// The index entry of a recipient not yet sent to (queued or sending).
+pub fn campaign_pending_entry(tenant: &TenantId, id: &CampaignId, contact: &ContactId) -> IndexKey {
+    IndexKey {
+        pk: format!("{tenant}#campaign-pending#{id}"),
+        sk: contact.to_string(),
+    }
+}
+
+/// The recipients of a campaign not yet sent to, by contact id.
+pub fn campaign_pending(tenant: &TenantId, id: &CampaignId) -> KeyPrefix {
+    KeyPrefix {
+        pk: format!("{tenant}#campaign-pending#{id}"),
+        sk_prefix: String::new(),
+    }
+}
+
+/// A scheduled campaign in the platform's due list, by time: what the
+/// scheduler's tick reads (ids only, no content).
+pub fn campaign_due(at: &chrono::DateTime<chrono::Utc>, tenant: &TenantId, id: &CampaignId) -> Key {
+    platform_key(format!(
+        "campaign-due#{}#{tenant}#{id}",
+        at.format("%Y-%m-%dT%H:%M:%SZ")
+    ))
+}
+
+/// The platform's due list.
+pub fn campaigns_due() -> KeyPrefix {
+    KeyPrefix {
+        pk: PLATFORM.to_owned(),
+        sk_prefix: "campaign-due#".to_owned(),
+    }
+}
+
+/// A campaign being sent (or paused while sending), for the tick.
+pub fn campaign_active(tenant: &TenantId, id: &CampaignId) -> Key {
+    platform_key(format!("campaign-active#{tenant}#{id}"))
+}
+
+/// The campaigns being sent.
+pub fn campaigns_active() -> KeyPrefix {
+    KeyPrefix {
+        pk: PLATFORM.to_owned(),
+        sk_prefix: "campaign-active#".to_owned(),
+    }
+}
+
+/// The messages granted in one window of the platform's sending rate
+/// (windows numbered from the epoch, zero-padded so they sort by time).
+pub fn send_rate_window(window: i64) -> Key {
+    platform_key(format!("send-rate#{window:015}"))
+}
+
+/// Every window of the sending rate, oldest first.
+pub fn send_rate_windows() -> KeyPrefix {
+    KeyPrefix {
+        pk: PLATFORM.to_owned(),
+        sk_prefix: "send-rate#".to_owned(),
+    }
+}
+
 pub fn asset(tenant: &TenantId, id: &AssetId) -> Key {
     tenant_key(tenant, format!("asset#{id}"))
 }
@@ -423,6 +503,46 @@ pub mod scratch {
             sk_prefix: sort_prefix.to_owned(),
         }
     }
+}
+
+// --- tracking ---
+
+/// A campaign's link table: the destination of each tracked link, by the
+/// index its tokens carry.
+pub fn campaign_links(tenant: &TenantId, campaign: &CampaignId) -> Key {
+    tenant_key(tenant, format!("campaign-links#{campaign}"))
+}
+
+/// A campaign's open and click counters.
+pub fn tracking_stats(tenant: &TenantId, campaign: &CampaignId) -> Key {
+    tenant_key(tenant, format!("tracking-stats#{campaign}"))
+}
+
+/// A recipient's first open of a campaign (per-person tracking), filed
+/// under the contact so that a person's records are read and erased with
+/// them.
+pub fn tracking_open(tenant: &TenantId, contact: &ContactId, campaign: &CampaignId) -> Key {
+    tenant_key(tenant, format!("tracking#{contact}#{campaign}#open"))
+}
+
+/// A recipient's first click of one link of a campaign, or (`None`) of any
+/// of its links (per-person tracking), filed under the contact.
+pub fn tracking_click(
+    tenant: &TenantId,
+    contact: &ContactId,
+    campaign: &CampaignId,
+    link: Option<u16>,
+) -> Key {
+    let sk = match link {
+        Some(link) => format!("tracking#{contact}#{campaign}#click-{link:05}"),
+        None => format!("tracking#{contact}#{campaign}#click"),
+    };
+    tenant_key(tenant, sk)
+}
+
+/// The per-person tracking records of one contact, by campaign.
+pub fn contact_tracking_events(tenant: &TenantId, contact: &ContactId) -> KeyPrefix {
+    tenant_prefix(tenant, &format!("tracking#{contact}#"))
 }
 
 #[cfg(test)]

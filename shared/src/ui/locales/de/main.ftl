@@ -911,3 +911,26 @@ campaigns-problem-content = Die Vorlage hat Fehler, die den Versand verhindern (
 templates-problem-test-none = Bitte geben Sie mindestens eine Adresse an.
 templates-problem-test-address = Die { $place }. Adresse ist keine gültige E-Mail-Adresse.
 templates-problem-test-too-many = Höchstens { $max } Adressen je Test.
+
+# --- tracking ---
+tracking-link-invalid = Dieser Link führt nicht mehr weiter. Vielleicht wurde er beim Kopieren verändert, oder das Mailing ist nicht mehr verfügbar.
+# --- sending ---
+campaigns-pause-reason = Angehalten, weil
+campaigns-paused-quota = das Tageskontingent des Versanddienstes erschöpft ist; der Versand geht ab { $at } von selbst weiter.
+campaigns-paused-sender = der Versanddienst die Absenderadresse nicht mehr annimmt. Bitte die Absenderdomain prüfen und dann fortsetzen.
+campaigns-paused-suspended = das Institut gesperrt ist.
+campaigns-sending-heading = Versand
+campaigns-sending-started = Gestartet am { $at }.
+campaigns-sending-snapshot = Die Empfängerliste wird noch festgestellt.
+campaigns-sending-live = Die Zahlen laufen mit; nach dem Versand werden sie genau ausgezählt.
+campaigns-sending-recipients = Empfänger
+campaigns-sending-queued = Noch zu senden
+campaigns-sending-sent = Gesendet
+campaigns-sending-failed = Fehlgeschlagen
+campaigns-sending-skipped = Übersprungen (abgemeldet, gesperrt oder gelöscht nach dem Start)
+campaigns-sending-unknown = Ungewiss
+campaigns-sending-unknown-hint = „Ungewiss“: Der Versand wurde unterbrochen, nachdem die Nachricht an den Versanddienst ging und bevor das Ergebnis gespeichert war. Diese Empfänger werden nicht noch einmal angeschrieben.
+campaigns-sending-opens = Öffnungen
+campaigns-sending-clicks = Klicks
+campaigns-sending-unique = { $n } eindeutig
+campaigns-sending-problems = Probleme beim Versand

@@ -910,3 +910,26 @@ campaigns-problem-content = The template has errors that prevent sending (see th
 templates-problem-test-none = Please give at least one address.
 templates-problem-test-address = Address { $place } is not a valid e-mail address.
 templates-problem-test-too-many = At most { $max } addresses per test.
+
+# --- tracking ---
+tracking-link-invalid = This link no longer leads anywhere. It may have been changed while copying, or the mailing is no longer available.
+# --- sending ---
+campaigns-pause-reason = Paused because
+campaigns-paused-quota = the mail service's daily quota is used up; sending goes on by itself from { $at }.
+campaigns-paused-sender = the mail service no longer accepts the sender address. Check the sender domain, then resume.
+campaigns-paused-suspended = the institute is suspended.
+campaigns-sending-heading = Sending
+campaigns-sending-started = Started on { $at }.
+campaigns-sending-snapshot = The recipients are still being determined.
+campaigns-sending-live = The figures are live; they are counted exactly once sending ends.
+campaigns-sending-recipients = Recipients
+campaigns-sending-queued = Still to send
+campaigns-sending-sent = Sent
+campaigns-sending-failed = Failed
+campaigns-sending-skipped = Skipped (unsubscribed, suppressed or erased after the start)
+campaigns-sending-unknown = Unknown
+campaigns-sending-unknown-hint = "Unknown": sending was interrupted after the message went to the mail service and before its outcome was stored. These recipients are not mailed again.
+campaigns-sending-opens = Opens
+campaigns-sending-clicks = Clicks
+campaigns-sending-unique = { $n } unique
+campaigns-sending-problems = Problems while sending

@@ -1,0 +1,583 @@
+//! Sending a campaign on both adapter sets, end to end through the jobs
+//! queue and the `send` worker's Lambda handler: 1,000 contacts, some
+//! unsubscribed or suppressed before the start, some on both lists, some
+//! unsubscribing, suppressed or erased after the snapshot. Every eligible
+//! contact gets the campaign exactly once and nobody else gets it — also
+//! when every batch is delivered twice, when two workers take the same
+//! batch at once, when the mail service throttles, and when a worker dies
+//! mid-batch (then only the recipient it was sending to is "unknown").
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use emma::domain::{CampaignId, ContactId, ContactStatus, EmailAddress, ListId, TenantId};
+use emma::import::mapping::ColumnMapping;
+use emma::import::run::{ImportMode, ImportPlan, Report, run};
+use emma::import::source::sniff;
+use emma::ports::{MailError, Mailer, ManualClock, OutgoingMail, SentMail};
+use emma::services::campaigns::{self, CampaignState};
+use emma::services::sending::{self, LEASE_SECONDS, Totals};
+use emma::services::suppressions::{self, SuppressionReason};
+use emma::services::{contacts, lists};
+use emma_tests::app::{Adapters, TestApp, spawn_with_clock};
+use lambda_runtime::{Context, LambdaEvent};
+use serde_json::json;
+use tokio::sync::Notify;
+
+use crate::campaigns::{BODY, act, campaign, created, template, tenant_with_sender};
+
+emma_tests::on_both_adapter_sets!(
+    every_eligible_contact_gets_the_campaign_exactly_once,
+    a_batch_delivered_twice_sends_nobody_a_second_message,
+    two_workers_on_the_same_batch_send_nobody_a_second_message,
+    a_throttling_mail_service_delays_the_campaign_and_loses_nobody,
+    a_worker_killed_after_the_mail_service_accepted_leaves_exactly_that_recipient_unknown,
+    a_worker_killed_before_the_mail_service_was_called_leaves_that_recipient_unknown_and_unsent,
+);
+
+const CONTACTS: usize = 1000;
+
+/// Which contact is which (by number).
+fn unsubscribed_before(i: usize) -> bool {
+    i % 50 == 7
+}
+fn suppressed_before(i: usize) -> bool {
+    i % 50 == 13
+}
+fn unsubscribes_after(i: usize) -> bool {
+    i % 100 == 21
+}
+fn suppressed_after(i: usize) -> bool {
+    i % 100 == 71
+}
+fn erased_after(i: usize) -> bool {
+    i % 100 == 33
+}
+fn eligible(i: usize) -> bool {
+    !(unsubscribed_before(i)
+        || suppressed_before(i)
+        || unsubscribes_after(i)
+        || suppressed_after(i)
+        || erased_after(i))
+}
+fn address(i: usize) -> String {
+    format!("kunde{i:04}@example.org")
+}
+
+/// A mailer around the real adapter that counts what it accepted per
+/// address, and can throttle or "die" on a chosen call.
+struct Faulty {
+    inner: Arc<dyn Mailer>,
+    delivered: Mutex<BTreeMap<String, u32>>,
+    calls: AtomicU32,
+    /// Every n-th call is throttled (nothing sent).
+    throttle_every: Option<u32>,
+    /// The call on which the worker dies, and whether after the mail
+    /// service accepted the message.
+    die_at: Option<(u32, bool)>,
+    died: AtomicBool,
+    dying: Notify,
+    /// The address the worker died on.
+    died_on: Mutex<Option<String>>,
+}
+
+impl Faulty {
+    fn new(inner: Arc<dyn Mailer>) -> Self {
+        Self {
+            inner,
+            delivered: Mutex::new(BTreeMap::new()),
+            calls: AtomicU32::new(0),
+            throttle_every: None,
+            die_at: None,
+            died: AtomicBool::new(false),
+            dying: Notify::new(),
+            died_on: Mutex::new(None),
+        }
+    }
+
+    fn delivered(&self, address: &str) -> u32 {
+        self.delivered
+            .lock()
+            .unwrap()
+            .get(address)
+            .copied()
+            .unwrap_or(0)
+    }
+}
+
+#[async_trait]
+impl Mailer for Faulty {
+    fn backend(&self) -> &'static str {
+        self.inner.backend()
+    }
+
+    async fn register_identity(&self, identity: &str) -> Result<(), MailError> {
+        self.inner.register_identity(identity).await
+    }
+
+    async fn send(&self, mail: &OutgoingMail) -> Result<SentMail, MailError> {
+        let call = self.calls.fetch_add(1, Ordering::SeqCst) + 1;
+        let to = mail.recipients[0].as_str().to_owned();
+        if self.throttle_every.is_some_and(|n| call % n == 0) {
+            return Err(MailError::Throttled);
+        }
+        if let Some((at, after_accept)) = self.die_at
+            && at == call
+            && !self.died.swap(true, Ordering::SeqCst)
+        {
+            if after_accept {
+                self.inner.send(mail).await?;
+                *self
+                    .delivered
+                    .lock()
+                    .unwrap()
+                    .entry(to.clone())
+                    .or_default() += 1;
+            }
+            *self.died_on.lock().unwrap() = Some(to.clone());
+            self.dying.notify_one();
+            // The worker dies here: it never returns.
+            std::future::pending::<()>().await;
+        }
+        let sent = self.inner.send(mail).await?;
+        *self.delivered.lock().unwrap().entry(to).or_default() += 1;
+        Ok(sent)
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Delivery {
+    Once,
+    Twice,
+    Concurrently,
+}
+
+struct Fixture {
+    _test: TestApp,
+    app: emma::App,
+    clock: ManualClock,
+    mailer: Arc<Faulty>,
+    tenant: TenantId,
+    campaign: CampaignId,
+    ids: Vec<ContactId>,
+}
+
+/// 1,000 contacts on two overlapping lists (400..600 on both), a campaign
+/// to both lists scheduled and started; the snapshot is taken and then the
+/// "after" contacts change.
+async fn started(adapters: Adapters, faults: impl FnOnce(&mut Faulty)) -> Fixture {
+    let clock = ManualClock::new(chrono::Utc::now());
+    let test = spawn_with_clock(adapters, Arc::new(clock.clone())).await;
+    let (tenant, editor) = tenant_with_sender(&test, "Sparkasse Versand").await;
+    let tenant_id = TenantId::parse(&tenant).unwrap();
+    // The institute's sender domain is an identity of the mail service.
+    test.app()
+        .mailer
+        .register_identity("example.de")
+        .await
+        .unwrap();
+    let mut faulty = Faulty::new(test.app().mailer.clone());
+    faults(&mut faulty);
+    let mailer = Arc::new(faulty);
+    let mut app = test.app().clone();
+    app.mailer = mailer.clone();
+
+    let list_a = lists::create(&app, &tenant_id, "A").await.unwrap().id;
+    let list_b = lists::create(&app, &tenant_id, "B").await.unwrap().id;
+    // Through the import (batched writes): 0..600 onto A, 400..1000 onto B.
+    import(&app, &tenant_id, 0..600, list_a).await;
+    import(&app, &tenant_id, 400..CONTACTS, list_b).await;
+    let mut ids = Vec::with_capacity(CONTACTS);
+    for i in 0..CONTACTS {
+        let email = EmailAddress::parse(&address(i)).unwrap();
+        let id = app.pseudonyms.contact_id(&tenant_id, &email);
+        if unsubscribed_before(i) {
+            unsubscribe(&app, &tenant_id, &id).await;
+        }
+        if suppressed_before(i) {
+            suppress(&app, &tenant_id, &id).await;
+        }
+        ids.push(id);
+    }
+    let template = template(&editor, &tenant, BODY).await;
+    let draft = campaign(&template, &[&list_a.to_string(), &list_b.to_string()]);
+    let id = created(&editor, &tenant, &draft).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let at = (clock.now_utc() + chrono::TimeDelta::hours(1)).to_rfc3339();
+    let (status, scheduled) = act(
+        &editor,
+        &tenant,
+        &id,
+        "schedule",
+        json!({ "scheduled_at": at }),
+    )
+    .await;
+    assert_eq!(status, http::StatusCode::OK, "{scheduled}");
+    let campaign = CampaignId::parse(&id).unwrap();
+
+    // Not yet due: the tick starts nothing.
+    assert_eq!(sending::start_due(&app).await.unwrap(), 0);
+    clock.advance(chrono::TimeDelta::hours(2));
+    assert_eq!(sending::start_due(&app).await.unwrap(), 1);
+    // A second tick does not start it again.
+    assert_eq!(sending::start_due(&app).await.unwrap(), 0);
+
+    let fixture = Fixture {
+        _test: test,
+        app,
+        clock,
+        mailer,
+        tenant: tenant_id,
+        campaign,
+        ids,
+    };
+    fixture.take_snapshot().await;
+    // While it runs, the API shows the snapshot's recipients queued.
+    let running = fixture.progress().await;
+    assert_eq!(running["state"], "sending");
+    assert_eq!(running["sending"]["totals"]["recipients"], snapshot_count());
+    assert_eq!(running["sending"]["totals"]["queued"], snapshot_count());
+    assert_eq!(running["sending"]["exact"], false);
+    for (i, id) in fixture.ids.iter().enumerate() {
+        if unsubscribes_after(i) {
+            unsubscribe(&fixture.app, &fixture.tenant, id).await;
+        }
+        if suppressed_after(i) {
+            suppress(&fixture.app, &fixture.tenant, id).await;
+        }
+        if erased_after(i) {
+            contacts::erase(&fixture.app, &fixture.tenant, id)
+                .await
+                .unwrap();
+        }
+    }
+    fixture
+}
+
+/// Imports contacts `range` (subscribed) onto `list`.
+async fn import(app: &emma::App, tenant: &TenantId, range: std::ops::Range<usize>, list: ListId) {
+    let mut file = String::from("E-Mail\n");
+    for i in range.clone() {
+        file.push_str(&address(i));
+        file.push('\n');
+    }
+    let sniffed = sniff(file.as_bytes(), 5).expect("a readable file");
+    let plan = ImportPlan {
+        encoding: sniffed.encoding,
+        separator: sniffed.separator,
+        mapping: ColumnMapping::suggest(&sniffed.header).expect("an address column"),
+        mode: ImportMode::AddOrUpdate,
+        new_status: ContactStatus::Subscribed,
+        list: Some(list),
+    };
+    let mut report = Report::new(Vec::new()).unwrap();
+    let progress = run(
+        app,
+        tenant,
+        std::io::Cursor::new(file.into_bytes()),
+        &plan,
+        &mut report,
+    )
+    .await
+    .expect("the import runs");
+    assert_eq!(progress.skipped, 0);
+}
+
+async fn unsubscribe(app: &emma::App, tenant: &TenantId, id: &ContactId) {
+    let change = contacts::ContactChange {
+        status: Some(ContactStatus::Unsubscribed),
+        ..Default::default()
+    };
+    contacts::update(app, tenant, id, change).await.unwrap();
+}
+
+async fn suppress(app: &emma::App, tenant: &TenantId, id: &ContactId) {
+    suppressions::add(app, tenant, id, None, SuppressionReason::Manual, None)
+        .await
+        .unwrap();
+}
+
+trait NowUtc {
+    fn now_utc(&self) -> chrono::DateTime<chrono::Utc>;
+}
+
+impl NowUtc for ManualClock {
+    fn now_utc(&self) -> chrono::DateTime<chrono::Utc> {
+        emma::ports::Clock::now(self)
+    }
+}
+
+impl Fixture {
+    async fn progress(&self) -> serde_json::Value {
+        // Signed in now: the clock moved past the setup's session.
+        let editor = self
+            ._test
+            .signed_in(emma::domain::Role::Editor, Some(self.tenant.as_str()))
+            .await;
+        let reply = editor
+            .get(&format!(
+                "/api/tenants/{}/campaigns/{}/progress",
+                self.tenant, self.campaign
+            ))
+            .await;
+        assert_eq!(reply.status, http::StatusCode::OK, "{}", reply.json);
+        reply.json
+    }
+
+    /// Runs the dispatch steps until the snapshot is complete; batches
+    /// queued meanwhile go back to the queue untouched.
+    async fn take_snapshot(&self) {
+        for _ in 0..10_000 {
+            let progress = sending::progress(&self.app, &self.tenant, &self.campaign)
+                .await
+                .unwrap()
+                .expect("the run started");
+            if progress.snapshot_complete {
+                return;
+            }
+            let messages = self
+                .app
+                .jobs
+                .receive(1, Duration::from_secs(60), Duration::from_millis(200))
+                .await
+                .unwrap();
+            for message in messages {
+                if message.body.contains("\"send_batch\"") {
+                    self.app
+                        .jobs
+                        .release(&message.receipt, Duration::ZERO)
+                        .await
+                        .unwrap();
+                    continue;
+                }
+                let failed = self.handle(&message).await;
+                assert!(failed.is_empty(), "a dispatch step failed");
+                self.app.jobs.ack(&message.receipt).await.unwrap();
+            }
+        }
+        panic!("the snapshot never completed");
+    }
+
+    async fn handle(&self, message: &emma::ports::ReceivedMessage) -> Vec<String> {
+        let event = emma::local::sqs_event(std::slice::from_ref(message));
+        let response =
+            emma::workers::send::handle(&self.app, LambdaEvent::new(event, Context::default()))
+                .await
+                .expect("the handler answers");
+        response
+            .batch_item_failures
+            .into_iter()
+            .map(|f| f.item_identifier)
+            .collect()
+    }
+
+    /// Works the queue like the Lambda event source mapping until the
+    /// campaign is sent: each message as `delivery` says; a worker that
+    /// dies leaves its message in flight until the visibility timeout
+    /// (here: released at once, with the clock past the claim's lease).
+    async fn send_all(&self, delivery: Delivery) {
+        for _ in 0..20_000 {
+            let campaign = campaigns::get(&self.app, &self.tenant, &self.campaign)
+                .await
+                .unwrap();
+            if campaign.state == CampaignState::Sent {
+                return;
+            }
+            let messages = self
+                .app
+                .jobs
+                .receive(10, Duration::from_secs(60), Duration::from_millis(200))
+                .await
+                .unwrap();
+            if messages.is_empty() {
+                // Throttled batches wait on the queue; the tick tops up and ends.
+                sending::watch_active(&self.app).await.unwrap();
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+            for message in messages {
+                let failed = tokio::select! {
+                    failed = self.deliver(&message, delivery) => Some(failed),
+                    _ = self.mailer.dying.notified() => None,
+                };
+                match failed {
+                    Some(failed) if failed.is_empty() => {
+                        self.app.jobs.ack(&message.receipt).await.unwrap();
+                    }
+                    Some(_) => {
+                        self.app
+                            .jobs
+                            .release(&message.receipt, Duration::ZERO)
+                            .await
+                            .unwrap();
+                    }
+                    None => {
+                        // The worker died mid-batch. Its message comes back
+                        // after the visibility timeout, beyond the lease.
+                        self.clock
+                            .advance(chrono::TimeDelta::seconds(LEASE_SECONDS + 1));
+                        self.app
+                            .jobs
+                            .release(&message.receipt, Duration::ZERO)
+                            .await
+                            .unwrap();
+                    }
+                }
+            }
+        }
+        panic!("the campaign was never sent");
+    }
+
+    async fn deliver(
+        &self,
+        message: &emma::ports::ReceivedMessage,
+        delivery: Delivery,
+    ) -> Vec<String> {
+        match delivery {
+            Delivery::Once => self.handle(message).await,
+            Delivery::Twice => {
+                let mut failed = self.handle(message).await;
+                failed.extend(self.handle(message).await);
+                failed
+            }
+            Delivery::Concurrently => {
+                let (mut a, b) = tokio::join!(self.handle(message), self.handle(message));
+                a.extend(b);
+                a
+            }
+        }
+    }
+
+    async fn totals(&self) -> Totals {
+        let progress = sending::progress(&self.app, &self.tenant, &self.campaign)
+            .await
+            .unwrap()
+            .expect("the run started");
+        assert!(progress.exact, "the run ended with an exact count");
+        progress.totals
+    }
+
+    /// Every eligible contact got exactly one message (but `unsent`), and
+    /// nobody else got any.
+    fn assert_delivered_exactly_once(&self, unsent: Option<&str>) {
+        for i in 0..CONTACTS {
+            let to = address(i);
+            let expected = u32::from(eligible(i) && Some(to.as_str()) != unsent);
+            assert_eq!(
+                self.mailer.delivered(&to),
+                expected,
+                "messages to contact {i}"
+            );
+        }
+    }
+}
+
+fn eligible_count() -> u64 {
+    (0..CONTACTS).filter(|i| eligible(*i)).count() as u64
+}
+
+/// In the snapshot: everyone not unsubscribed or suppressed before.
+fn snapshot_count() -> u64 {
+    (0..CONTACTS)
+        .filter(|i| !unsubscribed_before(*i) && !suppressed_before(*i))
+        .count() as u64
+}
+
+fn assert_totals(totals: Totals, unknown: u64) {
+    assert_eq!(totals.recipients, snapshot_count());
+    assert_eq!(totals.queued, 0);
+    assert_eq!(totals.failed, 0);
+    assert_eq!(totals.skipped, snapshot_count() - eligible_count());
+    assert_eq!(totals.unknown, unknown);
+    assert_eq!(totals.sent, eligible_count() - unknown);
+}
+
+async fn every_eligible_contact_gets_the_campaign_exactly_once(adapters: Adapters) {
+    let fixture = started(adapters, |_| {}).await;
+    fixture.send_all(Delivery::Once).await;
+    fixture.assert_delivered_exactly_once(None);
+    assert_totals(fixture.totals().await, 0);
+    // The messages are in the real outbox, tagged with the campaign. (The
+    // emulator's record of sent mail is one document of every test's
+    // messages: too slow to read for a thousand.)
+    if fixture._test.adapters == Adapters::Local {
+        let sent = emma_tests::sent::messages_containing(
+            &fixture._test,
+            &format!("X-EMMA-Campaign: {}", fixture.campaign),
+        )
+        .await;
+        assert_eq!(sent.len() as u64, eligible_count());
+    }
+    let campaign = campaigns::get(&fixture.app, &fixture.tenant, &fixture.campaign)
+        .await
+        .unwrap();
+    assert!(campaign.finished_at.is_some());
+    let done = fixture.progress().await;
+    assert_eq!(done["state"], "sent");
+    assert_eq!(done["sending"]["exact"], true);
+    assert_eq!(done["sending"]["totals"]["sent"], eligible_count());
+    // The tick has nothing left to do with it.
+    assert_eq!(sending::watch_active(&fixture.app).await.unwrap(), 0);
+}
+
+async fn a_batch_delivered_twice_sends_nobody_a_second_message(adapters: Adapters) {
+    let fixture = started(adapters, |_| {}).await;
+    fixture.send_all(Delivery::Twice).await;
+    fixture.assert_delivered_exactly_once(None);
+    assert_totals(fixture.totals().await, 0);
+}
+
+async fn two_workers_on_the_same_batch_send_nobody_a_second_message(adapters: Adapters) {
+    let fixture = started(adapters, |_| {}).await;
+    fixture.send_all(Delivery::Concurrently).await;
+    fixture.assert_delivered_exactly_once(None);
+    assert_totals(fixture.totals().await, 0);
+}
+
+async fn a_throttling_mail_service_delays_the_campaign_and_loses_nobody(adapters: Adapters) {
+    let fixture = started(adapters, |f| f.throttle_every = Some(97)).await;
+    fixture.send_all(Delivery::Once).await;
+    assert!(fixture.mailer.calls.load(Ordering::SeqCst) as u64 > eligible_count());
+    fixture.assert_delivered_exactly_once(None);
+    assert_totals(fixture.totals().await, 0);
+}
+
+async fn a_worker_killed_after_the_mail_service_accepted_leaves_exactly_that_recipient_unknown(
+    adapters: Adapters,
+) {
+    let fixture = started(adapters, |f| f.die_at = Some((123, true))).await;
+    fixture.send_all(Delivery::Once).await;
+    let died_on = fixture
+        .mailer
+        .died_on
+        .lock()
+        .unwrap()
+        .clone()
+        .expect("the worker died");
+    // Accepted once before the crash, never sent again.
+    assert_eq!(fixture.mailer.delivered(&died_on), 1);
+    fixture.assert_delivered_exactly_once(None);
+    assert_totals(fixture.totals().await, 1);
+}
+
+async fn a_worker_killed_before_the_mail_service_was_called_leaves_that_recipient_unknown_and_unsent(
+    adapters: Adapters,
+) {
+    let fixture = started(adapters, |f| f.die_at = Some((321, false))).await;
+    fixture.send_all(Delivery::Once).await;
+    let died_on = fixture
+        .mailer
+        .died_on
+        .lock()
+        .unwrap()
+        .clone()
+        .expect("the worker died");
+    assert_eq!(fixture.mailer.delivered(&died_on), 0);
+    fixture.assert_delivered_exactly_once(Some(&died_on));
+    assert_totals(fixture.totals().await, 1);
+}
