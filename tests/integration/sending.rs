@@ -31,6 +31,9 @@ use crate::campaigns::{BODY, act, campaign, created, template, tenant_with_sende
 
 emma_tests::on_both_adapter_sets!(
     every_eligible_contact_gets_the_campaign_exactly_once,
+    a_used_up_quota_pauses_the_campaign_with_its_reason_and_the_tick_resumes_it,
+    a_campaign_paused_and_resumed_while_sending_still_reaches_everyone_once,
+    a_campaign_cancelled_while_sending_stops_and_is_counted_exactly,
     a_batch_delivered_twice_sends_nobody_a_second_message,
     two_workers_on_the_same_batch_send_nobody_a_second_message,
     a_throttling_mail_service_delays_the_campaign_and_loses_nobody,
@@ -75,6 +78,8 @@ struct Faulty {
     calls: AtomicU32,
     /// Every n-th call is throttled (nothing sent).
     throttle_every: Option<u32>,
+    /// The call on which the daily quota runs out (once).
+    quota_at: Option<u32>,
     /// The call on which the worker dies, and whether after the mail
     /// service accepted the message.
     die_at: Option<(u32, bool)>,
@@ -91,6 +96,7 @@ impl Faulty {
             delivered: Mutex::new(BTreeMap::new()),
             calls: AtomicU32::new(0),
             throttle_every: None,
+            quota_at: None,
             die_at: None,
             died: AtomicBool::new(false),
             dying: Notify::new(),
@@ -121,8 +127,11 @@ impl Mailer for Faulty {
     async fn send(&self, mail: &OutgoingMail) -> Result<SentMail, MailError> {
         let call = self.calls.fetch_add(1, Ordering::SeqCst) + 1;
         let to = mail.recipients[0].as_str().to_owned();
-        if self.throttle_every.is_some_and(|n| call % n == 0) {
+        if self.throttle_every.is_some_and(|n| call.is_multiple_of(n)) {
             return Err(MailError::Throttled);
+        }
+        if self.quota_at == Some(call) {
+            return Err(MailError::DailyQuotaExceeded);
         }
         if let Some((at, after_accept)) = self.die_at
             && at == call
@@ -376,6 +385,41 @@ impl Fixture {
             .collect()
     }
 
+    /// Works `n` messages off the queue (or fewer, if it runs dry).
+    async fn send_some(&self, n: usize) {
+        for _ in 0..n {
+            let messages = self
+                .app
+                .jobs
+                .receive(1, Duration::from_secs(60), Duration::from_millis(200))
+                .await
+                .unwrap();
+            let Some(message) = messages.into_iter().next() else {
+                return;
+            };
+            if self.handle(&message).await.is_empty() {
+                self.app.jobs.ack(&message.receipt).await.unwrap();
+            } else {
+                self.app
+                    .jobs
+                    .release(&message.receipt, Duration::ZERO)
+                    .await
+                    .unwrap();
+            }
+        }
+    }
+
+    async fn state(&self) -> CampaignState {
+        campaigns::get(&self.app, &self.tenant, &self.campaign)
+            .await
+            .unwrap()
+            .state
+    }
+
+    fn delivered_total(&self) -> u32 {
+        self.mailer.delivered.lock().unwrap().values().sum()
+    }
+
     /// Works the queue like the Lambda event source mapping until the
     /// campaign is sent: each message as `delivery` says; a worker that
     /// dies leaves its message in flight until the visibility timeout
@@ -580,4 +624,96 @@ async fn a_worker_killed_before_the_mail_service_was_called_leaves_that_recipien
     assert_eq!(fixture.mailer.delivered(&died_on), 0);
     fixture.assert_delivered_exactly_once(Some(&died_on));
     assert_totals(fixture.totals().await, 1);
+}
+
+async fn a_used_up_quota_pauses_the_campaign_with_its_reason_and_the_tick_resumes_it(
+    adapters: Adapters,
+) {
+    let fixture = started(adapters, |f| f.quota_at = Some(200)).await;
+    // Work until the quota runs out: the campaign pauses by itself.
+    for _ in 0..100 {
+        if fixture.state().await == CampaignState::Paused {
+            break;
+        }
+        fixture.send_some(1).await;
+    }
+    let campaign = campaigns::get(&fixture.app, &fixture.tenant, &fixture.campaign)
+        .await
+        .unwrap();
+    assert_eq!(campaign.state, CampaignState::Paused);
+    let Some(campaigns::PauseReason::QuotaExhausted { resume_at }) = campaign.pause_reason else {
+        panic!("paused for the quota, not {:?}", campaign.pause_reason);
+    };
+    let view = fixture.progress().await;
+    assert_eq!(view["pause_reason"]["reason"], "quota_exhausted");
+    // Batches still on the queue go nowhere while it is paused.
+    let before = fixture.delivered_total();
+    fixture.send_some(50).await;
+    assert_eq!(fixture.delivered_total(), before);
+    // The tick leaves it paused until the quota renews, then resumes it.
+    sending::watch_active(&fixture.app).await.unwrap();
+    assert_eq!(fixture.state().await, CampaignState::Paused);
+    fixture.clock.set(resume_at);
+    sending::watch_active(&fixture.app).await.unwrap();
+    assert_eq!(fixture.state().await, CampaignState::Sending);
+    fixture.send_all(Delivery::Once).await;
+    fixture.assert_delivered_exactly_once(None);
+    assert_totals(fixture.totals().await, 0);
+}
+
+async fn a_campaign_paused_and_resumed_while_sending_still_reaches_everyone_once(
+    adapters: Adapters,
+) {
+    let fixture = started(adapters, |_| {}).await;
+    fixture.send_some(6).await;
+    let sent_before = fixture.delivered_total();
+    assert!(sent_before > 0, "some went out before the pause");
+    campaigns::pause(&fixture.app, &fixture.tenant, &fixture.campaign)
+        .await
+        .unwrap();
+    fixture.send_some(100).await;
+    assert_eq!(
+        fixture.delivered_total(),
+        sent_before,
+        "nothing goes out while paused"
+    );
+    campaigns::resume(&fixture.app, &fixture.tenant, &fixture.campaign)
+        .await
+        .unwrap();
+    fixture.send_all(Delivery::Once).await;
+    fixture.assert_delivered_exactly_once(None);
+    assert_totals(fixture.totals().await, 0);
+}
+
+async fn a_campaign_cancelled_while_sending_stops_and_is_counted_exactly(adapters: Adapters) {
+    let fixture = started(adapters, |_| {}).await;
+    fixture.send_some(6).await;
+    campaigns::cancel(&fixture.app, &fixture.tenant, &fixture.campaign)
+        .await
+        .unwrap();
+    fixture.send_some(100).await;
+    let sent = fixture.delivered_total();
+    // Nobody got it twice, and nobody outside the eligible.
+    for i in 0..CONTACTS {
+        assert!(fixture.mailer.delivered(&address(i)) <= u32::from(eligible(i)));
+    }
+    // Once every claim made before the cancel had its lease, the tick has
+    // a job count every record exactly: what went out, the rest queued.
+    fixture
+        .clock
+        .advance(chrono::TimeDelta::seconds(LEASE_SECONDS + 1));
+    assert_eq!(sending::watch_active(&fixture.app).await.unwrap(), 0);
+    fixture.send_some(10).await;
+    assert_eq!(sending::watch_active(&fixture.app).await.unwrap(), 1);
+    let totals = fixture.totals().await;
+    assert_eq!(totals.sent, u64::from(sent));
+    assert_eq!(totals.recipients, snapshot_count());
+    assert_eq!(
+        totals.sent + totals.skipped + totals.queued + totals.failed + totals.unknown,
+        snapshot_count()
+    );
+    assert!(totals.queued > 0);
+    assert_eq!(fixture.state().await, CampaignState::Cancelled);
+    // Gone from the tick's list.
+    assert_eq!(sending::watch_active(&fixture.app).await.unwrap(), 0);
 }

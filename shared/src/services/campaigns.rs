@@ -98,6 +98,8 @@ pub enum PauseReason {
     SenderNotVerified,
     /// The institute was suspended before or while sending.
     TenantSuspended,
+    /// The template version no longer makes messages (see the problems).
+    ContentInvalid,
 }
 
 /// Who gets a campaign: the union of lists and segments.

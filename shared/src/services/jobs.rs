@@ -131,7 +131,7 @@ pub async fn run_delivery(app: &App, job: &Job, receive_count: u32) -> Result<()
     ) = (&result, job)
     {
         let last = receive_count >= app.settings.sending.max_receives;
-        if (last || !e.is_retryable())
+        if last
             && let Err(also) =
                 sending::worker::give_up(app, tenant_id, campaign_id, contacts, &e.to_string())
                     .await

@@ -734,6 +734,7 @@ async fn campaign_page(
         ),
         PauseReason::SenderNotVerified => visit.tr("campaigns-paused-sender"),
         PauseReason::TenantSuspended => visit.tr("campaigns-paused-suspended"),
+        PauseReason::ContentInvalid => visit.tr("campaigns-paused-content"),
     });
     if let Ok(Some(progress)) = sending::progress(app, tenant, &campaign.id).await {
         let stats = tracking::stats(app, tenant, &campaign.id)

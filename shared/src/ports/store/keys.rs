@@ -146,7 +146,6 @@ pub fn campaigns(tenant: &TenantId) -> KeyPrefix {
     tenant_prefix(tenant, "campaign#")
 }
 
-/// An image of the tenant's asset library.
 /// A campaign's run while it is sent: where dispatch stands, problems.
 pub fn campaign_run(tenant: &TenantId, id: &CampaignId) -> Key {
     tenant_key(tenant, format!("campaign-run#{id}"))
@@ -227,6 +226,7 @@ pub fn send_rate_windows() -> KeyPrefix {
     }
 }
 
+/// An image of the tenant's asset library.
 pub fn asset(tenant: &TenantId, id: &AssetId) -> Key {
     tenant_key(tenant, format!("asset#{id}"))
 }

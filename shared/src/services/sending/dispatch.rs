@@ -31,9 +31,6 @@ const STALL: chrono::TimeDelta = chrono::TimeDelta::minutes(15);
 /// Begins a started campaign's run: the run record, the campaign's place
 /// in the list of running campaigns, and the first dispatch step.
 pub async fn begin(app: &App, tenant: &TenantId, campaign: &Campaign) -> Result<(), SendingError> {
-    // The content must make messages before anyone is queued.
-    let prepared = super::worker::prepared(app, tenant, campaign).await?;
-    crate::services::tracking::store_links(app, tenant, &campaign.id, prepared.links()).await?;
     let run = Run {
         started_at: app.clock.now(),
         phase: Phase::Snapshot {
@@ -56,7 +53,43 @@ pub async fn begin(app: &App, tenant: &TenantId, campaign: &Campaign) -> Result<
         },
     )?;
     app.store.put(entry, PutCondition::Always).await?;
+    // The content must make messages (and its links be stored) before
+    // anyone is queued; content that cannot pauses the campaign, with why.
+    match super::worker::prepared(app, tenant, campaign).await {
+        Ok(_) => {}
+        Err(SendingError::Content(why)) => {
+            note(
+                app,
+                tenant,
+                &campaign.id,
+                format!("the content cannot be sent: {why}"),
+            )
+            .await?;
+            super::pause_for(app, tenant, &campaign.id, PauseReason::ContentInvalid).await?;
+            return Ok(());
+        }
+        Err(e) => return Err(e),
+    }
     enqueue_step(app, tenant, &campaign.id).await
+}
+
+/// Adds a problem to the run (retrying on a concurrent change).
+pub(crate) async fn note(
+    app: &App,
+    tenant: &TenantId,
+    id: &CampaignId,
+    what: String,
+) -> Result<(), SendingError> {
+    for _ in 0..5 {
+        let Some((mut run, version)) = load_run(app, tenant, id).await? else {
+            return Ok(());
+        };
+        run.note(app.clock.now(), what.clone());
+        if save_run(app, tenant, id, &run, PutCondition::Version(version)).await? {
+            return Ok(());
+        }
+    }
+    Ok(())
 }
 
 async fn enqueue_step(
@@ -75,7 +108,7 @@ async fn enqueue_step(
 /// One dispatch step (the `Dispatch` job): a chunk of the snapshot, or a
 /// top-up of the campaign's batches on the queue.
 pub async fn step(app: &App, tenant: &TenantId, id: &CampaignId) -> Result<(), SendingError> {
-    let Some((mut run, version)) = load_run(app, tenant, id).await? else {
+    let Some((run, version)) = load_run(app, tenant, id).await? else {
         tracing::warn!(%tenant, campaign = %id, "dispatch step for a campaign that never started");
         return Ok(());
     };
@@ -87,6 +120,9 @@ pub async fn step(app: &App, tenant: &TenantId, id: &CampaignId) -> Result<(), S
         }
         Err(e) => return Err(e.into()),
     };
+    if campaign.state == CampaignState::Cancelled {
+        return count_cancelled(app, tenant, &campaign, &run).await;
+    }
     if !is_sending(&campaign) {
         return Ok(());
     }
@@ -94,15 +130,14 @@ pub async fn step(app: &App, tenant: &TenantId, id: &CampaignId) -> Result<(), S
         top_up(app, tenant, &campaign).await?;
         return Ok(());
     };
+    let read_phase = run.phase.clone();
+    let mut gone = None;
     let (found, next) = match read_source(app, tenant, &campaign, source, cursor).await {
         Ok(read) => read,
         Err(SourceError::Gone(what)) => {
             // A list or segment deleted since scheduling: its members are
             // left out, and the run says so.
-            run.note(
-                app.clock.now(),
-                format!("{what} is gone; its members were left out"),
-            );
+            gone = Some(format!("{what} is gone; its members were left out"));
             (
                 Vec::new(),
                 Phase::Snapshot {
@@ -123,13 +158,61 @@ pub async fn step(app: &App, tenant: &TenantId, id: &CampaignId) -> Result<(), S
             .await?;
     }
     let sources = campaign.audience.lists.len() + campaign.audience.segments.len();
-    run.phase = match next {
+    let next = match next {
         Phase::Snapshot { source, .. } if source >= sources => Phase::Enqueue { cursor: None },
         other => other,
     };
-    if save_run(app, tenant, id, &run, PutCondition::Version(version)).await? {
+    if advance_phase(app, tenant, id, (run, version), &read_phase, next, gone).await? {
         enqueue_step(app, tenant, id).await?;
     }
+    Ok(())
+}
+
+/// Moves the run from phase `from` to `to`. A run changed meanwhile only by
+/// the tick's watch (still at `from`) is read again and moved; a run that
+/// another step moved on already is left as it is (`false`).
+async fn advance_phase(
+    app: &App,
+    tenant: &TenantId,
+    id: &CampaignId,
+    (mut run, mut version): (Run, crate::ports::store::Version),
+    from: &Phase,
+    to: Phase,
+    problem: Option<String>,
+) -> Result<bool, SendingError> {
+    for _ in 0..5 {
+        if &run.phase != from {
+            return Ok(false);
+        }
+        run.phase = to.clone();
+        if let Some(problem) = &problem {
+            run.note(app.clock.now(), problem.clone());
+        }
+        if save_run(app, tenant, id, &run, PutCondition::Version(version)).await? {
+            return Ok(true);
+        }
+        match load_run(app, tenant, id).await? {
+            Some((again, v)) => (run, version) = (again, v),
+            None => return Ok(false),
+        }
+    }
+    Ok(false)
+}
+
+/// A cancelled campaign's run ends with the exact count, once every claim
+/// made before the cancel has had its lease to finish.
+async fn count_cancelled(
+    app: &App,
+    tenant: &TenantId,
+    campaign: &Campaign,
+    run: &Run,
+) -> Result<(), SendingError> {
+    let settled = campaign.updated_at + chrono::TimeDelta::seconds(super::LEASE_SECONDS);
+    if run.totals.is_some() || app.clock.now() < settled {
+        return Ok(());
+    }
+    let totals = count(app, tenant, &campaign.id).await?;
+    end(app, tenant, &campaign.id, totals, CampaignState::Cancelled).await?;
     Ok(())
 }
 
@@ -273,7 +356,7 @@ pub async fn top_up(
     campaign: &Campaign,
 ) -> Result<bool, SendingError> {
     let id = &campaign.id;
-    let Some((mut run, version)) = load_run(app, tenant, id).await? else {
+    let Some((run, version)) = load_run(app, tenant, id).await? else {
         return Ok(false);
     };
     let cursor = match &run.phase {
@@ -322,14 +405,16 @@ pub async fn top_up(
             )
             .await?;
     }
-    run.phase = match page.next {
+    let next = match page.next {
         Some(next) => Phase::Enqueue {
             cursor: Some(next.as_str().to_owned()),
         },
         None => Phase::Queued,
     };
-    save_run(app, tenant, id, &run, PutCondition::Version(version)).await?;
-    if run.phase == Phase::Queued && batches == 0 {
+    let read_phase = run.phase.clone();
+    let queued_all = next == Phase::Queued;
+    advance_phase(app, tenant, id, (run, version), &read_phase, next, None).await?;
+    if queued_all && batches == 0 {
         return finish_if_done(app, tenant, campaign).await;
     }
     Ok(false)
@@ -345,7 +430,9 @@ pub async fn restart_enqueue(
 ) -> Result<(), SendingError> {
     for _ in 0..5 {
         let Some((mut run, version)) = load_run(app, tenant, id).await? else {
-            return Ok(());
+            // Never begun (it stopped before its run was written).
+            let (campaign, _) = campaigns::load(app, tenant, id).await?;
+            return begin(app, tenant, &campaign).await;
         };
         if !matches!(run.phase, Phase::Snapshot { .. }) {
             let (out, _) = in_flight(app, tenant, id, &run).await?;
@@ -375,6 +462,13 @@ async fn finish_if_done(
         .query(Query::index(keys::campaign_pending(tenant, id)).limit(1))
         .await?;
     if !pending.items.is_empty() {
+        // Someone is pending but no batch is out (the index lagged behind
+        // the last snapshot step, or a batch was given up): queue again now.
+        if let Some((run, _)) = load_run(app, tenant, id).await?
+            && in_flight(app, tenant, id, &run).await?.0 == 0
+        {
+            restart_enqueue(app, tenant, id).await?;
+        }
         return Ok(false);
     }
     let totals = count(app, tenant, id).await?;
@@ -487,11 +581,12 @@ pub async fn watch(app: &App, tenant: &TenantId, id: &CampaignId) -> Result<Watc
             return Ok(Watched::Running);
         }
         CampaignState::Cancelled => {
-            if run.totals.is_none() {
-                let totals = count(app, tenant, id).await?;
-                end(app, tenant, id, totals, CampaignState::Cancelled).await?;
+            if run.totals.is_some() {
+                return Ok(Watched::Ended);
             }
-            return Ok(Watched::Ended);
+            // Counting can take long: a job does it (the tick must stay short).
+            enqueue_step(app, tenant, id).await?;
+            return Ok(Watched::Running);
         }
         CampaignState::Sent => return Ok(Watched::Ended),
         CampaignState::Draft | CampaignState::Scheduled => return Ok(Watched::Gone),
@@ -522,8 +617,8 @@ pub async fn watch(app: &App, tenant: &TenantId, id: &CampaignId) -> Result<Watc
         }
         return Ok(Watched::Running);
     }
-    if top_up(app, tenant, &campaign).await? {
-        return Ok(Watched::Ended);
-    }
+    // Topping up and ending (an exact count of every record) run as a job,
+    // not in the tick, which must stay short.
+    enqueue_step(app, tenant, id).await?;
     Ok(Watched::Running)
 }

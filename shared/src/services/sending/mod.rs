@@ -342,7 +342,13 @@ pub async fn start_due(app: &App) -> Result<u32, SendingError> {
             .query(Query::table(keys::campaigns_due()).limit(100).after(cursor))
             .await?;
         for stored in &page.items {
-            let entry: campaigns::DueEntry = stored.item.parse()?;
+            let entry: campaigns::DueEntry = match stored.item.parse() {
+                Ok(entry) => entry,
+                Err(e) => {
+                    tracing::error!(key = %stored.item.key.sk(), error = %e, "an unreadable entry in the due list was skipped");
+                    continue;
+                }
+            };
             if entry.at > now {
                 break 'pages;
             }
@@ -375,8 +381,22 @@ async fn start(app: &App, entry: &campaigns::DueEntry) -> Result<bool, SendingEr
         Err(CampaignError::NotFound) => return Ok(false),
         Err(e) => return Err(e.into()),
     };
-    if campaign.state != CampaignState::Scheduled || campaign.scheduled_at != Some(entry.at) {
+    if campaign.scheduled_at != Some(entry.at) {
         return Ok(false);
+    }
+    match campaign.state {
+        CampaignState::Scheduled => {}
+        // Moved to "sending" by an earlier tick that stopped before its run
+        // began (a crash, a store failure): begin it now. The due entry
+        // stays until the run exists.
+        CampaignState::Sending => {
+            if load_run(app, tenant, id).await?.is_none() {
+                dispatch::begin(app, tenant, &campaign).await?;
+                return Ok(true);
+            }
+            return Ok(false);
+        }
+        _ => return Ok(false),
     }
     let record = crate::services::tenants::get(app, tenant)
         .await
@@ -396,7 +416,11 @@ async fn start(app: &App, entry: &campaigns::DueEntry) -> Result<bool, SendingEr
     let item = Item::new(keys::campaign(tenant, id), &changed)?;
     match app.store.put(item, PutCondition::Version(version)).await {
         Ok(_) => {}
-        Err(StoreError::ConditionFailed) => return Ok(false),
+        // Changed meanwhile — or our own write, retried: the entry stays,
+        // and the next tick looks again.
+        Err(StoreError::ConditionFailed) => {
+            return Err(CampaignError::Conflict.into());
+        }
         Err(e) => return Err(e.into()),
     }
     if changed.state != CampaignState::Sending {
@@ -472,7 +496,13 @@ pub async fn watch_active(app: &App) -> Result<u32, SendingError> {
             )
             .await?;
         for stored in &page.items {
-            let entry: ActiveEntry = stored.item.parse()?;
+            let entry: ActiveEntry = match stored.item.parse() {
+                Ok(entry) => entry,
+                Err(e) => {
+                    tracing::error!(key = %stored.item.key.sk(), error = %e, "an unreadable entry in the running list was skipped");
+                    continue;
+                }
+            };
             match dispatch::watch(app, &entry.tenant, &entry.campaign).await {
                 Ok(dispatch::Watched::Running) => {}
                 Ok(dispatch::Watched::Ended) => {

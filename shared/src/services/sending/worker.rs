@@ -30,6 +30,8 @@ use crate::services::tenants;
 /// queued again as a new message (a paced batch can take longer than the
 /// function may run).
 const TIME_BUDGET: Duration = Duration::from_secs(45);
+/// How many recipients are sent between two looks at the campaign's state.
+const RECHECK_EVERY: usize = 10;
 /// The longest wait before a throttled batch is tried again.
 const MAX_BACKOFF_SECONDS: u64 = 300;
 /// How long a campaign paused for the quota waits before it tries again.
@@ -92,6 +94,9 @@ pub async fn prepared(
         Prepared::new(compiled, &mail, &LinkKey::new(&app.pseudonyms))
             .map_err(|e| SendingError::Content(e.to_string()))?,
     );
+    // The click endpoint finds each link's destination here; the same
+    // table written again (another worker, a restart) is fine.
+    crate::services::tracking::store_links(app, tenant, &campaign.id, prepared.links()).await?;
     let mut cache = PREPARED.lock().expect("the cache lock");
     if cache.len() >= MAX_PREPARED {
         cache.clear();
@@ -223,12 +228,34 @@ pub async fn send_batch(
         super::pause_for(app, tenant, id, PauseReason::TenantSuspended).await?;
         return Ok(BatchOutcome::Dropped("the institute is suspended"));
     }
-    let prepared = prepared(app, tenant, &campaign).await?;
+    let prepared = match prepared(app, tenant, &campaign).await {
+        Ok(prepared) => prepared,
+        // The template version no longer makes messages: nothing can be
+        // sent until someone looks; the campaign pauses and says why.
+        Err(SendingError::Content(why)) => {
+            super::dispatch::note(
+                app,
+                tenant,
+                id,
+                format!("the content cannot be sent: {why}"),
+            )
+            .await?;
+            super::pause_for(app, tenant, id, PauseReason::ContentInvalid).await?;
+            return Ok(BatchOutcome::Dropped("the content cannot be sent"));
+        }
+        Err(e) => return Err(e),
+    };
 
     let mut contacts = contacts.to_vec();
     contacts.sort();
     contacts.dedup();
-    contacts.truncate(BATCH_SIZE * 4);
+    if contacts.len() > BATCH_SIZE * 4 {
+        return Err(SendingError::Content(format!(
+            "a batch names {} recipients; at most {} are sent per message",
+            contacts.len(),
+            BATCH_SIZE * 4
+        )));
+    }
     let read = |key: &dyn Fn(&ContactId) -> crate::ports::store::Key| {
         let keys: Vec<_> = contacts.iter().map(key).collect();
         async move { app.store.get_many(&keys).await }
@@ -241,6 +268,14 @@ pub async fn send_batch(
     let mut deferred = 0usize;
     let mut outcome = None;
     for (i, contact_id) in contacts.iter().enumerate() {
+        // A pause or cancel takes effect within a few recipients.
+        if i > 0 && i % RECHECK_EVERY == 0 {
+            let still = campaigns::load(app, tenant, id).await.map(|(c, _)| c);
+            if !still.as_ref().is_ok_and(is_sending) {
+                outcome = Some(BatchOutcome::Dropped("the campaign is not sending"));
+                break;
+            }
+        }
         if started.elapsed() >= TIME_BUDGET {
             requeue(app, tenant, id, &contacts[i..], attempt, Duration::ZERO).await?;
             outcome = Some(BatchOutcome::Requeued);
@@ -411,6 +446,8 @@ async fn one(
     }
     let person = person.expect("checked above");
 
+    // The rate first: a wait (or a failure) here leaves nothing claimed.
+    pacing::acquire(app, 1).await?;
     // Claim: from here on only this worker may send to the recipient.
     let claim = uuid::Uuid::new_v4();
     record.state = RecordState::Sending;
@@ -427,7 +464,6 @@ async fn one(
         },
     };
 
-    pacing::acquire(app, 1).await?;
     let token = crate::services::unsubscribe::token(app, tenant, &person.id);
     let values = context::for_contact(&person, "", institute);
     let name = person.display_name();

@@ -934,3 +934,4 @@ campaigns-sending-opens = Öffnungen
 campaigns-sending-clicks = Klicks
 campaigns-sending-unique = { $n } eindeutig
 campaigns-sending-problems = Probleme beim Versand
+campaigns-paused-content = die Vorlage sich nicht mehr versenden lässt (siehe Probleme beim Versand).

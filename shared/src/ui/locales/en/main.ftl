@@ -933,3 +933,4 @@ campaigns-sending-opens = Opens
 campaigns-sending-clicks = Clicks
 campaigns-sending-unique = { $n } unique
 campaigns-sending-problems = Problems while sending
+campaigns-paused-content = the template no longer makes messages (see the problems while sending).
