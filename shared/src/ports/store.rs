@@ -465,6 +465,22 @@ pub async fn parse_all<T: serde::de::DeserializeOwned>(
     }
 }
 
+/// Deletes every item under the prefix (e.g. a contact's records at an
+/// erasure); answers how many there were.
+pub async fn delete_all(store: &dyn ItemStore, prefix: KeyPrefix) -> Result<usize, StoreError> {
+    let mut deleted = 0;
+    loop {
+        let page = store.query(Query::table(prefix.clone())).await?;
+        if page.items.is_empty() {
+            return Ok(deleted);
+        }
+        for stored in &page.items {
+            store.delete(&stored.item.key).await?;
+            deleted += 1;
+        }
+    }
+}
+
 /// Checks the shape of a batch before an adapter reads or writes anything:
 /// at most `max` entries (`BatchSize`), each key at most once
 /// (`DuplicateInBatch`).

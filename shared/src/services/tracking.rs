@@ -287,20 +287,11 @@ pub async fn delete_of_contact(
     tenant: &TenantId,
     contact: &ContactId,
 ) -> Result<usize, StoreError> {
-    let mut deleted = 0;
-    loop {
-        let page = app
-            .store
-            .query(Query::table(keys::contact_tracking_events(tenant, contact)))
-            .await?;
-        if page.items.is_empty() {
-            return Ok(deleted);
-        }
-        for stored in &page.items {
-            app.store.delete(&stored.item.key).await?;
-            deleted += 1;
-        }
-    }
+    crate::ports::store::delete_all(
+        app.store.as_ref(),
+        keys::contact_tracking_events(tenant, contact),
+    )
+    .await
 }
 
 const OPENS: &str = "opens";

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use super::{
     ActiveEntry, BATCH_SIZE, Phase, RecordState, Run, SendRecord, SendingError, Totals,
-    WINDOW_BATCHES, counter, counters, is_sending, load_run, save_run,
+    WINDOW_BATCHES, counter, counter_value, counters, is_sending, load_run, save_run,
 };
 use crate::App;
 use crate::domain::{CampaignId, Contact, ContactId, TenantId};
@@ -340,12 +340,11 @@ async fn in_flight(
     tenant: &TenantId,
     id: &CampaignId,
     run: &Run,
-) -> Result<(u64, u64), StoreError> {
+) -> Result<u64, StoreError> {
     let counters = counters(app, tenant, id).await?;
-    let get = |name: &str| counters.get(name).copied().unwrap_or(0).max(0) as u64;
-    let done = get(counter::BATCHES_DONE);
-    let queued = get(counter::BATCHES_QUEUED);
-    Ok((queued.saturating_sub(done + run.written_off), done))
+    let done = counter_value(&counters, counter::BATCHES_DONE);
+    let queued = counter_value(&counters, counter::BATCHES_QUEUED);
+    Ok(queued.saturating_sub(done + run.written_off))
 }
 
 /// Keeps up to [`WINDOW_BATCHES`] of the campaign's batches on the queue;
@@ -364,7 +363,7 @@ pub async fn top_up(
         Phase::Queued => return finish_if_done(app, tenant, campaign).await,
         Phase::Enqueue { cursor } => cursor.clone(),
     };
-    let (out, _) = in_flight(app, tenant, id, &run).await?;
+    let out = in_flight(app, tenant, id, &run).await?;
     if out >= WINDOW_BATCHES {
         return Ok(false);
     }
@@ -435,7 +434,7 @@ pub async fn restart_enqueue(
             return begin(app, tenant, &campaign).await;
         };
         if !matches!(run.phase, Phase::Snapshot { .. }) {
-            let (out, _) = in_flight(app, tenant, id, &run).await?;
+            let out = in_flight(app, tenant, id, &run).await?;
             run.written_off += out;
             run.phase = Phase::Enqueue { cursor: None };
         }
@@ -465,7 +464,7 @@ async fn finish_if_done(
         // Someone is pending but no batch is out (the index lagged behind
         // the last snapshot step, or a batch was given up): queue again now.
         if let Some((run, _)) = load_run(app, tenant, id).await?
-            && in_flight(app, tenant, id, &run).await?.0 == 0
+            && in_flight(app, tenant, id, &run).await? == 0
         {
             restart_enqueue(app, tenant, id).await?;
         }
@@ -600,7 +599,7 @@ pub async fn watch(app: &App, tenant: &TenantId, id: &CampaignId) -> Result<Watc
         counter::BATCHES_QUEUED,
     ]
     .iter()
-    .map(|name| counters.get(*name).copied().unwrap_or(0).max(0) as u64)
+    .map(|name| counter_value(&counters, name))
     .sum::<u64>();
     if activity != run.watched_done {
         run.watched_done = activity;

@@ -276,6 +276,11 @@ pub(crate) async fn counters(
         .unwrap_or_default())
 }
 
+/// One counter's value (0 when it was never added to).
+pub(crate) fn counter_value(counters: &std::collections::BTreeMap<String, i64>, name: &str) -> u64 {
+    counters.get(name).copied().unwrap_or(0).max(0) as u64
+}
+
 /// The campaign's progress, if it started.
 pub async fn progress(
     app: &App,
@@ -290,7 +295,7 @@ pub async fn progress(
         Some(totals) => (totals, true),
         None => {
             let counters = counters(app, tenant, campaign).await?;
-            let get = |name: &str| counters.get(name).copied().unwrap_or(0).max(0) as u64;
+            let get = |name: &str| counter_value(&counters, name);
             let recipients = get(counter::RECIPIENTS);
             let (sent, failed, skipped, unknown) = (
                 get(counter::SENT),
