@@ -358,9 +358,15 @@ mod local_outbox {
             "{name}"
         );
         assert_eq!(std::fs::read(&entry.path).unwrap(), raw);
+        let envelopes = std::fs::read_to_string(
+            dir.path()
+                .join("spk-muensterland")
+                .join(emma::adapters::outbox::ENVELOPES_FILE),
+        )
+        .unwrap();
         let envelope: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(entry.path.with_extension("json")).unwrap())
-                .unwrap();
+            serde_json::from_str(envelopes.lines().next().unwrap()).unwrap();
+        assert_eq!(envelope["message_id"], sent.provider_message_id.as_str());
         assert_eq!(envelope["from"], from.as_str());
 
         let registered: Vec<String> =

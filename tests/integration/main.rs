@@ -20,6 +20,7 @@ mod mail_conformance;
 mod queue_conformance;
 mod segments;
 mod sending;
+mod sending_faults;
 mod sign_in;
 mod signup;
 mod skeleton;

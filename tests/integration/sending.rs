@@ -17,9 +17,10 @@ use emma::domain::{CampaignId, ContactId, ContactStatus, EmailAddress, ListId, T
 use emma::import::mapping::ColumnMapping;
 use emma::import::run::{ImportMode, ImportPlan, Report, run};
 use emma::import::source::sniff;
+use emma::ports::store::{Query, keys, parse_all};
 use emma::ports::{MailError, Mailer, ManualClock, OutgoingMail, SentMail};
 use emma::services::campaigns::{self, CampaignState};
-use emma::services::sending::{self, LEASE_SECONDS, Totals};
+use emma::services::sending::{self, LEASE_SECONDS, RecordState, SendRecord, Totals};
 use emma::services::suppressions::{self, SuppressionReason};
 use emma::services::{contacts, lists};
 use emma_tests::app::{Adapters, TestApp, spawn_with_clock};
@@ -37,8 +38,8 @@ emma_tests::on_both_adapter_sets!(
     a_batch_delivered_twice_sends_nobody_a_second_message,
     two_workers_on_the_same_batch_send_nobody_a_second_message,
     a_throttling_mail_service_delays_the_campaign_and_loses_nobody,
-    a_worker_killed_after_the_mail_service_accepted_leaves_exactly_that_recipient_unknown,
-    a_worker_killed_before_the_mail_service_was_called_leaves_that_recipient_unknown_and_unsent,
+    a_worker_killed_after_the_mail_service_accepted_leaves_unknown_only_what_was_accepted_and_not_recorded,
+    a_worker_killed_before_the_mail_service_was_called_leaves_that_recipient_unknown_and_unsent_and_sends_nobody_twice,
 );
 
 const CONTACTS: usize = 1000;
@@ -66,7 +67,7 @@ fn eligible(i: usize) -> bool {
         || suppressed_after(i)
         || erased_after(i))
 }
-fn address(i: usize) -> String {
+pub(crate) fn address(i: usize) -> String {
     format!("kunde{i:04}@example.org")
 }
 
@@ -269,7 +270,12 @@ async fn started(adapters: Adapters, faults: impl FnOnce(&mut Faulty)) -> Fixtur
 }
 
 /// Imports contacts `range` (subscribed) onto `list`.
-async fn import(app: &emma::App, tenant: &TenantId, range: std::ops::Range<usize>, list: ListId) {
+pub(crate) async fn import(
+    app: &emma::App,
+    tenant: &TenantId,
+    range: std::ops::Range<usize>,
+    list: ListId,
+) {
     let mut file = String::from("E-Mail\n");
     for i in range.clone() {
         file.push_str(&address(i));
@@ -506,6 +512,26 @@ impl Fixture {
         progress.totals
     }
 
+    /// The addresses of the recipients whose outcome is "unknown".
+    async fn unknown_addresses(&self) -> Vec<String> {
+        let records: Vec<SendRecord> = parse_all(
+            self.app.store.as_ref(),
+            Query::table(keys::campaign_recipients(&self.tenant, &self.campaign)),
+        )
+        .await
+        .unwrap();
+        let mut addresses = Vec::new();
+        for record in records {
+            if record.state == RecordState::Unknown {
+                let contact = contacts::get(&self.app, &self.tenant, &record.contact)
+                    .await
+                    .unwrap();
+                addresses.push(contact.email.as_str().to_owned());
+            }
+        }
+        addresses
+    }
+
     /// Every eligible contact got exactly one message (but `unsent`), and
     /// nobody else got any.
     fn assert_delivered_exactly_once(&self, unsent: Option<&str>) {
@@ -591,7 +617,7 @@ async fn a_throttling_mail_service_delays_the_campaign_and_loses_nobody(adapters
     assert_totals(fixture.totals().await, 0);
 }
 
-async fn a_worker_killed_after_the_mail_service_accepted_leaves_exactly_that_recipient_unknown(
+async fn a_worker_killed_after_the_mail_service_accepted_leaves_unknown_only_what_was_accepted_and_not_recorded(
     adapters: Adapters,
 ) {
     let fixture = started(adapters, |f| f.die_at = Some((123, true))).await;
@@ -606,10 +632,19 @@ async fn a_worker_killed_after_the_mail_service_accepted_leaves_exactly_that_rec
     // Accepted once before the crash, never sent again.
     assert_eq!(fixture.mailer.delivered(&died_on), 1);
     fixture.assert_delivered_exactly_once(None);
-    assert_totals(fixture.totals().await, 1);
+    // Unknown: the one in hand, and those of its chunk the mail service
+    // had accepted before (their outcomes are recorded together) — each
+    // of them sent exactly once, and nobody the crash did not touch.
+    let unknown = fixture.unknown_addresses().await;
+    assert!(unknown.contains(&died_on), "{unknown:?}");
+    assert!((1..=10).contains(&unknown.len()), "{unknown:?}");
+    for to in &unknown {
+        assert_eq!(fixture.mailer.delivered(to), 1, "{to}");
+    }
+    assert_totals(fixture.totals().await, unknown.len() as u64);
 }
 
-async fn a_worker_killed_before_the_mail_service_was_called_leaves_that_recipient_unknown_and_unsent(
+async fn a_worker_killed_before_the_mail_service_was_called_leaves_that_recipient_unknown_and_unsent_and_sends_nobody_twice(
     adapters: Adapters,
 ) {
     let fixture = started(adapters, |f| f.die_at = Some((321, false))).await;
@@ -623,7 +658,16 @@ async fn a_worker_killed_before_the_mail_service_was_called_leaves_that_recipien
         .expect("the worker died");
     assert_eq!(fixture.mailer.delivered(&died_on), 0);
     fixture.assert_delivered_exactly_once(Some(&died_on));
-    assert_totals(fixture.totals().await, 1);
+    // Unknown: the one in hand (claimed, never sent), and those of its
+    // chunk the mail service had accepted before (their outcomes are
+    // recorded together) — each of those sent exactly once.
+    let unknown = fixture.unknown_addresses().await;
+    assert!(unknown.contains(&died_on), "{unknown:?}");
+    assert!((1..=10).contains(&unknown.len()), "{unknown:?}");
+    for to in unknown.iter().filter(|to| **to != died_on) {
+        assert_eq!(fixture.mailer.delivered(to), 1, "{to}");
+    }
+    assert_totals(fixture.totals().await, unknown.len() as u64);
 }
 
 async fn a_used_up_quota_pauses_the_campaign_with_its_reason_and_the_tick_resumes_it(

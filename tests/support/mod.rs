@@ -5,6 +5,7 @@
 pub mod app;
 pub mod aws;
 pub mod browser;
+pub mod counting;
 pub mod http;
 pub mod logs;
 pub mod sent;

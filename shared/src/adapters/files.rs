@@ -10,7 +10,7 @@ use tokio::io::AsyncWriteExt;
 /// What a temp file's name adds to its target's name. The `~` cannot occur
 /// in a blob key or an outbox file name, so temp files are never mistaken
 /// for the files they will become.
-const TEMP_MARK: &str = "~tmp-";
+pub(crate) const TEMP_MARK: &str = "~tmp-";
 
 /// Writes `bytes` to a new temp file beside `target` (same folder, so a
 /// rename is atomic) and flushes it to disk; answers the temp file's path.

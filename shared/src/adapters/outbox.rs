@@ -1,10 +1,13 @@
 //! The local mail adapter: an outbox folder. Each sent message is written
 //! atomically as `<dir>/<tenant>/<UTC timestamp>-<id>.eml`, the raw MIME
-//! exactly as given, with a `.json` beside it holding the envelope and tags.
+//! exactly as given; its envelope and tags are one JSON line in
+//! `<dir>/<tenant>/envelopes.jsonl` (one file per message, not two: a
+//! campaign writes tens of thousands).
 //! Sender identities live in `<dir>/identities.json`; like SES, it refuses a
 //! sender whose address or domain is not registered, and what SES refuses
 //! before sending.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 
 use async_trait::async_trait;
@@ -12,12 +15,14 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
 
-use super::files::write_atomically;
+use super::files::{TEMP_MARK, write_atomically};
 use crate::adapters::ses::check_before_sending;
 use crate::domain::{EmailAddress, TenantId};
 use crate::ports::{MailError, Mailer, OutgoingMail, SentMail};
 
 const IDENTITIES_FILE: &str = "identities.json";
+/// The envelopes of a tenant's messages, one JSON line each, in send order.
+pub const ENVELOPES_FILE: &str = "envelopes.jsonl";
 
 /// One message in the outbox, as it was sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,13 +87,14 @@ impl OutboxMailer {
         }
         // File names start with the UTC time, so name order is send order.
         emls.sort();
+        let mut envelopes = envelopes_in(&folder).await?;
         let mut sent = Vec::with_capacity(emls.len());
         for path in emls {
-            let envelope = tokio::fs::read(path.with_extension("json"))
-                .await
-                .map_err(io_error)?;
-            let envelope: Envelope = serde_json::from_slice(&envelope)
-                .map_err(|e| MailError::Unavailable(format!("a broken outbox envelope: {e}")))?;
+            let stem = path.file_stem().unwrap_or_default().to_string_lossy();
+            let id = stem.rsplit('-').next().unwrap_or_default();
+            let envelope = envelopes.remove(id).ok_or_else(|| {
+                MailError::Unavailable(format!("the outbox has no envelope for {stem}"))
+            })?;
             let raw = tokio::fs::read(&path).await.map_err(io_error)?;
             sent.push(OutboxEntry {
                 provider_message_id: envelope.message_id,
@@ -108,13 +114,66 @@ impl OutboxMailer {
     }
 
     async fn read_identities(&self) -> Result<Vec<String>, MailError> {
-        match tokio::fs::read(self.dir.join(IDENTITIES_FILE)).await {
-            Ok(bytes) => serde_json::from_slice(&bytes)
-                .map_err(|e| MailError::Unavailable(format!("a broken identities file: {e}"))),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
-            Err(e) => Err(io_error(e)),
-        }
+        let dir = self.dir.clone();
+        tokio::task::spawn_blocking(move || identities_in(&dir))
+            .await
+            .map_err(|e| MailError::Unavailable(e.to_string()))?
     }
+}
+
+/// The envelopes in a tenant's outbox folder, by message id. A line cut
+/// short (a crash while appending; its .eml was never written) is passed
+/// over.
+async fn envelopes_in(folder: &std::path::Path) -> Result<HashMap<String, Envelope>, MailError> {
+    let text = match tokio::fs::read_to_string(folder.join(ENVELOPES_FILE)).await {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => return Err(io_error(e)),
+    };
+    Ok(text
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Envelope>(line).ok())
+        .map(|envelope| (envelope.message_id.clone(), envelope))
+        .collect())
+}
+
+/// Appends one envelope line (a single write, so lines of concurrent
+/// senders do not mix).
+fn append_envelope(folder: &std::path::Path, line: &[u8]) -> Result<(), MailError> {
+    use std::io::Write;
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(folder.join(ENVELOPES_FILE))
+        .map_err(io_error)?;
+    file.write_all(line).map_err(io_error)
+}
+
+/// The registered identities in the outbox folder `dir`.
+fn identities_in(dir: &std::path::Path) -> Result<Vec<String>, MailError> {
+    match std::fs::read(dir.join(IDENTITIES_FILE)) {
+        Ok(bytes) => serde_json::from_slice(&bytes)
+            .map_err(|e| MailError::Unavailable(format!("a broken identities file: {e}"))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(e) => Err(io_error(e)),
+    }
+}
+
+/// Writes a message file under a temp name and renames it into place, so
+/// a reader sees the whole file or none. Unlike blobs, the file is not
+/// flushed to disk first: the outbox stands in for the mail service on a
+/// developer's machine, and like the SQLite store (WAL, synchronous=NORMAL)
+/// it may lose the last moments before a power cut, never half a file.
+fn write_renamed(target: &std::path::Path, bytes: &[u8]) -> Result<(), MailError> {
+    let mut name = target.file_name().unwrap_or_default().to_owned();
+    name.push(format!("{TEMP_MARK}{}", uuid::Uuid::new_v4().simple()));
+    let temp = target.with_file_name(name);
+    let written = std::fs::write(&temp, bytes).and_then(|()| std::fs::rename(&temp, target));
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&temp);
+        return Err(io_error(e));
+    }
+    Ok(())
 }
 
 fn io_error(e: std::io::Error) -> MailError {
@@ -174,19 +233,8 @@ impl Mailer for OutboxMailer {
 
     async fn send(&self, mail: &OutgoingMail) -> Result<SentMail, MailError> {
         check_before_sending(mail)?;
-        let identities = self.read_identities().await?;
-        let verified = identities
-            .iter()
-            .any(|identity| identity == mail.from.as_str() || identity == mail.from.domain());
-        if !verified {
-            return Err(MailError::SenderNotVerified(mail.from.as_str().to_owned()));
-        }
-
         let sent_at = Utc::now();
         let message_id = uuid::Uuid::now_v7().simple().to_string();
-        let folder = self.dir.join(mail.tenant.as_str());
-        tokio::fs::create_dir_all(&folder).await.map_err(io_error)?;
-        let stem = format!("{}-{message_id}", sent_at.format("%Y%m%dT%H%M%S%.6fZ"));
         let envelope = Envelope {
             message_id: message_id.clone(),
             tenant: mail.tenant.clone(),
@@ -202,15 +250,31 @@ impl Mailer for OutboxMailer {
                 })
                 .collect(),
         };
-        let json = serde_json::to_vec_pretty(&envelope)
-            .map_err(|e| MailError::Unavailable(e.to_string()))?;
-        // The envelope first: whoever sees the .eml finds its envelope.
-        write_atomically(&folder.join(format!("{stem}.json")), &json)
-            .await
-            .map_err(io_error)?;
-        write_atomically(&folder.join(format!("{stem}.eml")), &mail.raw)
-            .await
-            .map_err(io_error)?;
+        let mut line =
+            serde_json::to_vec(&envelope).map_err(|e| MailError::Unavailable(e.to_string()))?;
+        line.push(b'\n');
+        let dir = self.dir.clone();
+        let raw = mail.raw.clone();
+        let from = mail.from.clone();
+        let stem = format!("{}-{message_id}", sent_at.format("%Y%m%dT%H%M%S%.6fZ"));
+        let folder = self.dir.join(mail.tenant.as_str());
+        // One blocking task for the whole message (not one per file step):
+        // a campaign writes tens of thousands of these.
+        tokio::task::spawn_blocking(move || {
+            let identities = identities_in(&dir)?;
+            let verified = identities
+                .iter()
+                .any(|identity| identity == from.as_str() || identity == from.domain());
+            if !verified {
+                return Err(MailError::SenderNotVerified(from.as_str().to_owned()));
+            }
+            std::fs::create_dir_all(&folder).map_err(io_error)?;
+            // The envelope first: whoever sees the .eml finds its envelope.
+            append_envelope(&folder, &line)?;
+            write_renamed(&folder.join(format!("{stem}.eml")), &raw)
+        })
+        .await
+        .map_err(|e| MailError::Unavailable(e.to_string()))??;
         Ok(SentMail {
             provider_message_id: message_id,
         })

@@ -663,6 +663,20 @@ pub(crate) async fn transition(
     change: impl FnOnce(&mut Campaign),
 ) -> Result<Campaign, CampaignError> {
     tenants::get_active(app, tenant).await?;
+    move_state(app, tenant, id, from, action, change).await
+}
+
+/// [`transition`] without the look at the institute: for EMMA's own moves
+/// (pausing a campaign because its institute was suspended must work
+/// while it is suspended).
+pub(crate) async fn move_state(
+    app: &App,
+    tenant: &TenantId,
+    id: &CampaignId,
+    from: &[CampaignState],
+    action: &'static str,
+    change: impl FnOnce(&mut Campaign),
+) -> Result<Campaign, CampaignError> {
     let (mut campaign, version) = load(app, tenant, id).await?;
     if !from.contains(&campaign.state) {
         return Err(CampaignError::State {

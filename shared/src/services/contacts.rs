@@ -320,6 +320,7 @@ pub async fn erase(app: &App, tenant: &TenantId, id: &ContactId) -> Result<(), C
     lists::remove_from_all(app, tenant, id).await?;
     crate::services::feedback::delete_of_contact(app, tenant, id).await?;
     crate::services::tracking::delete_of_contact(app, tenant, id).await?;
+    crate::services::gdpr::erase_send_records(app, tenant, id).await?;
     crate::services::consent::delete_all(app, tenant, id).await?;
     forget_sign_ups(app, tenant, id).await?;
     app.store.delete(&key).await?;

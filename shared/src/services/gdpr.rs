@@ -2,22 +2,31 @@
 //! stores about one contact, gathered in one document — the contact with
 //! every field and custom attribute, the lists it is on, its suppression
 //! entry, the delivery events reported for its address, its consent
-//! evidence and its sign-ups still waiting for their confirmation. The audit log is not searched: its entries are keyed by time,
+//! evidence, its sign-ups still waiting for their confirmation, and what
+//! became of each campaign it was a recipient of (its send records). The
+//! audit log is not searched: its entries are keyed by time,
 //! name the contact only by its id, and are kept separately under the
 //! tenant's audit retention period; the document says so.
 //!
 //! An erased contact (Art. 17) has no document: only a keyed hash of its
-//! address is left, on the suppression list, and that names nobody.
+//! address is left, on the suppression list, and that names nobody. Its
+//! send records go with the erasure too ([`erase_send_records`]).
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::App;
-use crate::domain::{Contact, ContactId, ContactStatus, Language, Salutation, TenantId};
-use crate::ports::store::{StoreError, keys};
+use crate::domain::{
+    CampaignId, Contact, ContactId, ContactStatus, Language, Salutation, TenantId,
+};
+use crate::ports::store::{
+    MAX_BATCH_GET, PutCondition, Query, StoreError, Stored, keys, parse_all,
+};
+use crate::services::campaigns::{Campaign, CampaignState};
 use crate::services::consent::{self, ConsentError, ConsentRecord};
 use crate::services::contacts::{self, ContactError};
 use crate::services::feedback;
+use crate::services::sending::{RecordState, SendRecord, counter};
 use crate::services::signup::{self, PendingSignup, SignupError};
 use crate::services::suppressions::{SuppressionReason, reason_label};
 use crate::services::tenants::{self, TenantError};
@@ -159,6 +168,23 @@ pub struct EventRecord {
     pub complaint: bool,
 }
 
+/// What became of the contact as a recipient of one campaign (its send
+/// record).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct SendingRecord {
+    pub campaign_id: String,
+    /// The campaign's name.
+    pub campaign_name: String,
+    /// `queued`, `sending`, `sent`, `failed`, `skipped` or `unknown`.
+    pub state: RecordState,
+    /// When the record last changed.
+    pub updated_at: DateTime<Utc>,
+    /// Why it was skipped, failed or is unknown (a short fixed text).
+    pub reason: Option<String>,
+    /// The mail service's id of the sent message.
+    pub message_id: Option<String>,
+}
+
 /// What the document says of the audit log.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AuditNote {
@@ -189,6 +215,10 @@ pub struct ContactData {
     /// click of each link, with the time and the link's destination.
     #[serde(default)]
     pub tracking: Vec<crate::services::tracking::TrackingRecord>,
+    /// Per campaign the contact was a recipient of: the state of its
+    /// message, when that last changed and why (oldest campaign first).
+    #[serde(default)]
+    pub sending: Vec<SendingRecord>,
     pub audit_log: AuditNote,
 }
 
@@ -240,6 +270,7 @@ pub async fn contact_data(
         consent,
         pending_signups,
         tracking: crate::services::tracking::of_contact(app, tenant, contact_id).await?,
+        sending: sending_of(app, tenant, contact_id).await?,
         audit_log: AuditNote {
             retention_days,
             note: format!(
@@ -269,4 +300,190 @@ async fn events_of(
             complaint: event.complaint,
         })
         .collect())
+}
+
+/// The tenant's campaigns (at most a few hundred), oldest first, each with
+/// the contact's send record where it was a recipient.
+async fn send_records_of(
+    app: &App,
+    tenant: &TenantId,
+    contact: &ContactId,
+) -> Result<Vec<(Campaign, Stored)>, StoreError> {
+    let campaigns: Vec<Campaign> = parse_all(
+        app.store.as_ref(),
+        Query::table(keys::campaigns(tenant)).limit(200),
+    )
+    .await?;
+    let mut found = Vec::new();
+    for chunk in campaigns.chunks(MAX_BATCH_GET) {
+        let keys: Vec<_> = chunk
+            .iter()
+            .map(|c| keys::campaign_recipient(tenant, &c.id, contact))
+            .collect();
+        let records = app.store.get_many(&keys).await?;
+        found.extend(
+            chunk
+                .iter()
+                .zip(records)
+                .filter_map(|(campaign, record)| Some((campaign.clone(), record?))),
+        );
+    }
+    Ok(found)
+}
+
+/// The contact's send records, for the document.
+async fn sending_of(
+    app: &App,
+    tenant: &TenantId,
+    contact: &ContactId,
+) -> Result<Vec<SendingRecord>, StoreError> {
+    send_records_of(app, tenant, contact)
+        .await?
+        .into_iter()
+        .map(|(campaign, stored)| {
+            let record: SendRecord = stored.item.parse()?;
+            Ok(SendingRecord {
+                campaign_id: campaign.id.to_string(),
+                campaign_name: campaign.name,
+                state: record.state,
+                updated_at: record.updated_at,
+                reason: record.reason,
+                message_id: record.message_id,
+            })
+        })
+        .collect()
+}
+
+/// The reason on the send record of an erased contact in a campaign that
+/// was still running at the erasure.
+pub const ERASED_REASON: &str = "erased";
+
+/// How often a scrub of a send record is tried against concurrent writes
+/// of the send worker.
+const SCRUB_ATTEMPTS: usize = 5;
+
+/// What an erasure did to the contact's send records.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SendRecordsErased {
+    /// Records of finished (sent or cancelled) campaigns, deleted.
+    pub deleted: usize,
+    /// Records of campaigns still running, reduced to "skipped: erased".
+    pub scrubbed: usize,
+}
+
+/// Handles the contact's send records at an erasure (Art. 17); called by
+/// the erasure before the contact itself goes, so that trying again after
+/// a failure finishes the job.
+///
+/// - A **finished** campaign (sent or cancelled) needs the record no more:
+///   it is deleted. The campaign's report keeps its exact count, made when
+///   the run ended, and that names nobody.
+/// - A campaign **still running** (sending, paused, or anything not yet
+///   finished) keeps a scrubbed record: state `skipped`, reason
+///   [`ERASED_REASON`], no message id, no claim. Deleting it would be
+///   safe for the send worker (a batch naming a contact without a record
+///   sends nothing), but the record is what holds the recipient's place:
+///   dispatch writes a record only where none exists, so a snapshot step
+///   that read the contact just before the erasure cannot bring it back as
+///   "queued", the pending index no longer names it, and the exact count
+///   at the end still adds up with the live counters (the contact counts
+///   as skipped, like anyone erased after the snapshot). What is left is
+///   the contact id — the keyed hash of the address the suppression list
+///   keeps anyway — the campaign, and "erased": no address, no message id,
+///   not even whether a message went out.
+///
+/// The scrub is a write conditioned on the version read, so a worker
+/// writing at the same moment is never overwritten unnoticed: the record
+/// is read again and the scrub tried again. A worker whose claim is
+/// scrubbed away finds its own write refused and sends nothing more to
+/// the contact; a message it was sending that very moment is not counted.
+/// The live counters move with the scrub (the old state's counter down,
+/// `skipped` up), as the worker's own tally would.
+#[tracing::instrument(skip(app))]
+pub async fn erase_send_records(
+    app: &App,
+    tenant: &TenantId,
+    contact: &ContactId,
+) -> Result<SendRecordsErased, StoreError> {
+    let mut done = SendRecordsErased::default();
+    for (campaign, stored) in send_records_of(app, tenant, contact).await? {
+        match campaign.state {
+            CampaignState::Sent | CampaignState::Cancelled => {
+                app.store.delete(&stored.item.key).await?;
+                done.deleted += 1;
+            }
+            CampaignState::Draft
+            | CampaignState::Scheduled
+            | CampaignState::Sending
+            | CampaignState::Paused => {
+                if scrub(app, tenant, &campaign.id, stored).await? {
+                    done.scrubbed += 1;
+                }
+            }
+        }
+    }
+    Ok(done)
+}
+
+/// Reduces a running campaign's send record to "skipped: erased" (see
+/// [`erase_send_records`]); `false` when it was so already, or is gone.
+async fn scrub(
+    app: &App,
+    tenant: &TenantId,
+    campaign: &CampaignId,
+    mut stored: Stored,
+) -> Result<bool, StoreError> {
+    for _ in 0..SCRUB_ATTEMPTS {
+        let record: SendRecord = stored.item.parse()?;
+        let scrubbed = SendRecord {
+            contact: record.contact.clone(),
+            state: RecordState::Skipped,
+            claim: None,
+            lease_until: None,
+            message_id: None,
+            reason: Some(ERASED_REASON.to_owned()),
+            updated_at: app.clock.now(),
+        };
+        let already = SendRecord {
+            updated_at: record.updated_at,
+            ..scrubbed.clone()
+        };
+        if record == already {
+            return Ok(false);
+        }
+        match app
+            .store
+            .put(
+                scrubbed.item(tenant, campaign)?,
+                PutCondition::Version(stored.version),
+            )
+            .await
+        {
+            Ok(_) => {
+                let mut deltas = Vec::with_capacity(2);
+                match record.state {
+                    RecordState::Sent => deltas.push((counter::SENT, -1)),
+                    RecordState::Failed => deltas.push((counter::FAILED, -1)),
+                    RecordState::Unknown => deltas.push((counter::UNKNOWN, -1)),
+                    RecordState::Queued | RecordState::Sending | RecordState::Skipped => {}
+                }
+                if record.state != RecordState::Skipped {
+                    deltas.push((counter::SKIPPED, 1));
+                }
+                if !deltas.is_empty() {
+                    app.store
+                        .add(&keys::campaign_progress(tenant, campaign), &deltas)
+                        .await?;
+                }
+                return Ok(true);
+            }
+            Err(StoreError::ConditionFailed) => match app.store.get(&stored.item.key).await? {
+                Some(again) => stored = again,
+                None => return Ok(false),
+            },
+            Err(e) => return Err(e),
+        }
+    }
+    tracing::warn!(%tenant, %campaign, "a send record kept changing while its contact was erased");
+    Err(StoreError::ConditionFailed)
 }

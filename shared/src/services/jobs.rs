@@ -46,6 +46,10 @@ pub enum Job {
         /// How often the batch was throttled before (for the backoff).
         #[serde(default)]
         attempt: u32,
+        /// The batch's id, kept when its rest is queued again: a batch
+        /// delivered twice is counted done once.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        batch: Option<uuid::Uuid>,
     },
     /// Mail a password reset link to the account with this address (keyed
     /// hash), if there is one.
@@ -156,9 +160,17 @@ pub async fn run(app: &App, job: &Job) -> Result<(), JobError> {
             campaign_id,
             contacts,
             attempt,
-        } => match sending::worker::send_batch(app, tenant_id, campaign_id, contacts, *attempt)
-            .await
-            .map_err(sending_failure)?
+            batch,
+        } => match sending::worker::send_batch(
+            app,
+            tenant_id,
+            campaign_id,
+            contacts,
+            *attempt,
+            *batch,
+        )
+        .await
+        .map_err(sending_failure)?
         {
             BatchOutcome::Retry(why) => Err(JobError::Retryable(why)),
             BatchOutcome::Done | BatchOutcome::Dropped(_) | BatchOutcome::Requeued => Ok(()),

@@ -14,6 +14,7 @@ use super::forms::Visit;
 use super::view;
 use crate::domain::{ContactId, Language, Permission, Salutation};
 use crate::services::gdpr::{self, ContactData, GdprError};
+use crate::services::sending::RecordState;
 
 /// One line of a record: its label and its value.
 #[derive(Debug, Serialize)]
@@ -27,6 +28,15 @@ struct EventRow {
     kind: String,
     at: String,
     message_id: String,
+}
+
+/// A campaign the contact was a recipient of, and what became of it.
+#[derive(Debug, Serialize)]
+struct SendingRow {
+    campaign: String,
+    state: String,
+    at: String,
+    reason: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -45,6 +55,8 @@ struct DataView {
     lists: Vec<ListRow>,
     suppression: Option<String>,
     events: Vec<EventRow>,
+    /// The contact's send records, per campaign.
+    sending: Vec<SendingRow>,
     consent: Vec<Vec<Line>>,
     /// Sign-ups still waiting for their confirmation.
     pending: Vec<Vec<Line>>,
@@ -177,10 +189,32 @@ fn view_of(visit: &Visit, data: ContactData) -> DataView {
                 message_id: e.provider_message_id.clone(),
             })
             .collect(),
+        sending: data
+            .sending
+            .iter()
+            .map(|r| SendingRow {
+                campaign: r.campaign_name.clone(),
+                state: visit.tr(record_state_label(r.state)),
+                at: date_time(visit.lang, r.updated_at),
+                reason: r.reason.clone().unwrap_or_default(),
+            })
+            .collect(),
         consent,
         pending,
         audit_note: data.audit_log.note.clone(),
         tenant_id: data.tenant_id.clone(),
+    }
+}
+
+/// The message id of a send record's state.
+fn record_state_label(state: RecordState) -> &'static str {
+    match state {
+        RecordState::Queued => "contact-data-sending-queued",
+        RecordState::Sending => "contact-data-sending-sending",
+        RecordState::Sent => "contact-data-sending-sent",
+        RecordState::Failed => "contact-data-sending-failed",
+        RecordState::Skipped => "contact-data-sending-skipped",
+        RecordState::Unknown => "contact-data-sending-unknown",
     }
 }
 

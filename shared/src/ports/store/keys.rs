@@ -161,6 +161,12 @@ pub fn campaign_recipient(tenant: &TenantId, id: &CampaignId, contact: &ContactI
     tenant_key(tenant, format!("campaign-recipient#{id}#{contact}"))
 }
 
+/// The marker of a campaign batch that finished (so a batch delivered
+/// twice is counted once).
+pub fn campaign_batch_done(tenant: &TenantId, id: &CampaignId, batch: &uuid::Uuid) -> Key {
+    tenant_key(tenant, format!("campaign-batch#{id}#{}", batch.simple()))
+}
+
 /// Every recipient of a campaign's snapshot, by contact id.
 pub fn campaign_recipients(tenant: &TenantId, id: &CampaignId) -> KeyPrefix {
     tenant_prefix(tenant, &format!("campaign-recipient#{id}#"))

@@ -392,6 +392,7 @@ pub async fn top_up(
             campaign_id: *id,
             contacts: chunk.to_vec(),
             attempt: 0,
+            batch: Some(uuid::Uuid::new_v4()),
         };
         app.jobs.send(&job.to_body(), Duration::ZERO).await?;
         batches += 1;

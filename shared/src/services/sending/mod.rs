@@ -460,7 +460,7 @@ pub(crate) async fn pause_for(
     campaign: &CampaignId,
     reason: PauseReason,
 ) -> Result<(), SendingError> {
-    match campaigns::transition(
+    match campaigns::move_state(
         app,
         tenant,
         campaign,

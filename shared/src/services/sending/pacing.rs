@@ -1,9 +1,11 @@
-//! The sending rate, held across every worker: each window of time (one
-//! second, or longer for rates below one a second) has a counter in the
-//! store, and a worker takes messages from it with one atomic add. What it
-//! got beyond the window's budget it does not use; it waits for the next
-//! window. Windows are real time (not the clock port): pacing is about how
-//! fast the mail service is called.
+//! The sending rate, held across every worker: each second has a counter
+//! in the store, and a worker takes messages from it with one atomic add.
+//! What it got beyond the second's budget it does not use; it waits for the
+//! next second. The budgets of consecutive seconds add up to the rate
+//! exactly (14.5 a second: 14, 15, 14, 15, ...; 0.5 a second: 0, 1, 0, 1),
+//! so fractional rates are neither rounded down nor exceeded. Windows are
+//! real time (not the clock port): pacing is about how fast the mail
+//! service is called.
 //!
 //! The rate is `EMMA_SEND_RATE`, or the mail service's own maximum (SES:
 //! `GetAccount`'s `MaxSendRate`), asked at most every ten minutes. A mail
@@ -45,13 +47,11 @@ pub async fn rate(app: &App) -> Option<f64> {
     rate
 }
 
-/// A window's length in seconds and how many messages it allows.
-fn window_of(rate: f64) -> (i64, i64) {
-    if rate >= 1.0 {
-        (1, rate.floor() as i64)
-    } else {
-        ((1.0 / rate).ceil() as i64, 1)
-    }
+/// How many messages the second starting at `second` (Unix time) allows:
+/// what the rate allows up to its end less what it allowed up to its start.
+fn budget_of(rate: f64, second: i64) -> i64 {
+    let upto = |t: i64| (rate * t as f64).floor() as i64;
+    upto(second + 1) - upto(second)
 }
 
 /// Takes up to `want` (at least 1) messages from the rate, waiting for a
@@ -61,10 +61,16 @@ pub async fn acquire(app: &App, want: u32) -> Result<u32, StoreError> {
     let Some(rate) = rate(app).await else {
         return Ok(want);
     };
-    let (length, budget) = window_of(rate);
     loop {
         let now = chrono::Utc::now();
-        let start = now.timestamp() - now.timestamp().rem_euclid(length);
+        let start = now.timestamp();
+        let budget = budget_of(rate, start);
+        let next = (start + 1) * 1000;
+        let wait_ms = (next - now.timestamp_millis()).clamp(1, 1000);
+        if budget == 0 {
+            tokio::time::sleep(Duration::from_millis(wait_ms as u64 + jitter_ms(50))).await;
+            continue;
+        }
         let key = keys::send_rate_window(start);
         let taken = app.store.add(&key, &[("granted", i64::from(want))]).await?;
         let after = taken.get("granted").copied().unwrap_or(i64::from(want));
@@ -73,8 +79,6 @@ pub async fn acquire(app: &App, want: u32) -> Result<u32, StoreError> {
         if granted > 0 {
             return Ok(granted as u32);
         }
-        let next = (start + length) * 1000;
-        let wait_ms = (next - now.timestamp_millis()).clamp(1, length * 1000);
         // A little jitter, so waiting workers do not all wake at once.
         let jitter = jitter_ms(50);
         tokio::time::sleep(Duration::from_millis(wait_ms as u64 + jitter)).await;
@@ -109,12 +113,26 @@ pub async fn sweep(app: &App) -> Result<usize, StoreError> {
 mod tests {
     use super::*;
 
+    fn budgets(rate: f64, from: i64, seconds: i64) -> Vec<i64> {
+        (from..from + seconds).map(|s| budget_of(rate, s)).collect()
+    }
+
     #[test]
-    fn a_rate_below_one_a_second_allows_one_message_per_longer_window() {
-        assert_eq!(window_of(14.0), (1, 14));
-        assert_eq!(window_of(14.9), (1, 14));
-        assert_eq!(window_of(1.0), (1, 1));
-        assert_eq!(window_of(0.5), (2, 1));
-        assert_eq!(window_of(0.3), (4, 1));
+    fn a_whole_rate_allows_the_same_number_every_second() {
+        assert_eq!(budgets(14.0, 1_790_000_000, 3), vec![14, 14, 14]);
+        assert_eq!(budgets(1.0, 1_790_000_000, 2), vec![1, 1]);
+    }
+
+    #[test]
+    fn a_fractional_rate_is_met_exactly_over_the_seconds() {
+        let now = 1_790_000_000;
+        let per_ten: i64 = budgets(14.5, now, 10).iter().sum();
+        assert_eq!(per_ten, 145);
+        assert!(budgets(14.5, now, 10).iter().all(|b| *b == 14 || *b == 15));
+        let per_ten: i64 = budgets(0.5, now, 10).iter().sum();
+        assert_eq!(per_ten, 5);
+        let per_hundred: i64 = budgets(0.3, now, 100).iter().sum();
+        assert_eq!(per_hundred, 30);
+        assert!(budgets(0.3, now, 100).iter().all(|b| *b == 0 || *b == 1));
     }
 }

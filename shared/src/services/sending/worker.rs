@@ -20,7 +20,7 @@ use crate::content::context;
 use crate::content::links::LinkKey;
 use crate::content::message::{CampaignMail, Prepared, Recipient};
 use crate::domain::{CampaignId, Contact, ContactId, TenantId, TenantStatus};
-use crate::ports::store::{PutCondition, StoreError, Stored, Version, keys};
+use crate::ports::store::{Item, Key, PutCondition, StoreError, Stored, Version, keys};
 use crate::ports::{MailError, OutgoingMail};
 use crate::services::campaigns::{self, Campaign, CampaignError, PauseReason};
 use crate::services::jobs::Job;
@@ -30,8 +30,13 @@ use crate::services::tenants;
 /// queued again as a new message (a paced batch can take longer than the
 /// function may run).
 const TIME_BUDGET: Duration = Duration::from_secs(45);
-/// How many recipients are sent between two looks at the campaign's state.
-const RECHECK_EVERY: usize = 10;
+/// How many recipients are claimed together (one store call), sent, and
+/// recorded together (one store call); between two chunks the worker
+/// looks at the campaign's state again.
+const CHUNK: usize = 10;
+/// How long the marker of a finished batch is kept (longer than any
+/// redelivery of it).
+const BATCH_MARKER_KEPT: TimeDelta = TimeDelta::days(7);
 /// The longest wait before a throttled batch is tried again.
 const MAX_BACKOFF_SECONDS: u64 = 300;
 /// How long a campaign paused for the quota waits before it tries again.
@@ -200,14 +205,16 @@ fn held(stored: &Stored) -> Result<Held, StoreError> {
     })
 }
 
-/// Sends one batch of a campaign (the `SendBatch` job). `receive_count`
-/// is how often the queue delivered this message.
+/// Sends one batch of a campaign (the `SendBatch` job): `batch` is the
+/// batch's id (absent in messages queued before batches had one),
+/// `attempt` how often it was throttled before.
 pub async fn send_batch(
     app: &App,
     tenant: &TenantId,
     id: &CampaignId,
     contacts: &[ContactId],
     attempt: u32,
+    batch: Option<uuid::Uuid>,
 ) -> Result<BatchOutcome, SendingError> {
     let started = Instant::now();
     let campaign = match campaigns::load(app, tenant, id).await {
@@ -256,90 +263,55 @@ pub async fn send_batch(
             BATCH_SIZE * 4
         )));
     }
-    let read = |key: &dyn Fn(&ContactId) -> crate::ports::store::Key| {
-        let keys: Vec<_> = contacts.iter().map(key).collect();
-        async move { app.store.get_many(&keys).await }
+    let batch_of = Batch {
+        app,
+        tenant,
+        campaign: &campaign,
+        prepared: &prepared,
+        institute: institute.name.as_str(),
+        started,
+        attempt,
+        batch,
     };
-    let records = read(&|c| keys::campaign_recipient(tenant, id, c)).await?;
-    let people = read(&|c| keys::contact(tenant, c)).await?;
-    let suppressed = read(&|c| keys::suppression(tenant, c)).await?;
-
+    // Whatever ends the batch (an error too), the outcomes recorded so far
+    // reach the progress counters.
     let mut tally = Tally::default();
-    let mut deferred = 0usize;
-    let mut outcome = None;
-    for (i, contact_id) in contacts.iter().enumerate() {
-        // A pause or cancel takes effect within a few recipients.
-        if i > 0 && i % RECHECK_EVERY == 0 {
-            let still = campaigns::load(app, tenant, id).await.map(|(c, _)| c);
-            if !still.as_ref().is_ok_and(is_sending) {
-                outcome = Some(BatchOutcome::Dropped("the campaign is not sending"));
-                break;
-            }
+    let outcome = batch_of.send(&contacts, &mut tally).await;
+    let flushed = tally.flush(app, tenant, id).await;
+    let outcome = outcome?;
+    flushed?;
+    if outcome == BatchOutcome::Done {
+        if first_done(app, tenant, id, batch).await? {
+            app.store
+                .add(
+                    &keys::campaign_progress(tenant, id),
+                    &[(counter::BATCHES_DONE, 1)],
+                )
+                .await?;
         }
-        if started.elapsed() >= TIME_BUDGET {
-            requeue(app, tenant, id, &contacts[i..], attempt, Duration::ZERO).await?;
-            outcome = Some(BatchOutcome::Requeued);
-            break;
-        }
-        let Some(stored) = &records[i] else {
-            tracing::warn!(%tenant, campaign = %id, contact = %contact_id, "a batch named a contact outside the campaign's snapshot; nothing sent");
-            continue;
-        };
-        let person = people[i]
-            .as_ref()
-            .map(|stored| stored.item.parse::<Contact>())
-            .transpose()?;
-        let step = one(
-            app,
-            tenant,
-            &campaign,
-            &prepared,
-            held(stored)?,
-            person,
-            suppressed[i].is_some(),
-            institute.name.as_str(),
-        )
-        .await?;
-        match step {
-            Step::Recorded(state) => tally.count(state),
-            Step::Deferred => deferred += 1,
-            Step::Nothing => {}
-            Step::Stop(stop) => {
-                let rest = &contacts[i..];
-                outcome = Some(match stop {
-                    Stop::Throttled => {
-                        let delay = backoff(attempt);
-                        requeue(app, tenant, id, rest, attempt + 1, delay).await?;
-                        tracing::warn!(%tenant, campaign = %id, delay_s = delay.as_secs(), "the mail service is throttling; the rest of the batch waits");
-                        BatchOutcome::Requeued
-                    }
-                    Stop::Pause(reason) => {
-                        super::pause_for(app, tenant, id, reason).await?;
-                        BatchOutcome::Dropped("the campaign was paused")
-                    }
-                    Stop::Unavailable(why) => BatchOutcome::Retry(why),
-                });
-                break;
-            }
-        }
+        super::dispatch::top_up(app, tenant, &campaign).await?;
     }
-    tally.flush(app, tenant, id).await?;
-    if let Some(outcome) = outcome {
-        return Ok(outcome);
+    Ok(outcome)
+}
+
+/// Whether this is the first delivery of the batch to finish it (a batch
+/// delivered twice finishes twice; the window counts it once).
+async fn first_done(
+    app: &App,
+    tenant: &TenantId,
+    id: &CampaignId,
+    batch: Option<uuid::Uuid>,
+) -> Result<bool, StoreError> {
+    let Some(batch) = batch else {
+        return Ok(true);
+    };
+    let mut marker = Item::new(keys::campaign_batch_done(tenant, id, &batch), &())?;
+    marker.expires_at = Some(app.clock.now() + BATCH_MARKER_KEPT);
+    match app.store.put(marker, PutCondition::NotExists).await {
+        Ok(_) => Ok(true),
+        Err(StoreError::ConditionFailed) => Ok(false),
+        Err(e) => Err(e),
     }
-    if deferred > 0 {
-        return Ok(BatchOutcome::Retry(format!(
-            "{deferred} recipients are being sent by another worker"
-        )));
-    }
-    app.store
-        .add(
-            &keys::campaign_progress(tenant, id),
-            &[(counter::BATCHES_DONE, 1)],
-        )
-        .await?;
-    super::dispatch::top_up(app, tenant, &campaign).await?;
-    Ok(BatchOutcome::Done)
 }
 
 /// The delay before a throttled batch is tried again: doubling with each
@@ -354,9 +326,7 @@ fn backoff(attempt: u32) -> Duration {
 
 /// Queues recipients of a batch again as a new message.
 async fn requeue(
-    app: &App,
-    tenant: &TenantId,
-    id: &CampaignId,
+    batch: &Batch<'_>,
     contacts: &[ContactId],
     attempt: u32,
     delay: Duration,
@@ -365,256 +335,510 @@ async fn requeue(
         return Ok(());
     }
     let job = Job::SendBatch {
-        tenant_id: tenant.clone(),
-        campaign_id: *id,
+        tenant_id: batch.tenant.clone(),
+        campaign_id: *batch.id(),
         contacts: contacts.to_vec(),
         attempt,
+        batch: batch.batch,
     };
-    app.jobs
+    batch
+        .app
+        .jobs
         .send(&job.to_body(), delay.min(Duration::from_secs(900)))
         .await?;
     Ok(())
 }
 
-enum Step {
-    /// The record reached this final state now.
-    Recorded(RecordState),
-    /// Another worker holds it; the batch comes again later.
+/// One delivery of a batch, and what it needs at hand.
+struct Batch<'a> {
+    app: &'a App,
+    tenant: &'a TenantId,
+    campaign: &'a Campaign,
+    prepared: &'a Prepared,
+    institute: &'a str,
+    started: Instant,
+    attempt: u32,
+    batch: Option<uuid::Uuid>,
+}
+
+/// What a recipient's record says is to be done.
+enum Plan {
+    /// Another worker holds it: the batch comes again later.
     Deferred,
     /// Done before (or outside the snapshot): nothing to do.
     Nothing,
-    /// The batch stops here; this recipient is queued again.
-    Stop(Stop),
+    /// Moves to this final state without a send (skipped, or unknown after
+    /// a lease that ran out).
+    Settle(RecordState, &'static str),
+    /// To be claimed and sent.
+    Send(Box<Contact>),
 }
 
+/// Why a chunk stopped short.
 enum Stop {
     Throttled,
     Pause(PauseReason),
     Unavailable(String),
 }
 
-/// One recipient: skip, claim, send, record.
-#[allow(clippy::too_many_arguments)]
-async fn one(
-    app: &App,
-    tenant: &TenantId,
-    campaign: &Campaign,
-    prepared: &Prepared,
-    mut held: Held,
-    person: Option<Contact>,
-    suppressed: bool,
-    institute: &str,
-) -> Result<Step, SendingError> {
-    let id = &campaign.id;
-    let now = app.clock.now();
-    let mut record = held.record.clone();
-    match record.state {
-        RecordState::Queued => {}
-        RecordState::Sending if record.lease_until.is_some_and(|until| until > now) => {
-            return Ok(Step::Deferred);
-        }
-        RecordState::Sending => {
-            // The worker that claimed it stopped somewhere between its claim
-            // and recording the outcome: it may have been sent.
-            record.state = RecordState::Unknown;
-            record.reason = Some("the sender stopped before recording the outcome".to_owned());
-            record.updated_at = now;
-            return Ok(match advance(app, tenant, id, &held, &record).await? {
-                Some(_) => {
-                    tracing::warn!(%tenant, campaign = %id, contact = %record.contact, "a recipient's outcome is unknown");
-                    Step::Recorded(RecordState::Unknown)
+/// What reading a chunk came to.
+struct Claims {
+    /// To be claimed and sent now.
+    sendable: Vec<Pending>,
+    /// How many another worker holds.
+    deferred: usize,
+    /// Recipients to send for whom the rate had no room yet.
+    unpaced: Vec<ContactId>,
+}
+
+/// A record this delivery holds, and what it will write.
+struct Pending {
+    held: Held,
+    record: SendRecord,
+    person: Option<Box<Contact>>,
+}
+
+impl Batch<'_> {
+    fn id(&self) -> &CampaignId {
+        &self.campaign.id
+    }
+
+    /// The batch's recipients, [`CHUNK`] at a time: read, decide, claim
+    /// (one store call), send, record the outcomes (one store call).
+    async fn send(
+        &self,
+        contacts: &[ContactId],
+        tally: &mut Tally,
+    ) -> Result<BatchOutcome, SendingError> {
+        let (app, tenant, id) = (self.app, self.tenant, self.id());
+        let mut deferred = 0usize;
+        let mut rest = contacts.to_vec();
+        let mut first = true;
+        while !rest.is_empty() {
+            // A pause or cancel takes effect within a chunk.
+            if !first {
+                let still = campaigns::load(app, tenant, id).await.map(|(c, _)| c);
+                if !still.as_ref().is_ok_and(is_sending) {
+                    return Ok(BatchOutcome::Dropped("the campaign is not sending"));
                 }
-                None => Step::Deferred,
+            }
+            first = false;
+            if self.started.elapsed() >= TIME_BUDGET {
+                requeue(self, &rest, self.attempt, Duration::ZERO).await?;
+                return Ok(BatchOutcome::Requeued);
+            }
+            let chunk: Vec<ContactId> = rest.iter().take(CHUNK).cloned().collect();
+            let claims = self.claim(&chunk, tally).await?;
+            deferred += claims.deferred;
+            // Those the rate had no room for yet come first in the next chunk.
+            let after = rest.split_off(chunk.len());
+            rest = claims.unpaced;
+            rest.extend(after);
+            let in_hand: Vec<ContactId> = claims
+                .sendable
+                .iter()
+                .map(|p| p.record.contact.clone())
+                .collect();
+            let (stop, waiting) = self.deliver(claims.sendable, tally).await?;
+            deferred += waiting;
+            if let Some(stop) = stop {
+                return Ok(match stop {
+                    Stop::Throttled => {
+                        let delay = backoff(self.attempt);
+                        let again: Vec<ContactId> = in_hand.into_iter().chain(rest).collect();
+                        requeue(self, &again, self.attempt + 1, delay).await?;
+                        tracing::warn!(%tenant, campaign = %id, delay_s = delay.as_secs(), "the mail service is throttling; the rest of the batch waits");
+                        BatchOutcome::Requeued
+                    }
+                    Stop::Pause(reason) => {
+                        super::pause_for(app, tenant, id, reason).await?;
+                        BatchOutcome::Dropped("the campaign was paused")
+                    }
+                    Stop::Unavailable(why) => BatchOutcome::Retry(why),
+                });
+            }
+        }
+        if deferred > 0 {
+            return Ok(BatchOutcome::Retry(format!(
+                "{deferred} recipients are being sent by another worker"
+            )));
+        }
+        Ok(BatchOutcome::Done)
+    }
+
+    /// Reads a chunk's records and people, settles who needs no send and
+    /// claims as many of the rest as the rate allows now, in one store call.
+    async fn claim(&self, chunk: &[ContactId], tally: &mut Tally) -> Result<Claims, SendingError> {
+        let (app, tenant, id) = (self.app, self.tenant, self.id());
+        let read = |key: &dyn Fn(&ContactId) -> Key| {
+            let keys: Vec<_> = chunk.iter().map(key).collect();
+            async move { app.store.get_many(&keys).await }
+        };
+        let records = read(&|c| keys::campaign_recipient(tenant, id, c)).await?;
+        let people = read(&|c| keys::contact(tenant, c)).await?;
+        let suppressed = read(&|c| keys::suppression(tenant, c)).await?;
+
+        let now = app.clock.now();
+        let mut deferred = 0;
+        let mut writes = Vec::new();
+        for (i, contact_id) in chunk.iter().enumerate() {
+            let Some(stored) = &records[i] else {
+                tracing::warn!(%tenant, campaign = %id, contact = %contact_id, "a batch named a contact outside the campaign's snapshot; nothing sent");
+                continue;
+            };
+            let held = held(stored)?;
+            let person = people[i]
+                .as_ref()
+                .map(|stored| stored.item.parse::<Contact>())
+                .transpose()?;
+            let mut record = held.record.clone();
+            record.updated_at = now;
+            let person = match plan(&held.record, person, suppressed[i].is_some(), now) {
+                Plan::Deferred => {
+                    deferred += 1;
+                    continue;
+                }
+                Plan::Nothing => continue,
+                Plan::Settle(state, reason) => {
+                    record.state = state;
+                    record.reason = Some(reason.to_owned());
+                    None
+                }
+                Plan::Send(person) => {
+                    record.state = RecordState::Sending;
+                    record.claim = Some(uuid::Uuid::new_v4());
+                    record.lease_until = Some(now + TimeDelta::seconds(LEASE_SECONDS));
+                    Some(person)
+                }
+            };
+            writes.push(Pending {
+                held,
+                record,
+                person,
             });
         }
-        _ => return Ok(Step::Nothing),
-    }
-    let skip = match &person {
-        None => Some("the contact was erased"),
-        Some(p) if !p.status.is_mailable() => Some("the contact unsubscribed or cannot be reached"),
-        Some(_) if suppressed => Some("the contact is on the suppression list"),
-        Some(_) => None,
-    };
-    if let Some(reason) = skip {
-        record.state = RecordState::Skipped;
-        record.reason = Some(reason.to_owned());
-        record.updated_at = now;
-        return Ok(match advance(app, tenant, id, &held, &record).await? {
-            Some(_) => Step::Recorded(RecordState::Skipped),
-            None => Step::Deferred,
+        // The rate first: a wait (or a failure) here leaves nothing claimed.
+        // Those beyond what the rate gives now are not claimed.
+        let sends = writes.iter().filter(|w| w.person.is_some()).count() as u32;
+        let granted = match sends {
+            0 => 0,
+            _ => pacing::acquire(app, sends).await? as usize,
+        };
+        let mut unpaced = Vec::new();
+        let mut sendable = 0;
+        writes.retain(|w| {
+            if w.person.is_none() {
+                return true;
+            }
+            sendable += 1;
+            if sendable <= granted {
+                return true;
+            }
+            unpaced.push(w.record.contact.clone());
+            false
         });
-    }
-    let person = person.expect("checked above");
-
-    // The rate first: a wait (or a failure) here leaves nothing claimed.
-    pacing::acquire(app, 1).await?;
-    // Claim: from here on only this worker may send to the recipient.
-    let claim = uuid::Uuid::new_v4();
-    record.state = RecordState::Sending;
-    record.claim = Some(claim);
-    record.lease_until = Some(now + TimeDelta::seconds(LEASE_SECONDS));
-    record.updated_at = now;
-    held.version = match advance(app, tenant, id, &held, &record).await? {
-        Some(version) => version,
-        None => match reread(app, tenant, id, &record.contact).await? {
-            // The store applied the claim and then reported a conflict (a
-            // retried write meeting itself): the claim is ours.
-            Some(again) if again.record.claim == Some(claim) => again.version,
-            _ => return Ok(Step::Deferred),
-        },
-    };
-
-    let token = crate::services::unsubscribe::token(app, tenant, &person.id);
-    let values = context::for_contact(&person, "", institute);
-    let name = person.display_name();
-    let recipient = Recipient {
-        contact: &person.id,
-        to: &person.email,
-        name: (name != person.email.as_str()).then_some(name.as_str()),
-        unsubscribe_token: &token,
-        context: &values,
-    };
-    let built = match prepared.message(&recipient, now.timestamp()) {
-        Ok(built) => built,
-        Err(e) => {
-            tracing::warn!(%tenant, campaign = %id, contact = %person.id, error = %e, "a recipient's message could not be made");
-            return finish(
-                app,
-                tenant,
-                id,
-                held,
-                record,
-                RecordState::Failed,
-                None,
-                Some("the message could not be made for this contact"),
-            )
-            .await;
-        }
-    };
-    let mail = OutgoingMail {
-        tenant: tenant.clone(),
-        from: campaign.from_email.clone(),
-        recipients: vec![person.email.clone()],
-        raw: built.raw,
-        tags: vec![
-            ("tenant".to_owned(), tenant.to_string()),
-            ("campaign".to_owned(), id.as_uuid().simple().to_string()),
-            ("recipient".to_owned(), person.id.to_string()),
-        ],
-    };
-    match app.mailer.send(&mail).await {
-        Ok(sent) => {
-            finish(
-                app,
-                tenant,
-                id,
-                held,
-                record,
-                RecordState::Sent,
-                Some(sent.provider_message_id),
-                None,
-            )
-            .await
-        }
-        Err(MailError::Rejected(reason)) => {
-            finish(
-                app,
-                tenant,
-                id,
-                held,
-                record,
-                RecordState::Failed,
-                None,
-                Some(reason),
-            )
-            .await
-        }
-        // Certainly not sent: the recipient goes back to the queue.
-        Err(
-            e @ (MailError::Throttled
-            | MailError::DailyQuotaExceeded
-            | MailError::SenderNotVerified(_)),
-        ) => {
-            record.state = RecordState::Queued;
-            record.claim = None;
-            record.lease_until = None;
-            record.updated_at = app.clock.now();
-            advance(app, tenant, id, &held, &record).await?;
-            Ok(Step::Stop(match e {
-                MailError::Throttled => Stop::Throttled,
-                MailError::DailyQuotaExceeded => Stop::Pause(PauseReason::QuotaExhausted {
-                    resume_at: app.clock.now() + QUOTA_PAUSE,
-                }),
-                _ => Stop::Pause(PauseReason::SenderNotVerified),
-            }))
-        }
-        // No answer: the message may or may not have gone out.
-        Err(MailError::Unavailable(why)) => {
-            let step = finish(
-                app,
-                tenant,
-                id,
-                held,
-                record,
-                RecordState::Unknown,
-                None,
-                Some("the mail service did not answer"),
+        // Who needs no send is settled in one store call.
+        let (sendable, settled): (Vec<_>, Vec<_>) =
+            writes.into_iter().partition(|w| w.person.is_some());
+        let results = app
+            .store
+            .put_each(
+                settled
+                    .iter()
+                    .map(|w| {
+                        Ok((
+                            w.record.item(tenant, id)?,
+                            PutCondition::Version(w.held.version),
+                        ))
+                    })
+                    .collect::<Result<_, StoreError>>()?,
             )
             .await?;
-            if let Step::Recorded(state) = step {
-                tracing::warn!(%tenant, campaign = %id, contact = %person.id, ?state, "the mail service did not answer; the outcome is unknown");
+        for (write, result) in settled.iter().zip(results) {
+            match result {
+                Ok(_) => {
+                    if write.record.state == RecordState::Unknown {
+                        tracing::warn!(%tenant, campaign = %id, contact = %write.record.contact, "a recipient's outcome is unknown");
+                    }
+                    tally.count(write.record.state);
+                }
+                Err(StoreError::ConditionFailed) => deferred += 1,
+                Err(e) => return Err(e.into()),
             }
-            Ok(match step {
-                Step::Recorded(_) => Step::Stop(Stop::Unavailable(why)),
-                other => other,
-            })
+        }
+        Ok(Claims {
+            sendable,
+            deferred,
+            unpaced,
+        })
+    }
+
+    /// Claims each recipient (from here on only this worker may send to
+    /// them) and sends, one after the other, then records the outcomes in
+    /// one store call. A claim is written by itself right before its send,
+    /// so a crash leaves "unknown" only where it fell between a claim and
+    /// the record of its outcome. Stops at throttling, the quota, a sender
+    /// SES refuses or no answer. Answers why it stopped, and how many
+    /// recipients another worker holds.
+    async fn deliver(
+        &self,
+        sendable: Vec<Pending>,
+        tally: &mut Tally,
+    ) -> Result<(Option<Stop>, usize), SendingError> {
+        let (app, tenant, id) = (self.app, self.tenant, self.id());
+        let mut outcomes = Vec::with_capacity(sendable.len());
+        let mut stop = None;
+        let mut deferred = 0;
+        let mut failure = None;
+        for mut pending in sendable {
+            if stop.is_some() || failure.is_some() {
+                break;
+            }
+            match advance(app, tenant, id, &pending.held, &pending.record).await {
+                Ok(Some(version)) => pending.held.version = version,
+                // The store may have applied the claim and then reported a
+                // conflict (a retried write meeting itself): then it is ours.
+                Ok(None) => match reread(app, tenant, id, &pending.record.contact).await {
+                    Ok(Some(again)) if again.record.claim == pending.record.claim => {
+                        pending.held.version = again.version;
+                    }
+                    Ok(_) => {
+                        deferred += 1;
+                        continue;
+                    }
+                    Err(e) => {
+                        failure = Some(e);
+                        continue;
+                    }
+                },
+                Err(e) => {
+                    failure = Some(e);
+                    continue;
+                }
+            }
+            let person = pending
+                .person
+                .take()
+                .expect("a claimed recipient has a contact");
+            let mail = match self.mail(&person) {
+                Ok(mail) => mail,
+                Err(e) => {
+                    tracing::warn!(%tenant, campaign = %id, contact = %person.id, error = %e, "a recipient's message could not be made");
+                    outcomes.push(outcome(
+                        pending,
+                        RecordState::Failed,
+                        None,
+                        Some("the message could not be made for this contact"),
+                    ));
+                    continue;
+                }
+            };
+            match app.mailer.send(&mail).await {
+                Ok(sent) => outcomes.push(outcome(
+                    pending,
+                    RecordState::Sent,
+                    Some(sent.provider_message_id),
+                    None,
+                )),
+                Err(MailError::Rejected(reason)) => {
+                    outcomes.push(outcome(pending, RecordState::Failed, None, Some(reason)));
+                }
+                // Certainly not sent: the recipient goes back to the queue.
+                Err(MailError::Throttled) => {
+                    stop = Some(Stop::Throttled);
+                    outcomes.push(release(pending));
+                }
+                Err(MailError::DailyQuotaExceeded) => {
+                    stop = Some(Stop::Pause(PauseReason::QuotaExhausted {
+                        resume_at: app.clock.now() + QUOTA_PAUSE,
+                    }));
+                    outcomes.push(release(pending));
+                }
+                Err(MailError::SenderNotVerified(_)) => {
+                    stop = Some(Stop::Pause(PauseReason::SenderNotVerified));
+                    outcomes.push(release(pending));
+                }
+                // No answer: the message may or may not have gone out.
+                Err(MailError::Unavailable(why)) => {
+                    tracing::warn!(%tenant, campaign = %id, contact = %person.id, "the mail service did not answer; the outcome is unknown");
+                    stop = Some(Stop::Unavailable(why));
+                    outcomes.push(outcome(
+                        pending,
+                        RecordState::Unknown,
+                        None,
+                        Some("the mail service did not answer"),
+                    ));
+                }
+            }
+        }
+        // What was sent is recorded even when a claim failed on the way.
+        self.record(outcomes, tally).await?;
+        match failure {
+            Some(e) => Err(e.into()),
+            None => Ok((stop, deferred)),
+        }
+    }
+
+    /// The message to one recipient.
+    fn mail(&self, person: &Contact) -> Result<OutgoingMail, String> {
+        let (app, tenant, id) = (self.app, self.tenant, self.id());
+        let token = crate::services::unsubscribe::token(app, tenant, &person.id);
+        let values = context::for_contact(person, "", self.institute);
+        let name = person.display_name();
+        let recipient = Recipient {
+            contact: &person.id,
+            to: &person.email,
+            name: (name != person.email.as_str()).then_some(name.as_str()),
+            unsubscribe_token: &token,
+            context: &values,
+        };
+        let built = self
+            .prepared
+            .message(&recipient, app.clock.now().timestamp())
+            .map_err(|e| e.to_string())?;
+        Ok(OutgoingMail {
+            tenant: tenant.clone(),
+            from: self.campaign.from_email.clone(),
+            recipients: vec![person.email.clone()],
+            raw: built.raw,
+            tags: vec![
+                ("tenant".to_owned(), tenant.to_string()),
+                ("campaign".to_owned(), id.as_uuid().simple().to_string()),
+                ("recipient".to_owned(), person.id.to_string()),
+            ],
+        })
+    }
+
+    /// Writes the outcomes of this worker's claims, each on the version of
+    /// its claim. A write that does not hold is looked at again: the claim
+    /// is still ours when the store applied the write and reported a
+    /// conflict, or when another worker found the lease run out and wrote
+    /// "unknown" (the outcome we know is better). A store failure leaves
+    /// the record claimed: after the lease it counts as "unknown".
+    async fn record(&self, outcomes: Vec<Pending>, tally: &mut Tally) -> Result<(), SendingError> {
+        if outcomes.is_empty() {
+            return Ok(());
+        }
+        let (app, tenant, id) = (self.app, self.tenant, self.id());
+        let results = app
+            .store
+            .put_each(
+                outcomes
+                    .iter()
+                    .map(|w| {
+                        Ok((
+                            w.record.item(tenant, id)?,
+                            PutCondition::Version(w.held.version),
+                        ))
+                    })
+                    .collect::<Result<_, StoreError>>()?,
+            )
+            .await?;
+        let mut failure = None;
+        for (written, result) in outcomes.into_iter().zip(results) {
+            match result {
+                Ok(_) => tally.count(written.record.state),
+                Err(StoreError::ConditionFailed) => {
+                    contested(app, tenant, id, &written.record, tally).await?;
+                }
+                Err(e) => {
+                    failure.get_or_insert(e);
+                }
+            }
+        }
+        match failure {
+            Some(e) => Err(e.into()),
+            None => Ok(()),
         }
     }
 }
 
-/// Records the outcome of this worker's claim. If the write does not hold,
-/// the record is read again: the claim is still ours when the store applied
-/// the write and reported a conflict, or when another worker found the
-/// lease run out and wrote "unknown" (the outcome we know is better).
-#[allow(clippy::too_many_arguments)]
-async fn finish(
-    app: &App,
-    tenant: &TenantId,
-    id: &CampaignId,
-    held: Held,
-    mut record: SendRecord,
+/// What to do with a recipient whose record reads `record`.
+fn plan(
+    record: &SendRecord,
+    person: Option<Contact>,
+    suppressed: bool,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Plan {
+    match record.state {
+        RecordState::Queued => {}
+        RecordState::Sending if record.lease_until.is_some_and(|until| until > now) => {
+            return Plan::Deferred;
+        }
+        // The worker that claimed it stopped somewhere between its claim
+        // and recording the outcome: it may have been sent.
+        RecordState::Sending => {
+            return Plan::Settle(
+                RecordState::Unknown,
+                "the sender stopped before recording the outcome",
+            );
+        }
+        _ => return Plan::Nothing,
+    }
+    match person {
+        None => Plan::Settle(RecordState::Skipped, "the contact was erased"),
+        Some(p) if !p.status.is_mailable() => Plan::Settle(
+            RecordState::Skipped,
+            "the contact unsubscribed or cannot be reached",
+        ),
+        Some(_) if suppressed => Plan::Settle(
+            RecordState::Skipped,
+            "the contact is on the suppression list",
+        ),
+        Some(p) => Plan::Send(Box::new(p)),
+    }
+}
+
+/// A claimed record with its outcome.
+fn outcome(
+    mut pending: Pending,
     state: RecordState,
     message_id: Option<String>,
     reason: Option<&str>,
-) -> Result<Step, SendingError> {
-    let claim = record.claim;
-    record.state = state;
-    record.message_id = message_id;
-    record.reason = reason.map(str::to_owned);
-    record.lease_until = None;
-    record.updated_at = app.clock.now();
-    if advance(app, tenant, id, &held, &record).await?.is_some() {
-        return Ok(Step::Recorded(state));
-    }
+) -> Pending {
+    pending.record.state = state;
+    pending.record.message_id = message_id;
+    pending.record.reason = reason.map(str::to_owned);
+    pending.record.lease_until = None;
+    pending
+}
+
+/// A claimed record given back, unsent, to the queue.
+fn release(mut pending: Pending) -> Pending {
+    pending.record.state = RecordState::Queued;
+    pending.record.claim = None;
+    pending.record.lease_until = None;
+    pending.person = None;
+    pending
+}
+
+/// An outcome whose write did not hold: see [`Batch::record`].
+async fn contested(
+    app: &App,
+    tenant: &TenantId,
+    id: &CampaignId,
+    record: &SendRecord,
+    tally: &mut Tally,
+) -> Result<(), StoreError> {
     let Some(again) = reread(app, tenant, id, &record.contact).await? else {
-        return Ok(Step::Nothing);
+        return Ok(());
     };
-    if again.record.claim != claim {
-        return Ok(Step::Nothing);
+    if again.record.claim != record.claim {
+        return Ok(());
     }
-    if again.record == record {
-        return Ok(Step::Recorded(state));
+    if again.record == *record {
+        tally.count(record.state);
+        return Ok(());
     }
-    if again.record.state == RecordState::Unknown {
+    if again.record.state == RecordState::Unknown
+        && record.state != RecordState::Queued
+        && advance(app, tenant, id, &again, record).await?.is_some()
+    {
         // Counted as unknown by whoever wrote it; now it is known.
-        if advance(app, tenant, id, &again, &record).await?.is_some() {
-            let mut tally = Tally::default();
-            tally.unknown -= 1;
-            tally.count(state);
-            tally.flush(app, tenant, id).await?;
-        }
+        tally.unknown -= 1;
+        tally.count(record.state);
     }
-    Ok(Step::Nothing)
+    Ok(())
 }
 
 /// After the last delivery the queue allows has failed: the recipients of

@@ -935,3 +935,17 @@ campaigns-sending-clicks = Klicks
 campaigns-sending-unique = { $n } eindeutig
 campaigns-sending-problems = Probleme beim Versand
 campaigns-paused-content = die Vorlage sich nicht mehr versenden lässt (siehe Probleme beim Versand).
+# --- gdpr: send records in the Art. 15 export ---
+contact-data-sending-heading = Mailings
+contact-data-sending-caption = Kampagnen, zu deren Empfängern der Kontakt gehörte, und was aus der Nachricht wurde
+contact-data-sending-campaign = Kampagne
+contact-data-sending-state = Stand
+contact-data-sending-at = Zuletzt geändert
+contact-data-sending-reason = Grund
+contact-data-no-sending = Der Kontakt war noch unter keinen Empfängern einer Kampagne.
+contact-data-sending-queued = Noch zu senden
+contact-data-sending-sending = Wird gesendet
+contact-data-sending-sent = Gesendet
+contact-data-sending-failed = Fehlgeschlagen
+contact-data-sending-skipped = Übersprungen
+contact-data-sending-unknown = Ungewiss

@@ -934,3 +934,17 @@ campaigns-sending-clicks = Clicks
 campaigns-sending-unique = { $n } unique
 campaigns-sending-problems = Problems while sending
 campaigns-paused-content = the template no longer makes messages (see the problems while sending).
+# --- gdpr: send records in the Art. 15 export ---
+contact-data-sending-heading = Mailings
+contact-data-sending-caption = Campaigns the contact was a recipient of, and what became of the message
+contact-data-sending-campaign = Campaign
+contact-data-sending-state = State
+contact-data-sending-at = Last changed
+contact-data-sending-reason = Reason
+contact-data-no-sending = The contact was not yet among the recipients of any campaign.
+contact-data-sending-queued = Still to send
+contact-data-sending-sending = Being sent
+contact-data-sending-sent = Sent
+contact-data-sending-failed = Failed
+contact-data-sending-skipped = Skipped
+contact-data-sending-unknown = Uncertain
