@@ -7,32 +7,24 @@
 //! of finished campaigns are gone, and a campaign running meanwhile keeps
 //! only a scrubbed record and never mails the contact.
 
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
-
-use async_trait::async_trait;
-
-use emma::domain::{
-    CampaignId, ContactDraft, ContactId, ContactStatus, EmailAddress, Role, TenantId,
-};
+use emma::domain::{ContactDraft, ContactId, ContactStatus, EmailAddress, Role, TenantId};
 use emma::feedback::SesEvent;
 use emma::import::mapping::ColumnMapping;
 use emma::import::run::{ImportMode, ImportPlan, Report, run};
 use emma::import::source::sniff;
 use emma::ports::store::{Item, PutCondition, keys};
-use emma::ports::{Clock, MailError, Mailer, ManualClock, OutgoingMail, SentMail};
 use emma::services::audit::{self, Filter};
-use emma::services::campaigns::{self, CampaignState};
 use emma::services::feedback;
 use emma::services::gdpr::ERASED_REASON;
-use emma::services::sending::{self, RecordState, SendRecord, Totals};
+use emma::services::sending::{self, RecordState, SendRecord};
 use emma::services::{contacts, lists, suppressions};
-use emma_tests::app::{Adapters, TestApp, spawn, spawn_with_clock};
+use emma_tests::app::{Adapters, TestApp, spawn};
 use emma_tests::http::Reply;
 use http::{StatusCode, header};
 use serde_json::json;
 
-use crate::campaigns::{BODY, act, campaign, created, template, tenant_with_sender};
+use crate::campaigns::tenant_with_sender;
+use crate::sending::{Delivery, Fixture, sending_app};
 use crate::skeleton::create_tenant;
 
 const ADDRESS: &str = "erika.mustermann@example.de";
@@ -303,46 +295,19 @@ async fn after_erasure_only_the_hash_is_left_and_the_address_cannot_come_back(ad
     assert!(!whole_log.contains("erika.mustermann"), "{whole_log}");
 }
 
-/// A mailer around the real adapter that remembers whom it mailed.
-struct Recording {
-    inner: Arc<dyn Mailer>,
-    sent_to: Mutex<Vec<String>>,
-}
-
-impl Recording {
-    fn times_mailed(&self, address: &str) -> usize {
-        let sent_to = self.sent_to.lock().unwrap();
-        sent_to.iter().filter(|to| to.as_str() == address).count()
-    }
-}
-
-#[async_trait]
-impl Mailer for Recording {
-    fn backend(&self) -> &'static str {
-        self.inner.backend()
-    }
-
-    async fn register_identity(&self, identity: &str) -> Result<(), MailError> {
-        self.inner.register_identity(identity).await
-    }
-
-    async fn send(&self, mail: &OutgoingMail) -> Result<SentMail, MailError> {
-        let sent = self.inner.send(mail).await?;
-        let mut sent_to = self.sent_to.lock().unwrap();
-        sent_to.extend(mail.recipients.iter().map(|to| to.as_str().to_owned()));
-        Ok(sent)
-    }
-}
-
-/// A campaign to Erika and her neighbour (one list), started by the tick.
+/// A campaign to Erika and her neighbour (one list), started by the tick,
+/// on the shared campaign fixture.
 struct Mailing {
-    test: TestApp,
-    /// The app the workers run on (with the recording mailer).
-    app: emma::App,
-    mailer: Arc<Recording>,
-    tenant: TenantId,
+    run: Fixture,
     erika: ContactId,
-    campaign: CampaignId,
+}
+
+impl std::ops::Deref for Mailing {
+    type Target = Fixture;
+
+    fn deref(&self) -> &Fixture {
+        &self.run
+    }
 }
 
 async fn subscribed(app: &emma::App, tenant: &TenantId, address: &str) -> ContactId {
@@ -352,57 +317,31 @@ async fn subscribed(app: &emma::App, tenant: &TenantId, address: &str) -> Contac
 }
 
 async fn mailing(adapters: Adapters, institute: &str) -> Mailing {
-    let clock = ManualClock::new(chrono::Utc::now());
-    let test = spawn_with_clock(adapters, Arc::new(clock.clone())).await;
-    let (tenant, editor) = tenant_with_sender(&test, institute).await;
+    let s = sending_app(adapters, None, |_| {}).await;
+    let (tenant, editor) = tenant_with_sender(&s.test, institute).await;
     let tenant_id = TenantId::parse(&tenant).unwrap();
-    test.app()
-        .mailer
-        .register_identity("example.de")
-        .await
-        .unwrap();
-    let mailer = Arc::new(Recording {
-        inner: test.app().mailer.clone(),
-        sent_to: Mutex::new(Vec::new()),
-    });
-    let mut app = test.app().clone();
-    app.mailer = mailer.clone();
-    let erika = subscribed(&app, &tenant_id, ADDRESS).await;
-    let neighbour = subscribed(&app, &tenant_id, NEIGHBOUR).await;
-    let list = lists::create(&app, &tenant_id, "Newsletter Vorsorge")
+    let erika = subscribed(&s.app, &tenant_id, ADDRESS).await;
+    let neighbour = subscribed(&s.app, &tenant_id, NEIGHBOUR).await;
+    let list = lists::create(&s.app, &tenant_id, "Newsletter Vorsorge")
         .await
         .unwrap()
         .id;
     for member in [&erika, &neighbour] {
-        lists::add_member(&app, &tenant_id, &list, member)
+        lists::add_member(&s.app, &tenant_id, &list, member)
             .await
             .unwrap();
     }
-    let template = template(&editor, &tenant, BODY).await;
-    let draft = campaign(&template, &[&list.to_string()]);
-    let id = created(&editor, &tenant, &draft).await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let at = (clock.now() + chrono::TimeDelta::hours(1)).to_rfc3339();
-    let (status, scheduled) = act(
-        &editor,
-        &tenant,
-        &id,
-        "schedule",
-        json!({ "scheduled_at": at }),
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK, "{scheduled}");
-    clock.advance(chrono::TimeDelta::hours(2));
-    assert_eq!(sending::start_due(&app).await.unwrap(), 1);
+    let campaign = s.schedule(&editor, &tenant, &[&list.to_string()], 1).await;
+    s.clock.advance(chrono::TimeDelta::hours(2));
+    assert_eq!(sending::start_due(&s.app).await.unwrap(), 1);
     Mailing {
-        test,
-        app,
-        mailer,
-        tenant: tenant_id,
+        run: Fixture {
+            sending: s,
+            tenant: tenant_id,
+            campaign,
+            ids: vec![erika.clone(), neighbour],
+        },
         erika,
-        campaign: CampaignId::parse(&id).unwrap(),
     }
 }
 
@@ -412,90 +351,6 @@ impl Mailing {
         self.test
             .signed_in(Role::Editor, Some(self.tenant.as_str()))
             .await
-    }
-
-    async fn state(&self) -> CampaignState {
-        campaigns::get(&self.app, &self.tenant, &self.campaign)
-            .await
-            .unwrap()
-            .state
-    }
-
-    /// One job message through the `send` worker's Lambda handler; answers
-    /// whether it succeeded.
-    async fn handle(&self, message: &emma::ports::ReceivedMessage) -> bool {
-        let event = emma::local::sqs_event(std::slice::from_ref(message));
-        let response = emma::workers::send::handle(
-            &self.app,
-            lambda_runtime::LambdaEvent::new(event, lambda_runtime::Context::default()),
-        )
-        .await
-        .expect("the handler answers");
-        response.batch_item_failures.is_empty()
-    }
-
-    /// Runs the dispatch steps until every recipient has a send record;
-    /// batches queued meanwhile go back to the queue untouched.
-    async fn take_snapshot(&self) {
-        for _ in 0..1000 {
-            let progress = sending::progress(&self.app, &self.tenant, &self.campaign)
-                .await
-                .unwrap()
-                .expect("the run started");
-            if progress.snapshot_complete {
-                return;
-            }
-            let messages = self
-                .app
-                .jobs
-                .receive(1, Duration::from_secs(60), Duration::from_millis(200))
-                .await
-                .unwrap();
-            for message in messages {
-                if message.body.contains("\"send_batch\"") {
-                    self.app
-                        .jobs
-                        .release(&message.receipt, Duration::ZERO)
-                        .await
-                        .unwrap();
-                    continue;
-                }
-                assert!(self.handle(&message).await, "a dispatch step failed");
-                self.app.jobs.ack(&message.receipt).await.unwrap();
-            }
-        }
-        panic!("the snapshot never completed");
-    }
-
-    /// Works the jobs queue (and the tick) until the campaign is sent.
-    async fn send_all(&self) {
-        for _ in 0..1000 {
-            if self.state().await == CampaignState::Sent {
-                return;
-            }
-            let messages = self
-                .app
-                .jobs
-                .receive(10, Duration::from_secs(60), Duration::from_millis(200))
-                .await
-                .unwrap();
-            if messages.is_empty() {
-                sending::watch_active(&self.app).await.unwrap();
-                continue;
-            }
-            for message in messages {
-                if self.handle(&message).await {
-                    self.app.jobs.ack(&message.receipt).await.unwrap();
-                } else {
-                    self.app
-                        .jobs
-                        .release(&message.receipt, Duration::ZERO)
-                        .await
-                        .unwrap();
-                }
-            }
-        }
-        panic!("the campaign was never sent");
     }
 
     async fn erika_record(&self) -> Option<SendRecord> {
@@ -509,14 +364,6 @@ impl Mailing {
             .await
             .unwrap()
             .map(|stored| stored.item.parse().unwrap())
-    }
-
-    async fn totals(&self) -> (Totals, bool) {
-        let progress = sending::progress(&self.app, &self.tenant, &self.campaign)
-            .await
-            .unwrap()
-            .expect("the run started");
-        (progress.totals, progress.exact)
     }
 
     async fn erase_erika(&self) {
@@ -536,8 +383,8 @@ async fn the_export_names_each_campaign_the_contact_was_a_recipient_of_with_its_
     adapters: Adapters,
 ) {
     let mailing = mailing(adapters, "Sparkasse Mailings").await;
-    mailing.send_all().await;
-    assert_eq!(mailing.mailer.times_mailed(ADDRESS), 1);
+    mailing.send_all(Delivery::Once).await;
+    assert_eq!(mailing.mailer.delivered(ADDRESS), 1);
     let editor = mailing.editor().await;
 
     let reply = editor
@@ -571,15 +418,15 @@ async fn the_export_names_each_campaign_the_contact_was_a_recipient_of_with_its_
 
 async fn erasure_deletes_the_send_records_of_finished_campaigns(adapters: Adapters) {
     let mailing = mailing(adapters, "Sparkasse Vergessen").await;
-    mailing.send_all().await;
+    mailing.send_all(Delivery::Once).await;
     assert!(mailing.erika_record().await.is_some());
-    let (before, _) = mailing.totals().await;
+    let (before, _) = mailing.progress_totals().await;
 
     mailing.erase_erika().await;
 
     assert_eq!(mailing.erika_record().await, None);
     // The campaign's report keeps its count, which names nobody.
-    let (after, exact) = mailing.totals().await;
+    let (after, exact) = mailing.progress_totals().await;
     assert!(exact);
     assert_eq!(after, before);
     assert_eq!(after.sent, 2);
@@ -600,15 +447,15 @@ async fn a_campaign_running_during_the_erasure_keeps_only_a_scrubbed_record_and_
     assert_eq!(scrubbed.reason.as_deref(), Some(ERASED_REASON));
     assert_eq!((scrubbed.message_id, scrubbed.claim), (None, None));
     // The live counters move with it.
-    let (live, exact) = mailing.totals().await;
+    let (live, exact) = mailing.progress_totals().await;
     assert!(!exact);
     assert_eq!((live.recipients, live.queued, live.skipped), (2, 1, 1));
 
-    mailing.send_all().await;
+    mailing.send_all(Delivery::Once).await;
 
-    assert_eq!(mailing.mailer.times_mailed(ADDRESS), 0);
-    assert_eq!(mailing.mailer.times_mailed(NEIGHBOUR), 1);
-    let (totals, exact) = mailing.totals().await;
+    assert_eq!(mailing.mailer.delivered(ADDRESS), 0);
+    assert_eq!(mailing.mailer.delivered(NEIGHBOUR), 1);
+    let (totals, exact) = mailing.progress_totals().await;
     assert!(exact);
     assert_eq!(
         (
@@ -659,15 +506,15 @@ async fn a_running_campaigns_record_of_a_message_already_sent_loses_its_message_
     assert_eq!(scrubbed.state, RecordState::Skipped);
     assert_eq!(scrubbed.reason.as_deref(), Some(ERASED_REASON));
     assert_eq!(scrubbed.message_id, None);
-    let (live, _) = mailing.totals().await;
+    let (live, _) = mailing.progress_totals().await;
     assert_eq!(
         (live.recipients, live.queued, live.sent, live.skipped),
         (2, 1, 0, 1)
     );
-    mailing.send_all().await;
-    assert_eq!(mailing.mailer.times_mailed(ADDRESS), 0);
-    assert_eq!(mailing.mailer.times_mailed(NEIGHBOUR), 1);
-    let (totals, exact) = mailing.totals().await;
+    mailing.send_all(Delivery::Once).await;
+    assert_eq!(mailing.mailer.delivered(ADDRESS), 0);
+    assert_eq!(mailing.mailer.delivered(NEIGHBOUR), 1);
+    let (totals, exact) = mailing.progress_totals().await;
     assert!(exact);
     assert_eq!((totals.recipients, totals.sent, totals.skipped), (2, 1, 1));
 }

@@ -21,6 +21,7 @@ mod queue_conformance;
 mod segments;
 mod sending;
 mod sending_faults;
+mod sending_segments;
 mod sign_in;
 mod signup;
 mod skeleton;

@@ -13,12 +13,13 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use emma::domain::{CampaignId, ContactId, ContactStatus, EmailAddress, ListId, TenantId};
 use emma::import::mapping::ColumnMapping;
 use emma::import::run::{ImportMode, ImportPlan, Report, run};
 use emma::import::source::sniff;
 use emma::ports::store::{Query, keys, parse_all};
-use emma::ports::{MailError, Mailer, ManualClock, OutgoingMail, SentMail};
+use emma::ports::{MailError, Mailer, ManualClock, OutgoingMail, ReceivedMessage, SentMail};
 use emma::services::campaigns::{self, CampaignState};
 use emma::services::sending::{self, LEASE_SECONDS, RecordState, SendRecord, Totals};
 use emma::services::suppressions::{self, SuppressionReason};
@@ -72,22 +73,33 @@ pub(crate) fn address(i: usize) -> String {
 }
 
 /// A mailer around the real adapter that counts what it accepted per
-/// address, and can throttle or "die" on a chosen call.
-struct Faulty {
+/// institute and address and when, and can throttle, run out of quota,
+/// "die" on a chosen call or stop accepting the sender. Shared by every
+/// campaign sending test.
+pub(crate) struct Faulty {
     inner: Arc<dyn Mailer>,
-    delivered: Mutex<BTreeMap<String, u32>>,
-    calls: AtomicU32,
+    delivered: Mutex<BTreeMap<(String, String), u32>>,
+    /// When EMMA handed each accepted message to the mail service.
+    pub(crate) sent_at: Mutex<Vec<DateTime<Utc>>>,
+    pub(crate) calls: AtomicU32,
     /// Every n-th call is throttled (nothing sent).
-    throttle_every: Option<u32>,
+    pub(crate) throttle_every: Option<u32>,
     /// The call on which the daily quota runs out (once).
-    quota_at: Option<u32>,
+    pub(crate) quota_at: Option<u32>,
     /// The call on which the worker dies, and whether after the mail
     /// service accepted the message.
-    die_at: Option<(u32, bool)>,
+    pub(crate) die_at: Option<(u32, bool)>,
     died: AtomicBool,
     dying: Notify,
     /// The address the worker died on.
-    died_on: Mutex<Option<String>>,
+    pub(crate) died_on: Mutex<Option<String>>,
+    /// From this call on the sender is refused, until it is verified again.
+    pub(crate) refuse_sender_from: Option<u32>,
+    pub(crate) verified_again: AtomicBool,
+    /// The addresses of the refused calls.
+    pub(crate) refused: Mutex<Vec<String>>,
+    /// Accepts without handing the message on to the real adapter.
+    pub(crate) sink: bool,
 }
 
 impl Faulty {
@@ -95,6 +107,7 @@ impl Faulty {
         Self {
             inner,
             delivered: Mutex::new(BTreeMap::new()),
+            sent_at: Mutex::new(Vec::new()),
             calls: AtomicU32::new(0),
             throttle_every: None,
             quota_at: None,
@@ -102,16 +115,48 @@ impl Faulty {
             died: AtomicBool::new(false),
             dying: Notify::new(),
             died_on: Mutex::new(None),
+            refuse_sender_from: None,
+            verified_again: AtomicBool::new(false),
+            refused: Mutex::new(Vec::new()),
+            sink: false,
         }
     }
 
-    fn delivered(&self, address: &str) -> u32 {
+    /// The messages accepted for `address`, of any institute.
+    pub(crate) fn delivered(&self, address: &str) -> u32 {
         self.delivered
             .lock()
             .unwrap()
-            .get(address)
+            .iter()
+            .filter(|((_, to), _)| to == address)
+            .map(|(_, n)| n)
+            .sum()
+    }
+
+    /// The messages accepted for `address` of `tenant`.
+    pub(crate) fn delivered_to(&self, tenant: &TenantId, address: &str) -> u32 {
+        self.delivered
+            .lock()
+            .unwrap()
+            .get(&(tenant.to_string(), address.to_owned()))
             .copied()
             .unwrap_or(0)
+    }
+
+    /// All messages accepted.
+    pub(crate) fn total(&self) -> u32 {
+        self.delivered.lock().unwrap().values().sum()
+    }
+
+    fn accepted(&self, mail: &OutgoingMail, at: DateTime<Utc>) {
+        self.sent_at.lock().unwrap().push(at);
+        let to = mail.recipients[0].as_str().to_owned();
+        *self
+            .delivered
+            .lock()
+            .unwrap()
+            .entry((mail.tenant.to_string(), to))
+            .or_default() += 1;
     }
 }
 
@@ -134,56 +179,65 @@ impl Mailer for Faulty {
         if self.quota_at == Some(call) {
             return Err(MailError::DailyQuotaExceeded);
         }
+        if self.refuse_sender_from.is_some_and(|from| call >= from)
+            && !self.verified_again.load(Ordering::SeqCst)
+        {
+            self.refused.lock().unwrap().push(to);
+            return Err(MailError::SenderNotVerified(mail.from.to_string()));
+        }
         if let Some((at, after_accept)) = self.die_at
             && at == call
             && !self.died.swap(true, Ordering::SeqCst)
         {
             if after_accept {
+                let at = Utc::now();
                 self.inner.send(mail).await?;
-                *self
-                    .delivered
-                    .lock()
-                    .unwrap()
-                    .entry(to.clone())
-                    .or_default() += 1;
+                self.accepted(mail, at);
             }
-            *self.died_on.lock().unwrap() = Some(to.clone());
+            *self.died_on.lock().unwrap() = Some(to);
             self.dying.notify_one();
             // The worker dies here: it never returns.
             std::future::pending::<()>().await;
         }
-        let sent = self.inner.send(mail).await?;
-        *self.delivered.lock().unwrap().entry(to).or_default() += 1;
+        let at = Utc::now();
+        let sent = if self.sink {
+            SentMail {
+                provider_message_id: uuid::Uuid::new_v4().to_string(),
+            }
+        } else {
+            self.inner.send(mail).await?
+        };
+        self.accepted(mail, at);
         Ok(sent)
     }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Delivery {
+pub(crate) enum Delivery {
     Once,
     Twice,
     Concurrently,
 }
 
-struct Fixture {
-    _test: TestApp,
-    app: emma::App,
-    clock: ManualClock,
-    mailer: Arc<Faulty>,
-    tenant: TenantId,
-    campaign: CampaignId,
-    ids: Vec<ContactId>,
+/// EMMA on a manual clock, with the [`Faulty`] mailer.
+pub(crate) struct Sending {
+    pub(crate) test: TestApp,
+    /// The app the workers run on (with the faulty mailer).
+    pub(crate) app: emma::App,
+    pub(crate) clock: ManualClock,
+    pub(crate) mailer: Arc<Faulty>,
 }
 
-/// 1,000 contacts on two overlapping lists (400..600 on both), a campaign
-/// to both lists scheduled and started; the snapshot is taken and then the
-/// "after" contacts change.
-async fn started(adapters: Adapters, faults: impl FnOnce(&mut Faulty)) -> Fixture {
-    let clock = ManualClock::new(chrono::Utc::now());
+/// EMMA on a manual clock whose mailer is [`Faulty`] as `faults` sets it,
+/// sending at `rate` (as EMMA_SEND_RATE would set it) when given.
+pub(crate) async fn sending_app(
+    adapters: Adapters,
+    rate: Option<f64>,
+    faults: impl FnOnce(&mut Faulty),
+) -> Sending {
+    let clock = ManualClock::new(Utc::now());
     let test = spawn_with_clock(adapters, Arc::new(clock.clone())).await;
-    let (tenant, editor) = tenant_with_sender(&test, "Sparkasse Versand").await;
-    let tenant_id = TenantId::parse(&tenant).unwrap();
-    // The institute's sender domain is an identity of the mail service.
+    // The institutes' sender domain is an identity of the mail service.
     test.app()
         .mailer
         .register_identity("example.de")
@@ -194,54 +248,202 @@ async fn started(adapters: Adapters, faults: impl FnOnce(&mut Faulty)) -> Fixtur
     let mailer = Arc::new(faulty);
     let mut app = test.app().clone();
     app.mailer = mailer.clone();
+    if let Some(rate) = rate {
+        let mut settings = (*app.settings).clone();
+        settings.sending.rate = Some(rate);
+        app.settings = Arc::new(settings);
+    }
+    Sending {
+        test,
+        app,
+        clock,
+        mailer,
+    }
+}
 
-    let list_a = lists::create(&app, &tenant_id, "A").await.unwrap().id;
-    let list_b = lists::create(&app, &tenant_id, "B").await.unwrap().id;
+impl Sending {
+    /// A campaign of `tenant` to `lists`, created by `editor` and scheduled
+    /// `hours` from now.
+    pub(crate) async fn schedule(
+        &self,
+        editor: &emma_tests::http::Client,
+        tenant: &str,
+        lists: &[&str],
+        hours: i64,
+    ) -> CampaignId {
+        let template = template(editor, tenant, BODY).await;
+        let draft = campaign(&template, lists);
+        let id = created(editor, tenant, &draft).await["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let at = (self.clock.now_utc() + chrono::TimeDelta::hours(hours)).to_rfc3339();
+        let (status, scheduled) = act(
+            editor,
+            tenant,
+            &id,
+            "schedule",
+            json!({ "scheduled_at": at }),
+        )
+        .await;
+        assert_eq!(status, http::StatusCode::OK, "{scheduled}");
+        CampaignId::parse(&id).unwrap()
+    }
+
+    /// The campaign as the API shows it to an editor signed in now (the
+    /// clock may have moved past the setup's session).
+    pub(crate) async fn progress_view(
+        &self,
+        tenant: &TenantId,
+        campaign: &CampaignId,
+    ) -> serde_json::Value {
+        let editor = self
+            .test
+            .signed_in(emma::domain::Role::Editor, Some(tenant.as_str()))
+            .await;
+        let reply = editor
+            .get(&format!(
+                "/api/tenants/{tenant}/campaigns/{campaign}/progress"
+            ))
+            .await;
+        assert_eq!(reply.status, http::StatusCode::OK, "{}", reply.json);
+        reply.json
+    }
+
+    /// The run's counters, and whether they are exact (the run ended).
+    pub(crate) async fn counts(&self, tenant: &TenantId, campaign: &CampaignId) -> (Totals, bool) {
+        let progress = sending::progress(&self.app, tenant, campaign)
+            .await
+            .unwrap()
+            .expect("the run started");
+        (progress.totals, progress.exact)
+    }
+
+    /// Runs received messages through the `send` worker's handler;
+    /// answers the ids it reported as failed.
+    pub(crate) async fn handle(&self, messages: &[ReceivedMessage]) -> Vec<String> {
+        let event = emma::local::sqs_event(messages);
+        let response =
+            emma::workers::send::handle(&self.app, LambdaEvent::new(event, Context::default()))
+                .await
+                .expect("the handler answers");
+        response
+            .batch_item_failures
+            .into_iter()
+            .map(|f| f.item_identifier)
+            .collect()
+    }
+
+    /// Receives up to `max` job messages and runs the dispatch steps among
+    /// them through the handler (each must succeed; then acknowledged);
+    /// answers the batch messages, left in flight for the caller.
+    pub(crate) async fn dispatch_steps(&self, max: usize) -> Vec<ReceivedMessage> {
+        let messages = self
+            .app
+            .jobs
+            .receive(max, Duration::from_secs(60), Duration::from_millis(200))
+            .await
+            .unwrap();
+        let mut batches = Vec::new();
+        for message in messages {
+            if message.body.contains("\"send_batch\"") {
+                batches.push(message);
+                continue;
+            }
+            let failed = self.handle(std::slice::from_ref(&message)).await;
+            assert!(failed.is_empty(), "a dispatch step failed");
+            self.app.jobs.ack(&message.receipt).await.unwrap();
+        }
+        batches
+    }
+
+    /// One worker's turn: one message off the queue, through the handler,
+    /// acknowledged, or released at once when it failed (the handler's own
+    /// backoff would make the test wait). `None` when the queue was empty,
+    /// else whether the message succeeded.
+    pub(crate) async fn work_one(&self) -> Option<bool> {
+        let message = self
+            .app
+            .jobs
+            .receive(1, Duration::from_secs(60), Duration::from_millis(200))
+            .await
+            .unwrap()
+            .into_iter()
+            .next()?;
+        let ok = self.handle(std::slice::from_ref(&message)).await.is_empty();
+        if ok {
+            self.app.jobs.ack(&message.receipt).await.unwrap();
+        } else {
+            self.app
+                .jobs
+                .release(&message.receipt, Duration::ZERO)
+                .await
+                .unwrap();
+        }
+        Some(ok)
+    }
+}
+
+/// A started campaign of one institute to `ids`, on [`Sending`].
+pub(crate) struct Fixture {
+    pub(crate) sending: Sending,
+    pub(crate) tenant: TenantId,
+    pub(crate) campaign: CampaignId,
+    pub(crate) ids: Vec<ContactId>,
+}
+
+impl std::ops::Deref for Fixture {
+    type Target = Sending;
+
+    fn deref(&self) -> &Sending {
+        &self.sending
+    }
+}
+
+/// 1,000 contacts on two overlapping lists (400..600 on both), a campaign
+/// to both lists scheduled and started; the snapshot is taken and then the
+/// "after" contacts change.
+async fn started(adapters: Adapters, faults: impl FnOnce(&mut Faulty)) -> Fixture {
+    let s = sending_app(adapters, None, faults).await;
+    let (tenant, editor) = tenant_with_sender(&s.test, "Sparkasse Versand").await;
+    let tenant_id = TenantId::parse(&tenant).unwrap();
+    let app = &s.app;
+
+    let list_a = lists::create(app, &tenant_id, "A").await.unwrap().id;
+    let list_b = lists::create(app, &tenant_id, "B").await.unwrap().id;
     // Through the import (batched writes): 0..600 onto A, 400..1000 onto B.
-    import(&app, &tenant_id, 0..600, list_a).await;
-    import(&app, &tenant_id, 400..CONTACTS, list_b).await;
+    import(app, &tenant_id, 0..600, list_a).await;
+    import(app, &tenant_id, 400..CONTACTS, list_b).await;
     let mut ids = Vec::with_capacity(CONTACTS);
     for i in 0..CONTACTS {
         let email = EmailAddress::parse(&address(i)).unwrap();
         let id = app.pseudonyms.contact_id(&tenant_id, &email);
         if unsubscribed_before(i) {
-            unsubscribe(&app, &tenant_id, &id).await;
+            unsubscribe(app, &tenant_id, &id).await;
         }
         if suppressed_before(i) {
-            suppress(&app, &tenant_id, &id).await;
+            suppress(app, &tenant_id, &id).await;
         }
         ids.push(id);
     }
-    let template = template(&editor, &tenant, BODY).await;
-    let draft = campaign(&template, &[&list_a.to_string(), &list_b.to_string()]);
-    let id = created(&editor, &tenant, &draft).await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let at = (clock.now_utc() + chrono::TimeDelta::hours(1)).to_rfc3339();
-    let (status, scheduled) = act(
-        &editor,
-        &tenant,
-        &id,
-        "schedule",
-        json!({ "scheduled_at": at }),
-    )
-    .await;
-    assert_eq!(status, http::StatusCode::OK, "{scheduled}");
-    let campaign = CampaignId::parse(&id).unwrap();
+    let campaign = s
+        .schedule(
+            &editor,
+            &tenant,
+            &[&list_a.to_string(), &list_b.to_string()],
+            1,
+        )
+        .await;
 
     // Not yet due: the tick starts nothing.
-    assert_eq!(sending::start_due(&app).await.unwrap(), 0);
-    clock.advance(chrono::TimeDelta::hours(2));
-    assert_eq!(sending::start_due(&app).await.unwrap(), 1);
+    assert_eq!(sending::start_due(app).await.unwrap(), 0);
+    s.clock.advance(chrono::TimeDelta::hours(2));
+    assert_eq!(sending::start_due(app).await.unwrap(), 1);
     // A second tick does not start it again.
-    assert_eq!(sending::start_due(&app).await.unwrap(), 0);
+    assert_eq!(sending::start_due(app).await.unwrap(), 0);
 
     let fixture = Fixture {
-        _test: test,
-        app,
-        clock,
-        mailer,
+        sending: s,
         tenant: tenant_id,
         campaign,
         ids,
@@ -329,24 +531,12 @@ impl NowUtc for ManualClock {
 
 impl Fixture {
     async fn progress(&self) -> serde_json::Value {
-        // Signed in now: the clock moved past the setup's session.
-        let editor = self
-            ._test
-            .signed_in(emma::domain::Role::Editor, Some(self.tenant.as_str()))
-            .await;
-        let reply = editor
-            .get(&format!(
-                "/api/tenants/{}/campaigns/{}/progress",
-                self.tenant, self.campaign
-            ))
-            .await;
-        assert_eq!(reply.status, http::StatusCode::OK, "{}", reply.json);
-        reply.json
+        self.progress_view(&self.tenant, &self.campaign).await
     }
 
     /// Runs the dispatch steps until the snapshot is complete; batches
     /// queued meanwhile go back to the queue untouched.
-    async fn take_snapshot(&self) {
+    pub(crate) async fn take_snapshot(&self) {
         for _ in 0..10_000 {
             let progress = sending::progress(&self.app, &self.tenant, &self.campaign)
                 .await
@@ -355,67 +545,31 @@ impl Fixture {
             if progress.snapshot_complete {
                 return;
             }
-            let messages = self
-                .app
-                .jobs
-                .receive(1, Duration::from_secs(60), Duration::from_millis(200))
-                .await
-                .unwrap();
-            for message in messages {
-                if message.body.contains("\"send_batch\"") {
-                    self.app
-                        .jobs
-                        .release(&message.receipt, Duration::ZERO)
-                        .await
-                        .unwrap();
-                    continue;
-                }
-                let failed = self.handle(&message).await;
-                assert!(failed.is_empty(), "a dispatch step failed");
-                self.app.jobs.ack(&message.receipt).await.unwrap();
+            for batch in self.dispatch_steps(1).await {
+                self.app
+                    .jobs
+                    .release(&batch.receipt, Duration::ZERO)
+                    .await
+                    .unwrap();
             }
         }
         panic!("the snapshot never completed");
     }
 
-    async fn handle(&self, message: &emma::ports::ReceivedMessage) -> Vec<String> {
-        let event = emma::local::sqs_event(std::slice::from_ref(message));
-        let response =
-            emma::workers::send::handle(&self.app, LambdaEvent::new(event, Context::default()))
-                .await
-                .expect("the handler answers");
-        response
-            .batch_item_failures
-            .into_iter()
-            .map(|f| f.item_identifier)
-            .collect()
+    async fn handle_one(&self, message: &ReceivedMessage) -> Vec<String> {
+        self.handle(std::slice::from_ref(message)).await
     }
 
     /// Works `n` messages off the queue (or fewer, if it runs dry).
     async fn send_some(&self, n: usize) {
         for _ in 0..n {
-            let messages = self
-                .app
-                .jobs
-                .receive(1, Duration::from_secs(60), Duration::from_millis(200))
-                .await
-                .unwrap();
-            let Some(message) = messages.into_iter().next() else {
+            if self.work_one().await.is_none() {
                 return;
-            };
-            if self.handle(&message).await.is_empty() {
-                self.app.jobs.ack(&message.receipt).await.unwrap();
-            } else {
-                self.app
-                    .jobs
-                    .release(&message.receipt, Duration::ZERO)
-                    .await
-                    .unwrap();
             }
         }
     }
 
-    async fn state(&self) -> CampaignState {
+    pub(crate) async fn state(&self) -> CampaignState {
         campaigns::get(&self.app, &self.tenant, &self.campaign)
             .await
             .unwrap()
@@ -423,14 +577,14 @@ impl Fixture {
     }
 
     fn delivered_total(&self) -> u32 {
-        self.mailer.delivered.lock().unwrap().values().sum()
+        self.mailer.total()
     }
 
     /// Works the queue like the Lambda event source mapping until the
     /// campaign is sent: each message as `delivery` says; a worker that
     /// dies leaves its message in flight until the visibility timeout
     /// (here: released at once, with the clock past the claim's lease).
-    async fn send_all(&self, delivery: Delivery) {
+    pub(crate) async fn send_all(&self, delivery: Delivery) {
         for _ in 0..20_000 {
             let campaign = campaigns::get(&self.app, &self.tenant, &self.campaign)
                 .await
@@ -489,14 +643,14 @@ impl Fixture {
         delivery: Delivery,
     ) -> Vec<String> {
         match delivery {
-            Delivery::Once => self.handle(message).await,
+            Delivery::Once => self.handle_one(message).await,
             Delivery::Twice => {
-                let mut failed = self.handle(message).await;
-                failed.extend(self.handle(message).await);
+                let mut failed = self.handle_one(message).await;
+                failed.extend(self.handle_one(message).await);
                 failed
             }
             Delivery::Concurrently => {
-                let (mut a, b) = tokio::join!(self.handle(message), self.handle(message));
+                let (mut a, b) = tokio::join!(self.handle_one(message), self.handle_one(message));
                 a.extend(b);
                 a
             }
@@ -504,12 +658,14 @@ impl Fixture {
     }
 
     async fn totals(&self) -> Totals {
-        let progress = sending::progress(&self.app, &self.tenant, &self.campaign)
-            .await
-            .unwrap()
-            .expect("the run started");
-        assert!(progress.exact, "the run ended with an exact count");
-        progress.totals
+        let (totals, exact) = self.progress_totals().await;
+        assert!(exact, "the run ended with an exact count");
+        totals
+    }
+
+    /// The run's counters, and whether they are exact (the run ended).
+    pub(crate) async fn progress_totals(&self) -> (Totals, bool) {
+        self.counts(&self.tenant, &self.campaign).await
     }
 
     /// The addresses of the recipients whose outcome is "unknown".
@@ -575,9 +731,9 @@ async fn every_eligible_contact_gets_the_campaign_exactly_once(adapters: Adapter
     // The messages are in the real outbox, tagged with the campaign. (The
     // emulator's record of sent mail is one document of every test's
     // messages: too slow to read for a thousand.)
-    if fixture._test.adapters == Adapters::Local {
+    if fixture.test.adapters == Adapters::Local {
         let sent = emma_tests::sent::messages_containing(
-            &fixture._test,
+            &fixture.test,
             &format!("X-EMMA-Campaign: {}", fixture.campaign),
         )
         .await;

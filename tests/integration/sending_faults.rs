@@ -9,31 +9,28 @@
 //! should, and a resumed campaign still reaches everyone exactly once.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::TimeDelta;
 use emma::domain::{CampaignId, ContactId, EmailAddress, TenantId, TenantStatus};
 use emma::ports::store::{
     Item, ItemStore, JsonItem, Key, Page, PutCondition, Query, StoreError, Stored, TxOp, Version,
     keys,
 };
-use emma::ports::{
-    Clock, MailError, Mailer, ManualClock, OutgoingMail, Queue, ReceivedMessage, SentMail,
-};
+use emma::ports::{Queue, ReceivedMessage};
 use emma::services::campaigns::{self, CampaignError, CampaignState, PauseReason};
 use emma::services::jobs::Job;
 use emma::services::sending::{self, BATCH_SIZE, RecordState, SendRecord, Totals, WINDOW_BATCHES};
 use emma::services::tenants::{self, TenantChange, TenantError};
 use emma::services::{contacts, lists};
-use emma_tests::app::{Adapters, TestApp, spawn_with_clock};
-use lambda_runtime::{Context, LambdaEvent};
+use emma_tests::app::{Adapters, TestApp};
 use serde_json::json;
 
-use crate::campaigns::{BODY, act, campaign, created, template, tenant_with_sender};
-use crate::sending::{address, import};
+use crate::campaigns::tenant_with_sender;
+use crate::sending::{Sending, address, import, sending_app};
 
 emma_tests::on_both_adapter_sets!(
     a_small_campaign_started_later_is_sent_while_a_large_one_of_another_institute_still_runs,
@@ -45,89 +42,6 @@ emma_tests::on_both_adapter_sets!(
     batches_of_a_campaign_deleted_while_sending_are_dropped_without_a_send_or_a_retry,
     a_contact_erased_while_its_batch_is_queued_is_recorded_skipped_and_not_sent,
 );
-
-/// A mailer around the real adapter that counts what it accepted per
-/// institute and address and when, and can stop accepting the sender.
-struct Recorder {
-    inner: Arc<dyn Mailer>,
-    delivered: Mutex<BTreeMap<(String, String), u32>>,
-    /// When EMMA handed each accepted message to the mail service.
-    sent_at: Mutex<Vec<DateTime<Utc>>>,
-    calls: AtomicU32,
-    /// From this call on the sender is refused, until it is verified again.
-    refuse_sender_from: Option<u32>,
-    verified_again: AtomicBool,
-    /// The addresses of the refused calls.
-    refused: Mutex<Vec<String>>,
-    /// Accepts without handing the message on to the real adapter.
-    sink: bool,
-}
-
-impl Recorder {
-    fn new(inner: Arc<dyn Mailer>) -> Self {
-        Self {
-            inner,
-            delivered: Mutex::new(BTreeMap::new()),
-            sent_at: Mutex::new(Vec::new()),
-            calls: AtomicU32::new(0),
-            refuse_sender_from: None,
-            verified_again: AtomicBool::new(false),
-            refused: Mutex::new(Vec::new()),
-            sink: false,
-        }
-    }
-
-    fn delivered(&self, tenant: &TenantId, address: &str) -> u32 {
-        self.delivered
-            .lock()
-            .unwrap()
-            .get(&(tenant.to_string(), address.to_owned()))
-            .copied()
-            .unwrap_or(0)
-    }
-
-    fn total(&self) -> u32 {
-        self.delivered.lock().unwrap().values().sum()
-    }
-}
-
-#[async_trait]
-impl Mailer for Recorder {
-    fn backend(&self) -> &'static str {
-        self.inner.backend()
-    }
-
-    async fn register_identity(&self, identity: &str) -> Result<(), MailError> {
-        self.inner.register_identity(identity).await
-    }
-
-    async fn send(&self, mail: &OutgoingMail) -> Result<SentMail, MailError> {
-        let call = self.calls.fetch_add(1, Ordering::SeqCst) + 1;
-        let to = mail.recipients[0].as_str().to_owned();
-        if self.refuse_sender_from.is_some_and(|from| call >= from)
-            && !self.verified_again.load(Ordering::SeqCst)
-        {
-            self.refused.lock().unwrap().push(to);
-            return Err(MailError::SenderNotVerified(mail.from.to_string()));
-        }
-        let at = Utc::now();
-        let sent = if self.sink {
-            SentMail {
-                provider_message_id: uuid::Uuid::new_v4().to_string(),
-            }
-        } else {
-            self.inner.send(mail).await?
-        };
-        self.sent_at.lock().unwrap().push(at);
-        *self
-            .delivered
-            .lock()
-            .unwrap()
-            .entry((mail.tenant.to_string(), to))
-            .or_default() += 1;
-        Ok(sent)
-    }
-}
 
 /// An item store around the real adapter whose batch reads naming one
 /// chosen key fail as if the store were unavailable (a partition that
@@ -196,14 +110,6 @@ impl ItemStore for FailingReads {
     }
 }
 
-/// EMMA on a manual clock, with a recording mailer.
-struct Sending {
-    test: TestApp,
-    app: emma::App,
-    clock: ManualClock,
-    mailer: Arc<Recorder>,
-}
-
 /// A scheduled (later: running) campaign to `ids`, the contacts
 /// `address(0..n)` of one institute.
 struct Run {
@@ -215,38 +121,6 @@ struct Run {
 impl Run {
     fn contacts(&self) -> impl Iterator<Item = (usize, &ContactId)> {
         self.ids.iter().enumerate()
-    }
-}
-
-async fn sending_app(
-    adapters: Adapters,
-    rate: Option<f64>,
-    faults: impl FnOnce(&mut Recorder),
-) -> Sending {
-    let clock = ManualClock::new(Utc::now());
-    let test = spawn_with_clock(adapters, Arc::new(clock.clone())).await;
-    // The institutes' sender domain is an identity of the mail service.
-    test.app()
-        .mailer
-        .register_identity("example.de")
-        .await
-        .unwrap();
-    let mut recorder = Recorder::new(test.app().mailer.clone());
-    faults(&mut recorder);
-    let mailer = Arc::new(recorder);
-    let mut app = test.app().clone();
-    app.mailer = mailer.clone();
-    if let Some(rate) = rate {
-        // As EMMA_SEND_RATE would set it.
-        let mut settings = (*app.settings).clone();
-        settings.sending.rate = Some(rate);
-        app.settings = Arc::new(settings);
-    }
-    Sending {
-        test,
-        app,
-        clock,
-        mailer,
     }
 }
 
@@ -267,25 +141,12 @@ impl Sending {
                 self.app.pseudonyms.contact_id(&tenant_id, &email)
             })
             .collect();
-        let template = template(&editor, &tenant, BODY).await;
-        let draft = campaign(&template, &[&list.to_string()]);
-        let id = created(&editor, &tenant, &draft).await["id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        let at = (self.clock.now() + TimeDelta::hours(hours)).to_rfc3339();
-        let (status, scheduled) = act(
-            &editor,
-            &tenant,
-            &id,
-            "schedule",
-            json!({ "scheduled_at": at }),
-        )
-        .await;
-        assert_eq!(status, http::StatusCode::OK, "{scheduled}");
+        let id = self
+            .schedule(&editor, &tenant, &[&list.to_string()], hours)
+            .await;
         Run {
             tenant: tenant_id,
-            id: CampaignId::parse(&id).unwrap(),
+            id,
             ids,
         }
     }
@@ -294,47 +155,6 @@ impl Sending {
     async fn tick_after(&self, hours: i64, expected: u32) {
         self.clock.advance(TimeDelta::hours(hours));
         assert_eq!(sending::start_due(&self.app).await.unwrap(), expected);
-    }
-
-    /// Runs a received message through the `send` worker's handler;
-    /// answers the ids it reported as failed.
-    async fn handle(&self, messages: &[ReceivedMessage]) -> Vec<String> {
-        let event = emma::local::sqs_event(messages);
-        let response =
-            emma::workers::send::handle(&self.app, LambdaEvent::new(event, Context::default()))
-                .await
-                .expect("the handler answers");
-        response
-            .batch_item_failures
-            .into_iter()
-            .map(|f| f.item_identifier)
-            .collect()
-    }
-
-    /// One worker's turn: one message off the queue, through the handler,
-    /// acknowledged, or released at once when it failed (the handler's own
-    /// backoff would make the test wait). `None` when the queue was empty,
-    /// else whether the message succeeded.
-    async fn work_one(&self) -> Option<bool> {
-        let message = self
-            .app
-            .jobs
-            .receive(1, Duration::from_secs(60), Duration::from_millis(200))
-            .await
-            .unwrap()
-            .into_iter()
-            .next()?;
-        let ok = self.handle(std::slice::from_ref(&message)).await.is_empty();
-        if ok {
-            self.app.jobs.ack(&message.receipt).await.unwrap();
-        } else {
-            self.app
-                .jobs
-                .release(&message.receipt, Duration::ZERO)
-                .await
-                .unwrap();
-        }
-        Some(ok)
     }
 
     /// Works the queue until `done` holds, as the event source mapping and
@@ -374,20 +194,9 @@ impl Sending {
             if batches.len() == expected {
                 return batches;
             }
-            let messages = self
-                .app
-                .jobs
-                .receive(10, Duration::from_secs(60), Duration::from_millis(200))
-                .await
-                .unwrap();
-            for message in messages {
-                if message.body.contains("\"send_batch\"") {
-                    batches.push(message.body.clone());
-                } else {
-                    let failed = self.handle(std::slice::from_ref(&message)).await;
-                    assert!(failed.is_empty(), "a dispatch step failed");
-                }
-                self.app.jobs.ack(&message.receipt).await.unwrap();
+            for batch in self.dispatch_steps(10).await {
+                batches.push(batch.body.clone());
+                self.app.jobs.ack(&batch.receipt).await.unwrap();
             }
         }
         panic!("{} of {expected} batches were queued", batches.len());
@@ -410,27 +219,7 @@ impl Sending {
     }
 
     async fn totals(&self, run: &Run) -> (Totals, bool) {
-        let progress = sending::progress(&self.app, &run.tenant, &run.id)
-            .await
-            .unwrap()
-            .expect("the run started");
-        (progress.totals, progress.exact)
-    }
-
-    /// The campaign as the API shows it to an editor signed in now.
-    async fn progress_view(&self, run: &Run) -> serde_json::Value {
-        let editor = self
-            .test
-            .signed_in(emma::domain::Role::Editor, Some(run.tenant.as_str()))
-            .await;
-        let reply = editor
-            .get(&format!(
-                "/api/tenants/{}/campaigns/{}/progress",
-                run.tenant, run.id
-            ))
-            .await;
-        assert_eq!(reply.status, http::StatusCode::OK, "{}", reply.json);
-        reply.json
+        self.counts(&run.tenant, &run.id).await
     }
 
     async fn record(&self, run: &Run, contact: &ContactId) -> SendRecord {
@@ -451,7 +240,7 @@ impl Sending {
         for (i, _) in run.contacts() {
             let expected = u32::from(!not.contains(&i));
             assert_eq!(
-                self.mailer.delivered(&run.tenant, &address(i)),
+                self.mailer.delivered_to(&run.tenant, &address(i)),
                 expected,
                 "messages to contact {i} of {}",
                 run.tenant
@@ -476,6 +265,29 @@ async fn assert_sent_to_all_but(s: &Sending, run: &Run, failed: u64, skipped: u6
             unknown: 0,
         }
     );
+}
+
+/// An institute's campaign of three batches, started, with its first
+/// batch sent; answers how many messages went out so far.
+async fn first_batch_sent(adapters: Adapters, name: &str) -> (Sending, Run, u32) {
+    let s = sending_app(adapters, None, |_| {}).await;
+    let run = s.scheduled(name, 3 * BATCH_SIZE, 1).await;
+    s.tick_after(1, 1).await;
+    s.work_until("the first batch sent", async || s.mailer.total() > 0)
+        .await;
+    let before = s.mailer.total();
+    (s, run, before)
+}
+
+/// Resumes the paused `run` and works it off: everyone gets exactly one
+/// message and the exact count says so.
+async fn resume_until_everyone_got_it_once(s: &Sending, run: &Run) {
+    campaigns::resume(&s.app, &run.tenant, &run.id)
+        .await
+        .unwrap();
+    s.work_until_sent(&[run]).await;
+    s.assert_each_once(run, &BTreeSet::new());
+    assert_sent_to_all_but(s, run, 0, 0).await;
 }
 
 /// A batch message as the dispatch writes it.
@@ -592,7 +404,7 @@ async fn a_batch_that_keeps_failing_is_given_up_visibly_and_moves_to_the_dead_le
     }
     assert_sent_to_all_but(&s, &run, given_up.len() as u64, 0).await;
     // The campaign's page says what happened.
-    let view = s.progress_view(&run).await;
+    let view = s.progress_view(&run.tenant, &run.id).await;
     assert_eq!(view["sending"]["totals"]["failed"], given_up.len());
     let problems = view["sending"]["problems"].as_array().unwrap();
     assert!(
@@ -795,12 +607,7 @@ async fn two_workers_together_keep_to_the_sending_rate(adapters: Adapters) {
 async fn a_campaign_of_an_institute_suspended_while_sending_pauses_until_reactivated_and_resumed(
     adapters: Adapters,
 ) {
-    let s = sending_app(adapters, None, |_| {}).await;
-    let run = s.scheduled("Sparkasse Ruhe", 3 * BATCH_SIZE, 1).await;
-    s.tick_after(1, 1).await;
-    s.work_until("the first batch sent", async || s.mailer.total() > 0)
-        .await;
-    let before = s.mailer.total();
+    let (s, run, before) = first_batch_sent(adapters, "Sparkasse Ruhe").await;
     assert!((before as usize) < run.ids.len());
     let status = |status| TenantChange {
         status: Some(status),
@@ -830,12 +637,7 @@ async fn a_campaign_of_an_institute_suspended_while_sending_pauses_until_reactiv
     tenants::update(&s.app, &run.tenant, status(TenantStatus::Active))
         .await
         .unwrap();
-    campaigns::resume(&s.app, &run.tenant, &run.id)
-        .await
-        .unwrap();
-    s.work_until_sent(&[&run]).await;
-    s.assert_each_once(&run, &BTreeSet::new());
-    assert_sent_to_all_but(&s, &run, 0, 0).await;
+    resume_until_everyone_got_it_once(&s, &run).await;
 }
 
 async fn a_sender_no_longer_verified_pauses_the_campaign_and_the_recipient_in_hand_stays_queued(
@@ -853,7 +655,7 @@ async fn a_sender_no_longer_verified_pauses_the_campaign_and_the_recipient_in_ha
         s.campaign(&run).await.pause_reason,
         Some(PauseReason::SenderNotVerified)
     );
-    let view = s.progress_view(&run).await;
+    let view = s.progress_view(&run.tenant, &run.id).await;
     assert_eq!(view["pause_reason"]["reason"], "sender_not_verified");
     // The batches still queued go nowhere while it is paused.
     for _ in 0..20 {
@@ -876,23 +678,13 @@ async fn a_sender_no_longer_verified_pauses_the_campaign_and_the_recipient_in_ha
 
     // The sender is verified again; the campaign is resumed.
     s.mailer.verified_again.store(true, Ordering::SeqCst);
-    campaigns::resume(&s.app, &run.tenant, &run.id)
-        .await
-        .unwrap();
-    s.work_until_sent(&[&run]).await;
-    s.assert_each_once(&run, &BTreeSet::new());
-    assert_sent_to_all_but(&s, &run, 0, 0).await;
+    resume_until_everyone_got_it_once(&s, &run).await;
 }
 
 async fn batches_of_a_campaign_deleted_while_sending_are_dropped_without_a_send_or_a_retry(
     adapters: Adapters,
 ) {
-    let s = sending_app(adapters, None, |_| {}).await;
-    let run = s.scheduled("Sparkasse Weg", 3 * BATCH_SIZE, 1).await;
-    s.tick_after(1, 1).await;
-    s.work_until("the first batch sent", async || s.mailer.total() > 0)
-        .await;
-    let before = s.mailer.total();
+    let (s, run, before) = first_batch_sent(adapters, "Sparkasse Weg").await;
     // EMMA has no way to delete a campaign; an operator removes its item,
     // as in a repair of the table.
     s.app

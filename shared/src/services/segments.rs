@@ -638,21 +638,29 @@ impl CheckedFilter {
     }
 }
 
-/// One page of the tenant's contacts in name order, from `cursor` on.
+/// The order a pass reads the contacts in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Order {
+    /// By name (the name index): what people read, e.g. an export.
+    ByName,
+    /// By id, strongly consistent: a contact renamed during the pass is
+    /// neither missed nor met twice (a campaign's snapshot).
+    ById,
+}
+
+/// One page of the tenant's contacts in `order`, from `cursor` on.
 async fn contact_page(
     app: &App,
     tenant: &TenantId,
+    order: Order,
     limit: u32,
     cursor: Option<Cursor>,
 ) -> Result<(Vec<Contact>, Option<Cursor>), SegmentError> {
-    let page = app
-        .store
-        .query(
-            Query::index(keys::contacts_by_name(tenant, ""))
-                .limit(limit)
-                .after(cursor),
-        )
-        .await?;
+    let query = match order {
+        Order::ByName => Query::index(keys::contacts_by_name(tenant, "")),
+        Order::ById => Query::table(keys::contacts(tenant)),
+    };
+    let page = app.store.query(query.limit(limit).after(cursor)).await?;
     let contacts = page
         .items
         .iter()
@@ -661,13 +669,14 @@ async fn contact_page(
     Ok((contacts, page.next))
 }
 
-/// A pass over the contacts that match a filter, in name order, a batch at
-/// a time: for a count, an export, and later a campaign's dispatch. Holds
-/// one page of contacts, however many the tenant has.
+/// A pass over the contacts that match a filter, a batch at a time: for a
+/// count or an export (in name order), and a campaign's dispatch (in id
+/// order). Holds one page of contacts, however many the tenant has.
 pub struct Members<'a> {
     app: &'a App,
     tenant: TenantId,
     filter: CheckedFilter,
+    order: Order,
     cursor: Option<Cursor>,
     done: bool,
 }
@@ -679,8 +688,14 @@ impl Members<'_> {
         if self.done {
             return Ok(None);
         }
-        let (page, next) =
-            contact_page(self.app, &self.tenant, PASS_PAGE, self.cursor.take()).await?;
+        let (page, next) = contact_page(
+            self.app,
+            &self.tenant,
+            self.order,
+            PASS_PAGE,
+            self.cursor.take(),
+        )
+        .await?;
         self.done = next.is_none();
         self.cursor = next;
         Ok(Some(
@@ -695,13 +710,16 @@ pub fn members_of<'a>(app: &'a App, tenant: &TenantId, filter: CheckedFilter) ->
         app,
         tenant: tenant.clone(),
         filter,
+        order: Order::ByName,
         cursor: None,
         done: false,
     }
 }
 
-/// Goes on with a pass where an earlier one stopped ([`Members::position`]):
-/// a campaign's dispatch reads a large segment over many steps.
+/// Goes on with a pass in id order where an earlier one stopped
+/// ([`Members::position`]): a campaign's dispatch reads a large segment
+/// over many steps, and must meet every contact whatever is renamed
+/// meanwhile.
 pub fn members_from<'a>(
     app: &'a App,
     tenant: &TenantId,
@@ -712,6 +730,7 @@ pub fn members_from<'a>(
         app,
         tenant: tenant.clone(),
         filter,
+        order: Order::ById,
         cursor: position,
         done: false,
     }
@@ -883,7 +902,14 @@ pub async fn members(
     let mut found = Vec::new();
     let mut looked_at = 0;
     loop {
-        let (page, next) = contact_page(app, tenant, PAGE_FOR_LISTING, page_start.clone()).await?;
+        let (page, next) = contact_page(
+            app,
+            tenant,
+            Order::ByName,
+            PAGE_FOR_LISTING,
+            page_start.clone(),
+        )
+        .await?;
         let page_len = page.len();
         looked_at += page_len;
         // Position in the page of each contact, to know where to go on.

@@ -26,6 +26,11 @@ pub(super) struct TestApp {
 }
 
 pub(super) async fn local_app() -> TestApp {
+    local_app_at(Arc::new(SystemClock)).await
+}
+
+/// [`local_app`] on the given clock.
+pub(super) async fn local_app_at(clock: Arc<dyn crate::ports::Clock>) -> TestApp {
     let dir = tempfile::tempdir().expect("a temporary folder");
     let data_dir = dir.path().display().to_string();
     let config = Config::from_lookup(|name| match name {
@@ -34,7 +39,7 @@ pub(super) async fn local_app() -> TestApp {
         _ => None,
     })
     .expect("a local configuration");
-    let runtime = crate::bootstrap::build(config, Arc::new(SystemClock))
+    let runtime = crate::bootstrap::build(config, clock)
         .await
         .expect("the app starts");
     TestApp {

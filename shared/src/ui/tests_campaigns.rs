@@ -9,7 +9,7 @@ use crate::domain::{CampaignId, ContactDraft, ContactStatus, EmailAddress, Role,
 use crate::services::{campaigns, contacts, lists, templates, tenants};
 
 use super::i18n::{self, Lang};
-use super::page_tests::{TestApp, get, local_app, post_form, send};
+use super::page_tests::{TestApp, get, local_app, local_app_at, post_form, send};
 
 /// A tenant sending from example.de, with a template and a list holding
 /// one subscribed contact; answers the template's and the list's ids.
@@ -273,4 +273,76 @@ fn every_campaign_message_chosen_at_run_time_is_in_both_catalogues() {
             assert!(i18n::has(lang, id), "{id} missing in {lang:?}");
         }
     }
+}
+
+#[tokio::test]
+async fn the_campaign_page_shows_how_the_sending_went() {
+    use crate::ports::{Clock, ManualClock};
+    let clock = ManualClock::new(chrono::Utc::now());
+    let t = local_app_at(std::sync::Arc::new(clock.clone())).await;
+    let tenant = t.tenant("Sparkasse Versand").await;
+    let (template, list) = ready(&t, &tenant).await;
+    t.app.mailer.register_identity("example.de").await.unwrap();
+    let draft = campaigns::CampaignDraft {
+        name: "Dezember-Newsletter".to_owned(),
+        template: crate::domain::TemplateId::parse(&template).unwrap(),
+        template_version: None,
+        subject: None,
+        preheader: None,
+        from_name: "Sparkasse Versand".to_owned(),
+        from_email: "newsletter@example.de".to_owned(),
+        reply_to: None,
+        audience: campaigns::Audience {
+            lists: vec![crate::domain::ListId::parse(&list).unwrap()],
+            segments: Vec::new(),
+        },
+        tracking: crate::domain::TrackingMode::Aggregate,
+    };
+    let campaign = campaigns::create(&t.app, &tenant.id, &draft).await.unwrap();
+    campaigns::schedule(
+        &t.app,
+        &tenant.id,
+        &campaign.id,
+        clock.now() + chrono::TimeDelta::minutes(5),
+    )
+    .await
+    .unwrap();
+    let viewer = t.user(Role::Viewer, &tenant).await;
+    let pages = t.pages_of(&viewer);
+    let path = format!("/kampagnen/{}", campaign.id);
+    // Before the start there is nothing to show yet.
+    let page = send(&pages, get(&path)).await;
+    assert!(!page.body.contains("id=\"campaign-sending\""));
+
+    clock.advance(chrono::TimeDelta::minutes(6));
+    assert_eq!(
+        crate::services::sending::start_due(&t.app).await.unwrap(),
+        1
+    );
+    for _ in 0..50 {
+        let state = campaigns::get(&t.app, &tenant.id, &campaign.id)
+            .await
+            .unwrap()
+            .state;
+        if state == campaigns::CampaignState::Sent {
+            break;
+        }
+        let worked = crate::local::send_once(&t.app, std::time::Duration::from_millis(20))
+            .await
+            .unwrap();
+        if worked == 0 {
+            crate::services::sending::watch_active(&t.app)
+                .await
+                .unwrap();
+        }
+    }
+    let page = send(&pages, get(&path)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("state-sent\">Versandt"), "{}", page.body);
+    assert!(page.body.contains("<table id=\"campaign-sending\""));
+    assert!(page.body.contains(">Versand</h2>"));
+    assert!(page.body.contains("<td id=\"sending-recipients\">1</td>"));
+    assert!(page.body.contains("<td id=\"sending-sent\">1</td>"));
+    assert!(page.body.contains("<td id=\"sending-unknown\">0</td>"));
+    assert!(!page.body.contains("id=\"campaign-problems\""));
 }

@@ -382,9 +382,21 @@ pub async fn top_up(
         .iter()
         .map(|stored| stored.item.parse::<SendRecord>().map(|r| r.contact))
         .collect::<Result<Vec<_>, _>>()?;
-    // Queue first, then move the cursor: a crash in between queues the
-    // same recipients again, which is harmless; the other way round could
-    // leave them out.
+    // Move the cursor first, on the version read: when two workers top up
+    // at once (each finished a batch), only one queues this page. A crash
+    // between the move and the queueing leaves these recipients pending;
+    // the tick finds the run stalled and queues what is pending again.
+    let next = match page.next {
+        Some(next) => Phase::Enqueue {
+            cursor: Some(next.as_str().to_owned()),
+        },
+        None => Phase::Queued,
+    };
+    let read_phase = run.phase.clone();
+    let queued_all = next == Phase::Queued;
+    if !advance_phase(app, tenant, id, (run, version), &read_phase, next, None).await? {
+        return Ok(false);
+    }
     let mut batches = 0i64;
     for chunk in contacts.chunks(BATCH_SIZE) {
         let job = Job::SendBatch {
@@ -405,15 +417,6 @@ pub async fn top_up(
             )
             .await?;
     }
-    let next = match page.next {
-        Some(next) => Phase::Enqueue {
-            cursor: Some(next.as_str().to_owned()),
-        },
-        None => Phase::Queued,
-    };
-    let read_phase = run.phase.clone();
-    let queued_all = next == Phase::Queued;
-    advance_phase(app, tenant, id, (run, version), &read_phase, next, None).await?;
     if queued_all && batches == 0 {
         return finish_if_done(app, tenant, campaign).await;
     }
