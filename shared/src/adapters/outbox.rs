@@ -163,7 +163,8 @@ fn identities_in(dir: &std::path::Path) -> Result<Vec<String>, MailError> {
 /// a reader sees the whole file or none. Unlike blobs, the file is not
 /// flushed to disk first: the outbox stands in for the mail service on a
 /// developer's machine, and like the SQLite store (WAL, synchronous=NORMAL)
-/// it may lose the last moments before a power cut, never half a file.
+/// it may lose the last moments before a power cut (a message then may be
+/// missing or empty); a reader never sees a file still being written.
 fn write_renamed(target: &std::path::Path, bytes: &[u8]) -> Result<(), MailError> {
     let mut name = target.file_name().unwrap_or_default().to_owned();
     name.push(format!("{TEMP_MARK}{}", uuid::Uuid::new_v4().simple()));

@@ -2,8 +2,10 @@
 //! in the store, and a worker takes messages from it with one atomic add.
 //! What it got beyond the second's budget it does not use; it waits for the
 //! next second. The budgets of consecutive seconds add up to the rate
-//! exactly (14.5 a second: 14, 15, 14, 15, ...; 0.5 a second: 0, 1, 0, 1),
-//! so fractional rates are neither rounded down nor exceeded. Windows are
+//! exactly (14.5 a second: 14, 15, 14, 15, ...; 0.5 a second: 0, 1, 0, 1):
+//! a fractional rate is not rounded down, and no second allows more than
+//! the rate rounded up. Workers take one message at a time, right before
+//! its send. Windows are
 //! real time (not the clock port): pacing is about how fast the mail
 //! service is called.
 //!

@@ -387,8 +387,6 @@ struct Claims {
     sendable: Vec<Pending>,
     /// How many another worker holds.
     deferred: usize,
-    /// Recipients to send for whom the rate had no room yet.
-    unpaced: Vec<ContactId>,
 }
 
 /// A record this delivery holds, and what it will write.
@@ -428,12 +426,9 @@ impl Batch<'_> {
                 return Ok(BatchOutcome::Requeued);
             }
             let chunk: Vec<ContactId> = rest.iter().take(CHUNK).cloned().collect();
-            let claims = self.claim(&chunk, tally).await?;
+            let claims = self.prepare(&chunk, tally).await?;
             deferred += claims.deferred;
-            // Those the rate had no room for yet come first in the next chunk.
-            let after = rest.split_off(chunk.len());
-            rest = claims.unpaced;
-            rest.extend(after);
+            rest.drain(..chunk.len());
             let in_hand: Vec<ContactId> = claims
                 .sendable
                 .iter()
@@ -466,9 +461,13 @@ impl Batch<'_> {
         Ok(BatchOutcome::Done)
     }
 
-    /// Reads a chunk's records and people, settles who needs no send and
-    /// claims as many of the rest as the rate allows now, in one store call.
-    async fn claim(&self, chunk: &[ContactId], tally: &mut Tally) -> Result<Claims, SendingError> {
+    /// Reads a chunk's records and people and settles who needs no send, in
+    /// one store call; answers those to claim and send.
+    async fn prepare(
+        &self,
+        chunk: &[ContactId],
+        tally: &mut Tally,
+    ) -> Result<Claims, SendingError> {
         let (app, tenant, id) = (self.app, self.tenant, self.id());
         let read = |key: &dyn Fn(&ContactId) -> Key| {
             let keys: Vec<_> = chunk.iter().map(key).collect();
@@ -517,26 +516,6 @@ impl Batch<'_> {
                 person,
             });
         }
-        // The rate first: a wait (or a failure) here leaves nothing claimed.
-        // Those beyond what the rate gives now are not claimed.
-        let sends = writes.iter().filter(|w| w.person.is_some()).count() as u32;
-        let granted = match sends {
-            0 => 0,
-            _ => pacing::acquire(app, sends).await? as usize,
-        };
-        let mut unpaced = Vec::new();
-        let mut sendable = 0;
-        writes.retain(|w| {
-            if w.person.is_none() {
-                return true;
-            }
-            sendable += 1;
-            if sendable <= granted {
-                return true;
-            }
-            unpaced.push(w.record.contact.clone());
-            false
-        });
         // Who needs no send is settled in one store call.
         let (sendable, settled): (Vec<_>, Vec<_>) =
             writes.into_iter().partition(|w| w.person.is_some());
@@ -566,16 +545,12 @@ impl Batch<'_> {
                 Err(e) => return Err(e.into()),
             }
         }
-        Ok(Claims {
-            sendable,
-            deferred,
-            unpaced,
-        })
+        Ok(Claims { sendable, deferred })
     }
 
-    /// Claims each recipient (from here on only this worker may send to
-    /// them) and sends, one after the other, then records the outcomes in
-    /// one store call. A claim is written by itself right before its send,
+    /// Takes each recipient's message from the rate, claims the recipient
+    /// (from here on only this worker may send to them) and sends, one
+    /// after the other, then records the outcomes in one store call. A claim is written by itself right before its send,
     /// so a crash leaves "unknown" only where it fell between a claim and
     /// the record of its outcome. Stops at throttling, the quota, a sender
     /// SES refuses or no answer. Answers why it stopped, and how many
@@ -594,6 +569,16 @@ impl Batch<'_> {
             if stop.is_some() || failure.is_some() {
                 break;
             }
+            // The rate first, one message at a time right before its send
+            // (a wait or a failure here leaves nothing claimed); the lease
+            // runs from the claim.
+            if let Err(e) = pacing::acquire(app, 1).await {
+                failure = Some(e);
+                continue;
+            }
+            let now = app.clock.now();
+            pending.record.updated_at = now;
+            pending.record.lease_until = Some(now + TimeDelta::seconds(LEASE_SECONDS));
             match advance(app, tenant, id, &pending.held, &pending.record).await {
                 Ok(Some(version)) => pending.held.version = version,
                 // The store may have applied the claim and then reported a
