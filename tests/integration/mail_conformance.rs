@@ -1,6 +1,6 @@
 //! The mail port's conformance suite: the same cases run against the local
 //! outbox (a temp folder) and SESv2 on the emulator, whose accepted raw
-//! messages are read back from moto's `/moto-api/data.json`.
+//! messages are read back from the emulator (`emma_tests::sent::emulator_ses_messages`).
 
 use std::sync::Arc;
 
@@ -23,7 +23,7 @@ enum Sent {
         outbox: Arc<OutboxMailer>,
         _dir: tempfile::TempDir,
     },
-    Moto(String),
+    Moto,
 }
 
 impl Sent {
@@ -48,14 +48,8 @@ impl Sent {
                     (entry.provider_message_id, accepted)
                 })
                 .collect(),
-            Sent::Moto(endpoint) => {
-                let data: serde_json::Value =
-                    reqwest::get(format!("{endpoint}/moto-api/data.json"))
-                        .await
-                        .expect("moto answers")
-                        .json()
-                        .await
-                        .expect("moto's data is JSON");
+            Sent::Moto => {
+                let data = emma_tests::sent::emulator_ses_messages().await;
                 let messages = data["ses"]["RawMessage"]
                     .as_array()
                     .cloned()
@@ -115,7 +109,7 @@ async fn cloud() -> Fixture {
     let client = emma::adapters::aws::sesv2_client(&emma_tests::aws::config().await);
     Fixture {
         mailer: Arc::new(SesMailer::new(client, None)),
-        sent: Sent::Moto(emma_tests::aws::endpoint()),
+        sent: Sent::Moto,
     }
 }
 

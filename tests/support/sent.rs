@@ -44,27 +44,43 @@ fn outbox_messages(dir: &Path) -> Vec<Vec<u8>> {
 }
 
 async fn emulator_messages() -> Vec<Vec<u8>> {
-    let url = format!("{}/moto-api/data.json", crate::aws::endpoint());
+    let data = emulator_ses_messages().await;
+    let mut found = Vec::new();
+    collect_raw(&data["ses"]["RawMessage"], &mut found);
+    found
+}
+
+/// What SES accepted in the emulator, as `{"ses": {"RawMessage": [{"id",
+/// "source", "destinations", "raw_data"}, ...]}}`: from the test command's
+/// emulator (scripts/moto_atomic.py answers just these), else from moto's
+/// dump of everything, `/moto-api/data.json`, which grows slower with every
+/// object any test made.
+pub async fn emulator_ses_messages() -> serde_json::Value {
+    let endpoint = crate::aws::endpoint();
+    let quick = reqwest::get(format!("{endpoint}/emma-emulator/ses-raw-messages"))
+        .await
+        .expect("moto answers");
+    if quick.status().is_success() {
+        return quick.json().await.expect("the raw messages are JSON");
+    }
+    let url = format!("{endpoint}/moto-api/data.json");
     // moto dumps every service's models for this page; while another test
     // is mid-way through a DynamoDB write it can fail to serialise one
     // (a 500 with a Python traceback), so a failed dump is asked again.
     let mut attempts = 0;
-    let data: serde_json::Value = loop {
+    loop {
         attempts += 1;
         let answer = reqwest::get(&url).await.expect("moto answers");
         let status = answer.status();
         match answer.json().await {
-            Ok(data) if status.is_success() => break data,
+            Ok(data) if status.is_success() => return data,
             Ok(_) | Err(_) if attempts < 10 => {
                 tokio::time::sleep(std::time::Duration::from_millis(200)).await;
             }
             Ok(_) => panic!("moto's data dump failed: {status}"),
             Err(e) => panic!("moto's data is not JSON ({status}): {e}"),
         }
-    };
-    let mut found = Vec::new();
-    collect_raw(&data["ses"]["RawMessage"], &mut found);
-    found
+    }
 }
 
 /// moto nests its records by account and region; take every `raw_data`.
