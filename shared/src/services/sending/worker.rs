@@ -519,20 +519,7 @@ impl Batch<'_> {
         // Who needs no send is settled in one store call.
         let (sendable, settled): (Vec<_>, Vec<_>) =
             writes.into_iter().partition(|w| w.person.is_some());
-        let results = app
-            .store
-            .put_each(
-                settled
-                    .iter()
-                    .map(|w| {
-                        Ok((
-                            w.record.item(tenant, id)?,
-                            PutCondition::Version(w.held.version),
-                        ))
-                    })
-                    .collect::<Result<_, StoreError>>()?,
-            )
-            .await?;
+        let results = self.write_all(&settled).await?;
         for (write, result) in settled.iter().zip(results) {
             match result {
                 Ok(_) => {
@@ -664,6 +651,24 @@ impl Batch<'_> {
         }
     }
 
+    /// Writes each record on the version this delivery holds, in one
+    /// store call; answers each write's result.
+    async fn write_all(
+        &self,
+        writes: &[Pending],
+    ) -> Result<Vec<Result<Version, StoreError>>, StoreError> {
+        let items = writes
+            .iter()
+            .map(|w| {
+                Ok((
+                    w.record.item(self.tenant, self.id())?,
+                    PutCondition::Version(w.held.version),
+                ))
+            })
+            .collect::<Result<_, StoreError>>()?;
+        self.app.store.put_each(items).await
+    }
+
     /// The message to one recipient.
     fn mail(&self, person: &Contact) -> Result<OutgoingMail, String> {
         let (app, tenant, id) = (self.app, self.tenant, self.id());
@@ -705,20 +710,7 @@ impl Batch<'_> {
             return Ok(());
         }
         let (app, tenant, id) = (self.app, self.tenant, self.id());
-        let results = app
-            .store
-            .put_each(
-                outcomes
-                    .iter()
-                    .map(|w| {
-                        Ok((
-                            w.record.item(tenant, id)?,
-                            PutCondition::Version(w.held.version),
-                        ))
-                    })
-                    .collect::<Result<_, StoreError>>()?,
-            )
-            .await?;
+        let results = self.write_all(&outcomes).await?;
         let mut failure = None;
         for (written, result) in outcomes.into_iter().zip(results) {
             match result {
